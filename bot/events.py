@@ -1,0 +1,59 @@
+"""Platform-neutral events: what adapters hand to the core."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.replies import Reply
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    platform: str  # "slack", "discord", "console", "memory"
+    workspace: str  # Slack team id, Discord guild id
+    channel: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}/{self.workspace}/{self.channel}"
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    channel: ChannelRef
+    message: str  # Slack ts, Discord message id
+
+
+@dataclass(frozen=True)
+class User:
+    platform: str
+    id: str
+    name: str = ""
+    is_admin: bool = False  # as the platform sees it; PAPERBOY_ADMINS is checked by the core
+    is_bot: bool = False
+
+
+# How the core answers a command: the adapter decides where the answer goes
+# (Slack response_url, a Discord interaction follow-up, the terminal).
+Responder = Callable[["Reply"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class CommandInvoked:
+    channel: ChannelRef
+    user: User
+    text: str  # everything after "/papers", e.g. "search diffusion author:ho"
+    respond: Responder
+
+
+@dataclass(frozen=True)
+class ReactionChanged:
+    target: MessageRef
+    user: User
+    emoji: str  # Slack short name ("+1", "thumbsup::skin-tone-2") or unicode ("👍")
+    added: bool
+
+
+Event = CommandInvoked | ReactionChanged

@@ -1,0 +1,31 @@
+"""What the core needs from a platform to post on its own (auto-posts, notices)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.events import ChannelRef, MessageRef
+from bot.replies import Reply
+
+
+class SendError(Exception):
+    """A send failed for certain (nothing was posted): the core may try again later.
+
+    Adapters raise it after their own retries (429 Retry-After, 5xx) are spent. Any other
+    exception means the outcome is unknown, and the post is settled by ``find_card`` later.
+    """
+
+
+class Outbox(Protocol):
+    platform: str
+
+    async def send(self, channel: ChannelRef, reply: Reply) -> MessageRef:
+        """Post ``reply`` as a new, visible message in ``channel``."""
+        ...
+
+    async def find_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:
+        """The bot's earlier card of ``paper_id`` among the channel's recent messages, if any.
+
+        Used at start to settle posts whose outcome a crash left unknown.
+        """
+        ...

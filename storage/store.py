@@ -1,0 +1,450 @@
+"""Everything paperboy keeps, behind one small API: papers, feeds, subscriptions, posts, votes.
+
+The core never writes SQL; adapters never touch the store. All times are Unix seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from bot.papers import Paper
+from bot.search_query import SearchQuery
+from storage.db import transaction
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    platform: str
+    workspace: str
+    channel: str
+    source: str  # "hf" | "arxiv"
+    category: str = ""
+    min_upvotes: int = 0
+    keywords: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+
+    @property
+    def feed(self) -> str:
+        return "hf" if self.source == "hf" else f"arxiv:{self.category}"
+
+
+@dataclass(frozen=True)
+class Post:
+    id: int
+    platform: str
+    workspace: str
+    channel: str
+    paper_id: str
+    message_id: str | None
+    state: str  # "pending" (intent recorded, send not confirmed) | "sent"
+
+
+@dataclass(frozen=True)
+class Tally:
+    paper_id: str
+    score: int
+    ups: int
+    downs: int
+
+
+def paper_to_row(paper: Paper) -> dict:
+    return {
+        "id": paper.id,
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "authors": "\n".join(paper.authors),
+        "published": paper.published,
+        "categories": " ".join(paper.categories),
+        "upvotes": paper.upvotes,
+        "hf_date": paper.hf_date,
+        "code_url": paper.code_url,
+        "project_url": paper.project_url,
+        "thumbnail_url": paper.thumbnail_url,
+        "sources": ",".join(paper.sources),
+    }
+
+
+def row_to_paper(row: dict) -> Paper:
+    return Paper(
+        id=row["id"],
+        title=row["title"],
+        abstract=row["abstract"] or "",
+        authors=tuple(a for a in (row["authors"] or "").split("\n") if a),
+        published=row["published"] or "",
+        categories=tuple((row["categories"] or "").split()),
+        upvotes=row["upvotes"],
+        hf_date=row["hf_date"] or "",
+        code_url=row["code_url"] or "",
+        project_url=row["project_url"] or "",
+        thumbnail_url=row["thumbnail_url"] or "",
+        sources=tuple(s for s in (row["sources"] or "").split(",") if s),
+    )
+
+
+_PAPER_COLUMNS = (
+    "p.id, p.title, p.abstract, p.authors, p.published, p.categories, p.upvotes, p.hf_date, "
+    "p.code_url, p.project_url, p.thumbnail_url, p.sources"
+)
+
+
+class Store:
+    def __init__(self, db: sqlite_utils.Database, clock: Clock = time.time) -> None:
+        self.db = db
+        self.clock = clock
+
+    def _rows(self, sql: str, params: Iterable = ()) -> list[dict]:
+        cursor = self.db.execute(sql, tuple(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    # -- papers -------------------------------------------------------------------------
+
+    def get_paper(self, paper_id: str) -> Paper | None:
+        rows = self._rows(f"SELECT {_PAPER_COLUMNS} FROM papers p WHERE p.id = ?", [paper_id])
+        return row_to_paper(rows[0]) if rows else None
+
+    def get_papers(self, paper_ids: Iterable[str]) -> dict[str, Paper]:
+        ids = list(dict.fromkeys(paper_ids))
+        found: dict[str, Paper] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._rows(
+                f"SELECT {_PAPER_COLUMNS} FROM papers p WHERE p.id IN ({marks})", chunk
+            ):
+                found[row["id"]] = row_to_paper(row)
+        return found
+
+    def save_papers(self, papers: Iterable[Paper]) -> list[Paper]:
+        """Insert or merge ``papers`` (the same id from two sources becomes one row).
+
+        Returns the papers that were not in the store before.
+        """
+        incoming: dict[str, Paper] = {}
+        for paper in papers:
+            incoming[paper.id] = incoming[paper.id].merged(paper) if paper.id in incoming else paper
+        now = self.clock()
+        new: list[Paper] = []
+        with transaction(self.db):
+            existing = self.get_papers(incoming)
+            rows = []
+            for paper_id, paper in incoming.items():
+                old = existing.get(paper_id)
+                merged = old.merged(paper) if old else paper
+                if old is None:
+                    new.append(merged)
+                elif merged == old:
+                    continue
+                row = paper_to_row(merged)
+                row["updated_at"] = now
+                if old is None:
+                    row["first_seen"] = now
+                rows.append(row)
+            if rows:
+                self.db["papers"].upsert_all(rows, pk="id", alter=False)
+        return new
+
+    def search(self, query: SearchQuery, limit: int = 5) -> list[Paper]:
+        """The best ``limit`` papers by BM25 (title weighs most), newer first on ties."""
+        where, params = [], []
+        if query.category:
+            where.append("(' ' || p.categories || ' ') LIKE ?")
+            params.append(f"% {query.category} %")
+        if query.since:
+            where.append("p.published >= ?")
+            params.append(query.since)
+        if query.has_text:
+            sql = (
+                f"SELECT {_PAPER_COLUMNS} FROM papers_fts f JOIN papers p ON p.rowid = f.rowid "
+                "WHERE papers_fts MATCH ? "
+                + "".join(f"AND {w} " for w in where)
+                + "ORDER BY bm25(papers_fts, 10.0, 1.0, 3.0), p.published DESC LIMIT ?"
+            )
+            params = [query.fts_match(), *params, limit]
+        else:
+            sql = (
+                f"SELECT {_PAPER_COLUMNS} FROM papers p "
+                + ("WHERE " + " AND ".join(where) + " " if where else "")
+                + "ORDER BY p.published DESC LIMIT ?"
+            )
+            params = [*params, limit]
+        return [row_to_paper(r) for r in self._rows(sql, params)]
+
+    def paper_count(self) -> int:
+        return self.db["papers"].count
+
+    # -- feeds: which papers a source listed lately ---------------------------------------
+
+    def mark_listed(self, feed: str, paper_ids: Iterable[str]) -> None:
+        now = self.clock()
+        with transaction(self.db):
+            self.db.executemany(
+                "INSERT INTO feed_items (feed, paper_id, first_seen, last_seen) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (feed, paper_id) DO UPDATE SET last_seen = excluded.last_seen",
+                [(feed, pid, now, now) for pid in dict.fromkeys(paper_ids)],
+            )
+
+    def listed_papers(self, feed: str, within: float) -> list[Paper]:
+        """Papers ``feed`` listed in the last ``within`` seconds, most upvoted, then newest first."""
+        rows = self._rows(
+            f"SELECT {_PAPER_COLUMNS} FROM feed_items i JOIN papers p ON p.id = i.paper_id "
+            "WHERE i.feed = ? AND i.last_seen >= ? "
+            "ORDER BY coalesce(p.upvotes, -1) DESC, p.published DESC, p.id DESC",
+            [feed, self.clock() - within],
+        )
+        return [row_to_paper(r) for r in rows]
+
+    # -- subscriptions ------------------------------------------------------------------
+
+    def add_subscription(
+        self,
+        *,
+        platform: str,
+        workspace: str,
+        channel: str,
+        source: str,
+        category: str = "",
+        min_upvotes: int = 0,
+        keywords: Iterable[str] = (),
+        authors: Iterable[str] = (),
+        created_by: str = "",
+    ) -> Subscription:
+        table = self.db["subscriptions"]
+        with transaction(self.db):
+            table.insert(
+                {
+                    "platform": platform,
+                    "workspace": workspace,
+                    "channel": channel,
+                    "source": source,
+                    "category": category,
+                    "min_upvotes": min_upvotes,
+                    "keywords": json.dumps(list(keywords)),
+                    "authors": json.dumps(list(authors)),
+                    "created_by": created_by,
+                    "created_at": self.clock(),
+                }
+            )
+            new_id = table.last_pk
+        return self.subscriptions(id=new_id)[0]
+
+    def subscriptions(
+        self,
+        *,
+        platform: str | None = None,
+        workspace: str | None = None,
+        channel: str | None = None,
+        id: int | None = None,
+    ) -> list[Subscription]:
+        conditions = {"platform": platform, "workspace": workspace, "channel": channel, "id": id}
+        used = {k: v for k, v in conditions.items() if v is not None}
+        where = " AND ".join(f"{k} = ?" for k in used) or "1"
+        rows = self._rows(f"SELECT * FROM subscriptions WHERE {where} ORDER BY id", used.values())
+        return [
+            Subscription(
+                id=r["id"],
+                platform=r["platform"],
+                workspace=r["workspace"],
+                channel=r["channel"],
+                source=r["source"],
+                category=r["category"] or "",
+                min_upvotes=r["min_upvotes"] or 0,
+                keywords=tuple(json.loads(r["keywords"] or "[]")),
+                authors=tuple(json.loads(r["authors"] or "[]")),
+            )
+            for r in rows
+        ]
+
+    def remove_subscriptions(self, platform: str, workspace: str, channel: str,
+                             sub_id: int | None = None) -> int:
+        """Remove one subscription of this channel (or all of them); returns how many went."""
+        sql = "DELETE FROM subscriptions WHERE platform = ? AND workspace = ? AND channel = ?"
+        params: list = [platform, workspace, channel]
+        if sub_id is not None:
+            sql += " AND id = ?"
+            params.append(sub_id)
+        with transaction(self.db):
+            return self.db.execute(sql, params).rowcount
+
+    # -- posts: at most one per paper per channel -----------------------------------------
+
+    def claim_post(self, platform: str, workspace: str, channel: str, paper_id: str) -> int | None:
+        """Record the intent to post ``paper_id`` here; None if it was posted (or claimed) before."""
+        with transaction(self.db):
+            cursor = self.db.execute(
+                "INSERT INTO posts (platform, workspace, channel, paper_id, state, created_at) "
+                "VALUES (?, ?, ?, ?, 'pending', ?) "
+                "ON CONFLICT (platform, workspace, channel, paper_id) DO NOTHING",
+                [platform, workspace, channel, paper_id, self.clock()],
+            )
+            return cursor.lastrowid if cursor.rowcount else None
+
+    def complete_post(self, post_id: int, message_id: str) -> None:
+        with transaction(self.db):
+            self.db.execute(
+                "UPDATE posts SET message_id = ?, state = 'sent', sent_at = ? WHERE id = ?",
+                [message_id, self.clock(), post_id],
+            )
+
+    def release_post(self, post_id: int) -> None:
+        """The send failed for certain: forget the claim so a later round tries again."""
+        with transaction(self.db):
+            self.db.execute("DELETE FROM posts WHERE id = ? AND state = 'pending'", [post_id])
+
+    def posted_ids(self, platform: str, workspace: str, channel: str) -> set[str]:
+        rows = self.db.execute(
+            "SELECT paper_id FROM posts WHERE platform = ? AND workspace = ? AND channel = ?",
+            [platform, workspace, channel],
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def pending_posts(self, platform: str | None = None) -> list[Post]:
+        sql = "SELECT * FROM posts WHERE state = 'pending'"
+        params = []
+        if platform is not None:
+            sql += " AND platform = ?"
+            params.append(platform)
+        return [_post(r) for r in self._rows(sql + " ORDER BY id", params)]
+
+    def post_for_message(self, platform: str, channel: str, message_id: str) -> Post | None:
+        rows = self._rows(
+            "SELECT * FROM posts WHERE platform = ? AND channel = ? AND message_id = ?",
+            [platform, channel, message_id],
+        )
+        return _post(rows[0]) if rows else None
+
+    # -- votes --------------------------------------------------------------------------
+
+    def set_reaction(self, post: Post, user_id: str, emoji: str, value: int, present: bool) -> int:
+        """Add or remove one reaction and re-derive the user's vote on the post's paper.
+
+        A user's vote on a paper, across every post of it in the workspace, is +1 if they have
+        only up reactions, -1 if only down ones, and 0 if they have both (they cancel): it
+        depends on the set of reactions alone, so retried or reordered events agree.
+        Returns the user's vote after the change.
+        """
+        key = [post.platform, post.channel, post.message_id, user_id, emoji]
+        with transaction(self.db):
+            if present:
+                self.db.execute(
+                    "INSERT INTO reactions (platform, workspace, channel, message_id, user_id, "
+                    "emoji, paper_id, value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    [post.platform, post.workspace, post.channel, post.message_id, user_id,
+                     emoji, post.paper_id, value, self.clock()],
+                )
+            else:
+                self.db.execute(
+                    "DELETE FROM reactions WHERE platform = ? AND channel = ? AND message_id = ? "
+                    "AND user_id = ? AND emoji = ?",
+                    key,
+                )
+            return self._rederive_vote(post.platform, post.workspace, post.paper_id, user_id)
+
+    def _rederive_vote(self, platform: str, workspace: str, paper_id: str, user_id: str) -> int:
+        ups, downs = self.db.execute(
+            "SELECT coalesce(sum(value > 0), 0), coalesce(sum(value < 0), 0) FROM reactions "
+            "WHERE platform = ? AND workspace = ? AND paper_id = ? AND user_id = ?",
+            [platform, workspace, paper_id, user_id],
+        ).fetchone()
+        value = (ups > 0) - (downs > 0)
+        key = [platform, workspace, paper_id, user_id]
+        current = self.db.execute(
+            "SELECT value FROM votes WHERE platform = ? AND workspace = ? AND paper_id = ? "
+            "AND user_id = ?",
+            key,
+        ).fetchone()
+        if value == 0:
+            if current is not None:
+                self.db.execute(
+                    "DELETE FROM votes WHERE platform = ? AND workspace = ? AND paper_id = ? "
+                    "AND user_id = ?",
+                    key,
+                )
+        elif current is None or current[0] != value:
+            self.db.execute(
+                "INSERT INTO votes (platform, workspace, paper_id, user_id, value, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                [*key, value, self.clock()],
+            )
+        return value
+
+    def net_votes(self, platform: str, workspace: str, paper_id: str) -> int:
+        row = self.db.execute(
+            "SELECT coalesce(sum(value), 0) FROM votes WHERE platform = ? AND workspace = ? "
+            "AND paper_id = ?",
+            [platform, workspace, paper_id],
+        ).fetchone()
+        return row[0]
+
+    def leaderboard(self, platform: str, workspace: str, since: float | None,
+                    limit: int = 10) -> list[Tally]:
+        """Papers ranked by net votes cast (last changed) since ``since``; None means all time."""
+        rows = self.db.execute(
+            "SELECT paper_id, sum(value) AS score, sum(value > 0), sum(value < 0), "
+            "max(updated_at) AS last FROM votes WHERE platform = ? AND workspace = ? "
+            "AND updated_at >= ? GROUP BY paper_id HAVING score > 0 "
+            "ORDER BY score DESC, last DESC LIMIT ?",
+            [platform, workspace, since if since is not None else float("-inf"), limit],
+        ).fetchall()
+        return [Tally(r[0], r[1], r[2], r[3]) for r in rows]
+
+    # -- source health ------------------------------------------------------------------
+
+    def source_failed(self, feed: str, error: str) -> float:
+        """Record a failed refresh; returns when the feed started failing."""
+        now = self.clock()
+        with transaction(self.db):
+            self.db.execute(
+                "INSERT INTO source_health (feed, failing_since, last_error, alerted) "
+                "VALUES (?, ?, ?, 0) ON CONFLICT (feed) DO UPDATE SET "
+                "failing_since = coalesce(failing_since, excluded.failing_since), "
+                "last_error = excluded.last_error",
+                [feed, now, error[:500]],
+            )
+            return self.db.execute(
+                "SELECT failing_since FROM source_health WHERE feed = ?", [feed]
+            ).fetchone()[0]
+
+    def source_ok(self, feed: str) -> bool:
+        """Record a good refresh; True if the feed had been reported failing (to announce recovery)."""
+        with transaction(self.db):
+            row = self.db.execute(
+                "SELECT alerted FROM source_health WHERE feed = ?", [feed]
+            ).fetchone()
+            self.db.execute(
+                "INSERT INTO source_health (feed, failing_since, last_ok, last_error, alerted) "
+                "VALUES (?, NULL, ?, '', 0) ON CONFLICT (feed) DO UPDATE SET "
+                "failing_since = NULL, last_ok = excluded.last_ok, last_error = '', alerted = 0",
+                [feed, self.clock()],
+            )
+        return bool(row and row[0])
+
+    def mark_source_alerted(self, feed: str) -> bool:
+        """Flag the failure as announced; False if it already was (announce once)."""
+        with transaction(self.db):
+            cursor = self.db.execute(
+                "UPDATE source_health SET alerted = 1 WHERE feed = ? AND alerted = 0", [feed]
+            )
+            return cursor.rowcount == 1
+
+
+def _post(row: dict) -> Post:
+    return Post(
+        id=row["id"],
+        platform=row["platform"],
+        workspace=row["workspace"],
+        channel=row["channel"],
+        paper_id=row["paper_id"],
+        message_id=row["message_id"],
+        state=row["state"],
+    )
