@@ -35,6 +35,10 @@ class User:
     is_bot: bool = False
 
 
+# Asks the platform, only when a command needs it, whether the user may change subscriptions
+# (Slack users.info costs an API call; most commands never need to know).
+AdminCheck = Callable[[], Awaitable[bool]]
+
 # How the core answers a command: the adapter decides where the answer goes
 # (Slack response_url, a Discord interaction follow-up, the terminal).
 Responder = Callable[["Reply"], Awaitable[None]]
@@ -46,6 +50,7 @@ class CommandInvoked:
     user: User
     text: str  # everything after "/papers", e.g. "search diffusion author:ho"
     respond: Responder
+    check_admin: AdminCheck | None = None
 
 
 @dataclass(frozen=True)
