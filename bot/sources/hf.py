@@ -1,0 +1,214 @@
+"""Hugging Face Daily Papers: the daily list, single papers and search.
+
+HF's JSON is loosely typed and grows fields over time, so parsing is strict only about
+what a post cannot do without (an arXiv id and a title) and forgiving about the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import date
+from importlib import resources
+
+import httpx
+
+from bot.ids import canonical_id
+from bot.papers import Paper
+from bot.sources.http import HttpFetcher, SourceError, ensure_ok
+
+log = logging.getLogger(__name__)
+
+NAME = "Hugging Face"
+SITE = "https://huggingface.co"
+NOT_A_LIST = "Hugging Face returned something that is not a paper list"
+NOT_A_PAPER = "Hugging Face returned something that is not a paper"
+
+
+class MalformedItem(ValueError):
+    """One HF item cannot become a Paper; the message says why (for the log)."""
+
+
+class HuggingFace:
+    def __init__(self, http: HttpFetcher, base_url: str) -> None:
+        self._http = http
+        self._base = base_url.rstrip("/")
+
+    async def daily(self, day: date) -> list[Paper]:
+        """The Daily Papers list of ``day`` (empty early in the day and on quiet days)."""
+        response = await self._get("/daily_papers", {"date": day.isoformat()})
+        ensure_ok(response, NAME)
+        return parse_daily_list(_json(response, NOT_A_LIST), day=day)
+
+    async def paper(self, paper_id: str) -> Paper | None:
+        """One paper by arXiv id, or None when HF has not indexed it.
+
+        Raises ValueError when ``paper_id`` names no arXiv paper at all.
+        """
+        pid = canonical_id(paper_id)
+        if pid is None:
+            raise ValueError(f"not an arXiv id: {paper_id[:50]!r}")
+        response = await self._get(f"/papers/{pid}")
+        if response.status_code == 404:
+            return None
+        ensure_ok(response, NAME)
+        try:
+            return parse_paper(_json(response, NOT_A_PAPER))
+        except MalformedItem as exc:
+            log.warning("Hugging Face paper %s is malformed: %s", pid, exc)
+            raise SourceError(NOT_A_PAPER) from exc
+
+    async def search(self, text: str) -> list[Paper]:
+        """Papers HF finds for ``text``, best match first."""
+        query = " ".join(text.split())
+        if not query:
+            return []
+        response = await self._get("/papers/search", {"q": query})
+        ensure_ok(response, NAME)
+        return parse_daily_list(_json(response, NOT_A_LIST))
+
+    async def _get(self, path: str, params: Mapping[str, str] | None = None) -> httpx.Response:
+        return await self._http.get(f"{self._base}{path}", params, name=NAME)
+
+
+def load_sample_papers() -> list[Paper]:
+    """Real HF papers bundled with the package, so a first offline run has something to show."""
+    text = resources.files("bot").joinpath("data/sample_papers.json").read_text("utf-8")
+    return parse_daily_list(json.loads(text))
+
+
+def parse_daily_list(data: object, day: date | None = None) -> list[Paper]:
+    """Papers from a list of wrapped items (``daily_papers`` and ``papers/search``).
+
+    A malformed item is logged and skipped: one bad record must not hide a day's papers.
+    """
+    if not isinstance(data, list):
+        raise SourceError(NOT_A_LIST)
+    papers: dict[str, Paper] = {}
+    for index, item in enumerate(data):
+        try:
+            paper = parse_daily_item(item, day)
+        except MalformedItem as exc:
+            log.warning("skipping malformed Hugging Face item #%d: %s", index, exc)
+            continue
+        papers[paper.id] = papers[paper.id].merged(paper) if paper.id in papers else paper
+    return list(papers.values())
+
+
+def parse_daily_item(obj: object, day: date | None = None) -> Paper:
+    """A Paper from one wrapped item ``{"paper": {...}, "thumbnail": ..., ...}``.
+
+    ``day`` is the Daily Papers date the item was requested for; it is the fallback for
+    ``hf_date`` when the item does not say when it was submitted. Raises MalformedItem.
+    """
+    if not isinstance(obj, Mapping):
+        raise MalformedItem(f"item is a {type(obj).__name__}, not an object")
+    paper = obj.get("paper")
+    if not isinstance(paper, Mapping):
+        raise MalformedItem("item has no paper object")
+    return parse_paper(paper, day=day, thumbnail=_string(obj, "thumbnail"), wrapper=obj)
+
+
+def parse_paper(
+    obj: object,
+    *,
+    day: date | None = None,
+    thumbnail: str = "",
+    wrapper: Mapping[str, object] | None = None,
+) -> Paper:
+    """A Paper from HF's bare paper object (``/api/papers/{id}``). Raises MalformedItem.
+
+    ``wrapper`` is the daily item around it, whose title and summary stand in for missing ones.
+    """
+    if not isinstance(obj, Mapping):
+        raise MalformedItem(f"paper is a {type(obj).__name__}, not an object")
+    wrapper = wrapper or {}
+    raw_id = _string(obj, "id")
+    paper_id = canonical_id(raw_id)
+    if paper_id is None:
+        raise MalformedItem(f"id {raw_id[:40]!r} is not an arXiv id")
+    title = _collapse(_string(obj, "title") or _string(wrapper, "title"))
+    if not title:
+        raise MalformedItem(f"paper {paper_id} has no title")
+    return Paper(
+        id=paper_id,
+        title=title,
+        abstract=_collapse(_string(obj, "summary") or _string(wrapper, "summary")),
+        authors=_authors(obj.get("authors")),
+        published=_day(_string(obj, "publishedAt")),
+        upvotes=_upvotes(obj.get("upvotes")),
+        hf_date=_day(_string(obj, "submittedOnDailyAt")) or (day.isoformat() if day else ""),
+        code_url=_web_link(_string(obj, "githubRepo")),
+        project_url=_web_link(_string(obj, "projectPage")),
+        thumbnail_url=_thumbnail(thumbnail),
+        sources=("hf",),
+    )
+
+
+def _json(response: httpx.Response, complaint: str) -> object:
+    try:
+        return response.json()
+    except ValueError as exc:  # includes JSONDecodeError and UnicodeDecodeError
+        raise SourceError(complaint) from exc
+
+
+def _string(obj: Mapping[str, object], key: str) -> str:
+    """``obj[key]`` as a string; missing and null are ""; any other type is malformed."""
+    value = obj.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise MalformedItem(f"{key} is a {type(value).__name__}, not a string")
+    return value
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _authors(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise MalformedItem(f"authors is a {type(value).__name__}, not a list")
+    names = []
+    for author in value:
+        # An odd author entry costs us one name, not the whole paper.
+        if not isinstance(author, Mapping) or author.get("hidden") is True:
+            continue
+        name = author.get("name")
+        if isinstance(name, str) and name.strip():
+            names.append(_collapse(name))
+    return tuple(names)
+
+
+def _upvotes(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedItem(f"upvotes is a {type(value).__name__}, not an integer")
+    return value
+
+
+def _day(timestamp: str) -> str:
+    """YYYY-MM-DD of an ISO timestamp such as ``2026-05-12T00:00:00.000Z``, or ""."""
+    try:
+        return date.fromisoformat(timestamp[:10]).isoformat()
+    except ValueError:
+        return ""
+
+
+def _web_link(url: str) -> str:
+    # These links end up clickable in chat, so only plain web links pass.
+    url = url.strip()
+    return url if url.startswith(("https://", "http://")) else ""
+
+
+def _thumbnail(url: str) -> str:
+    url = url.strip()
+    if not url or url.startswith(("https://", "http://")):
+        return url
+    if url.startswith("//"):
+        return f"https:{url}"
+    return f"{SITE}/{url.lstrip('/')}"

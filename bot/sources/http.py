@@ -1,0 +1,163 @@
+"""One polite HTTP client for every paper source: retries, backoff, Retry-After, rate limits."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "paperboy/0.1 (research paper chat bot; +https://github.com/paperboy-bot/paperboy)"
+
+# Failures that say nothing about the request itself, so trying again may help.
+_TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+
+class SourceError(Exception):
+    """A paper source failed; the message is short and safe to show a chat user."""
+
+
+def safe_url(url: httpx.URL | str) -> str:
+    """The URL without query string or credentials, for log lines."""
+    url = httpx.URL(url)
+    port = f":{url.port}" if url.port else ""
+    return f"{url.scheme}://{url.host}{port}{url.path}"
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait according to a Retry-After header (delta-seconds or HTTP date)."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # RFC 9110 dates are GMT; a naive result means "-0000"
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def ensure_ok(response: httpx.Response, name: str) -> None:
+    """Raise SourceError unless the response is a 2xx."""
+    if not response.is_success:
+        raise SourceError(f"{name} answered {response.status_code}")
+
+
+class HttpFetcher:
+    """Wraps one ``httpx.AsyncClient``; share one instance between sources.
+
+    ``get`` retries timeouts, connection errors and 5xx with exponential backoff, waits as
+    long as a 429's Retry-After asks (capped at ``max_retry_wait``), and returns any other
+    4xx to the caller, who knows what it means (HF's 404 is "not indexed").
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 20.0,
+        retries: int = 3,
+        retry_base_delay: float = 1.0,
+        max_retry_wait: float = 120.0,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.retries = max(0, retries)
+        self.retry_base_delay = retry_base_delay
+        self.max_retry_wait = max_retry_wait
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            headers={"User-Agent": USER_AGENT, **(headers or {})},
+            follow_redirects=True,
+        )
+        # Per host: when the last request started, and a lock so that concurrent callers
+        # queue up for their turn instead of all sleeping the same amount and firing together.
+        self._last_request: dict[str, float] = {}
+        self._host_locks: dict[str, asyncio.Lock] = {}
+
+    async def get(
+        self,
+        url: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        min_interval: float = 0,
+        name: str | None = None,
+    ) -> httpx.Response:
+        """GET ``url``; ``min_interval`` is the least time between requests to its host.
+
+        ``name`` is how the source is called in error messages (default: the host name).
+        Raises SourceError when every attempt failed.
+        """
+        try:
+            target = httpx.URL(url, params=params)
+        except httpx.InvalidURL as exc:
+            raise SourceError(f"could not fetch from {name or 'a paper source'}") from exc
+        name = name or target.host
+        failure = ""
+        retry_after: float | None = None
+        for attempt in range(self.retries + 1):
+            if attempt:
+                await asyncio.sleep(self._retry_wait(attempt, retry_after))
+                retry_after = None
+            await self._wait_turn(target.host, min_interval)
+            try:
+                response = await self._client.get(target)
+            except _TRANSIENT as exc:
+                failure = self._describe(exc, name)
+                log.warning(
+                    "GET %s failed (%s), attempt %d", safe_url(target), failure, attempt + 1
+                )
+                continue
+            except httpx.HTTPError as exc:
+                log.warning("GET %s failed: %s", safe_url(target), type(exc).__name__)
+                raise SourceError(f"could not fetch from {name}") from exc
+            if response.status_code == 429 or response.is_server_error:
+                failure = f"{name} answered {response.status_code}"
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                log.warning("GET %s: %s, attempt %d", safe_url(target), failure, attempt + 1)
+                continue
+            log.debug("GET %s: %d", safe_url(target), response.status_code)
+            return response
+        raise SourceError(failure)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> HttpFetcher:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def _retry_wait(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds before retry number ``attempt`` (1-based); a server's Retry-After wins."""
+        if retry_after is not None:
+            return min(retry_after, self.max_retry_wait)
+        # Jitter keeps several bot instances from retrying in lockstep.
+        backoff = self.retry_base_delay * 2 ** (attempt - 1) * random.uniform(1.0, 1.25)
+        return min(backoff, self.max_retry_wait)
+
+    async def _wait_turn(self, host: str, min_interval: float) -> None:
+        lock = self._host_locks.setdefault(host, asyncio.Lock())
+        async with lock:
+            if min_interval > 0 and host in self._last_request:
+                wait = self._last_request[host] + min_interval - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            self._last_request[host] = time.monotonic()
+
+    @staticmethod
+    def _describe(exc: Exception, name: str) -> str:
+        if isinstance(exc, httpx.TimeoutException):
+            return f"{name} did not answer in time"
+        return f"could not reach {name}"
