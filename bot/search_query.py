@@ -75,7 +75,9 @@ def parse_search(text: str) -> SearchQuery:
             try:
                 since = date.fromisoformat(value).isoformat()
             except ValueError:
-                raise QueryError(f"`since:{value}` is not a date (use `since:YYYY-MM-DD`)") from None
+                raise QueryError(
+                    f"`since:{value[:20]}` is not a date (use `since:YYYY-MM-DD`)"
+                ) from None
     rest = _FILTER.sub(" ", text)
 
     phrases = []

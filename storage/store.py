@@ -186,14 +186,15 @@ class Store:
     def mark_listed(self, feed: str, paper_ids: Iterable[str]) -> None:
         now = self.clock()
         with transaction(self.db):
-            self.db.executemany(
-                "INSERT INTO feed_items (feed, paper_id, first_seen, last_seen) VALUES (?, ?, ?, ?) "
+            self.db.conn.executemany(
+                "INSERT INTO feed_items (feed, paper_id, first_seen, last_seen) "
+                "VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (feed, paper_id) DO UPDATE SET last_seen = excluded.last_seen",
                 [(feed, pid, now, now) for pid in dict.fromkeys(paper_ids)],
             )
 
     def listed_papers(self, feed: str, within: float) -> list[Paper]:
-        """Papers ``feed`` listed in the last ``within`` seconds, most upvoted, then newest first."""
+        """Papers ``feed`` listed in the last ``within`` seconds, most upvoted first."""
         rows = self._rows(
             f"SELECT {_PAPER_COLUMNS} FROM feed_items i JOIN papers p ON p.id = i.paper_id "
             "WHERE i.feed = ? AND i.last_seen >= ? "
@@ -277,7 +278,7 @@ class Store:
     # -- posts: at most one per paper per channel -----------------------------------------
 
     def claim_post(self, platform: str, workspace: str, channel: str, paper_id: str) -> int | None:
-        """Record the intent to post ``paper_id`` here; None if it was posted (or claimed) before."""
+        """Record the intent to post ``paper_id`` here; None if posted (or claimed) before."""
         with transaction(self.db):
             cursor = self.db.execute(
                 "INSERT INTO posts (platform, workspace, channel, paper_id, state, created_at) "
@@ -416,7 +417,7 @@ class Store:
             ).fetchone()[0]
 
     def source_ok(self, feed: str) -> bool:
-        """Record a good refresh; True if the feed had been reported failing (to announce recovery)."""
+        """Record a good refresh; True if the feed had been reported failing (say it's back)."""
         with transaction(self.db):
             row = self.db.execute(
                 "SELECT alerted FROM source_health WHERE feed = ?", [feed]

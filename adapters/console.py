@@ -1,0 +1,115 @@
+"""A terminal chat: one channel, you as its admin. ``paperboy run`` without tokens starts it.
+
+Type ``/papers ...`` commands; vote on post N with ``+1 N`` or ``-1 N`` (any vote emoji
+works, e.g. ``fire 2``), and take your reactions back with ``unreact N``. It reads piped
+input too, so a script can drive it; at the end of input it finishes what is under way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from typing import TextIO
+
+from bot.core import Bot
+from bot.events import ChannelRef, CommandInvoked, MessageRef, ReactionChanged, User
+from bot.plain_text import render_text
+from bot.replies import PaperCard, Reply
+
+PROMPT_HINT = (
+    "Type /papers help for commands; vote on post N with +1 N or -1 N, unreact N to take it "
+    "back; Ctrl-D quits."
+)
+
+
+class ConsoleAdapter:
+    platform = "console"
+
+    def __init__(self, bot: Bot, stdin: TextIO | None = None, stdout: TextIO | None = None):
+        self.bot = bot
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.channel = ChannelRef(self.platform, "local", "console")
+        self.user = User(self.platform, "you", "you", is_admin=True)
+        self.posts: list[MessageRef] = []  # post N is posts[N - 1]
+        # Message ids must stay unique across restarts (the store keys votes on them),
+        # while people see short numbers.
+        self.session = str(int(time.time() * 1000))
+        self.cards: dict[str, MessageRef] = {}  # paper id -> its post
+        self.my_reactions: dict[int, set[str]] = {}
+        bot.attach(self)
+
+    def say(self, text: str) -> None:
+        print(text, file=self.stdout, flush=True)
+
+    # -- Outbox -------------------------------------------------------------------------
+
+    async def send(self, channel: ChannelRef, reply: Reply) -> MessageRef:
+        number = len(self.posts) + 1
+        ref = MessageRef(channel, f"{self.session}-{number}")
+        self.posts.append(ref)
+        if isinstance(reply, PaperCard):
+            self.cards[reply.paper.id] = ref
+        self.say(f"\n[{number}] {render_text(reply)}")
+        return ref
+
+    async def find_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:
+        return self.cards.get(paper_id)
+
+    # -- input --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Read lines until end of input, then let the work under way finish."""
+        self.say(PROMPT_HINT)
+        while True:
+            line = await asyncio.to_thread(self.stdin.readline)
+            if not line:
+                break
+            await self.handle_line(line.strip())
+        await self.bot.poster.wait_idle()
+
+    async def handle_line(self, line: str) -> None:
+        if not line or line.startswith("#"):
+            return
+        if line.lower() in ("quit", "exit", "/quit"):
+            raise EOFError
+        words = line.split()
+        if words[0].lower() in ("/papers", "papers", "/paper"):
+            await self.bot.handle(
+                CommandInvoked(self.channel, self.user, " ".join(words[1:]), self._respond)
+            )
+            if self.bot.poster.busy:  # e.g. a new subscription: show its posts before going on
+                await self.bot.poster.wait_idle()
+        elif len(words) == 2 and words[0].lower() == "unreact":
+            await self._unreact(words[1])
+        elif len(words) == 2:
+            await self._react(words[0], words[1])
+        else:
+            self.say(f"⚠️ I don't understand that. {PROMPT_HINT}")
+
+    async def _respond(self, reply: Reply) -> None:
+        self.say(render_text(reply))
+
+    def _post(self, number: str) -> tuple[int, MessageRef] | None:
+        if number.isdigit() and 1 <= int(number) <= len(self.posts):
+            return int(number), self.posts[int(number) - 1]
+        self.say(f"⚠️ There is no post {number[:20]}; posts are numbered [1]…[{len(self.posts)}].")
+        return None
+
+    async def _react(self, emoji: str, number: str) -> None:
+        if self.bot.rules.value(emoji) == 0:
+            self.say(f"⚠️ `{emoji[:20]}` is not a vote. Use +1 N, -1 N, or unreact N.")
+            return
+        found = self._post(number)
+        if found:
+            self.my_reactions.setdefault(found[0], set()).add(emoji)
+            await self.bot.handle(ReactionChanged(found[1], self.user, emoji, added=True))
+            self.say(f"Voted {emoji} on post {found[0]}.")
+
+    async def _unreact(self, number: str) -> None:
+        found = self._post(number)
+        if found:
+            for emoji in sorted(self.my_reactions.pop(found[0], set())):
+                await self.bot.handle(ReactionChanged(found[1], self.user, emoji, added=False))
+            self.say(f"Took back your reactions on post {found[0]}.")

@@ -1,0 +1,110 @@
+"""The composition root: build the store, sources and core, then run the configured platforms.
+
+It lives among the adapters because it is the one place that knows about all of them; the
+core under ``bot/`` never imports a platform SDK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import UTC, datetime, timedelta
+from typing import TextIO
+
+from adapters.console import ConsoleAdapter
+from bot.config import Settings
+from bot.core import Bot
+from bot.sources import SourceError, Sources
+from bot.sources.hf import load_sample_papers
+from storage.db import open_db
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+HF_CHECK_SECONDS = 10.0
+
+
+def build_bot(settings: Settings) -> Bot:
+    store = Store(open_db(settings.db_path))
+    return Bot(store, Sources.from_settings(settings), settings)
+
+
+def platform_adapters(bot: Bot, settings: Settings) -> list:
+    adapters = []
+    if settings.slack_enabled:
+        from adapters.slack.app import SlackAdapter
+
+        adapters.append(SlackAdapter(bot, settings))
+    if settings.discord_enabled:
+        from adapters.discord.client import DiscordAdapter
+
+        adapters.append(DiscordAdapter(bot, settings))
+    return adapters
+
+
+async def run(settings: Settings, stdin: TextIO | None = None,
+              stdout: TextIO | None = None) -> None:
+    bot = build_bot(settings)
+    try:
+        adapters = platform_adapters(bot, settings)
+        if adapters:
+            await _run_platforms(bot, adapters)
+        else:
+            await _run_console(bot, stdin, stdout)
+    finally:
+        await bot.stop()
+        await bot.sources.aclose()
+        bot.store.db.close()
+
+
+async def _run_platforms(bot: Bot, adapters: list) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    started = []
+    try:
+        for adapter in adapters:
+            bot.attach(adapter)
+            await adapter.start()
+            started.append(adapter)
+            log.info("%s connected", adapter.platform)
+        await bot.start()
+        await stop.wait()
+    finally:
+        for adapter in reversed(started):
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+
+
+async def _run_console(bot: Bot, stdin: TextIO | None, stdout: TextIO | None) -> None:
+    console = ConsoleAdapter(bot, stdin, stdout)
+    console.say(f"paperboy console · database {bot.settings.db_path} · no Slack/Discord tokens set")
+    await _ensure_papers(bot, console)
+    await bot.start()
+    with contextlib.suppress(EOFError):
+        await console.run()
+
+
+async def _ensure_papers(bot: Bot, console: ConsoleAdapter) -> None:
+    """Offline first runs still work: without Hugging Face, load the bundled sample papers."""
+    today = datetime.now(UTC).date()
+    try:
+        async with asyncio.timeout(HF_CHECK_SECONDS):
+            papers = await bot.sources.hf.daily(today)
+            if not papers:
+                papers = await bot.sources.hf.daily(today - timedelta(days=1))
+    except (SourceError, TimeoutError) as exc:
+        sample = load_sample_papers()
+        bot.store.save_papers(sample)
+        bot.store.mark_listed("hf", [p.id for p in sample])
+        console.say(
+            f"Hugging Face can't be reached ({exc or 'timed out'}); loaded {len(sample)} bundled "
+            "sample papers so you can try everything offline."
+        )
+        return
+    bot.store.save_papers(papers)
+    console.say(f"Hugging Face is reachable: {len(papers)} papers on today's list.")

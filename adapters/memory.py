@@ -1,0 +1,110 @@
+"""An in-process adapter: the core's tests talk to paperboy through it, as a platform would."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.core import Bot
+from bot.events import ChannelRef, CommandInvoked, MessageRef, ReactionChanged, User
+from bot.outbox import SendError
+from bot.replies import PaperCard, Reply
+
+
+@dataclass(frozen=True)
+class Sent:
+    ref: MessageRef
+    reply: Reply
+
+
+class MemoryAdapter:
+    platform = "memory"
+
+    def __init__(self, bot: Bot, workspace: str = "W1") -> None:
+        self.bot = bot
+        self.workspace = workspace
+        self.sent: list[Sent] = []  # visible channel messages, in order
+        self.responses: list[Reply] = []  # answers to commands
+        self.failures: list[Exception] = []  # raised by the next sends, one each
+        self._ids = itertools.count(1)
+        bot.attach(self)
+
+    def channel(self, name: str = "C1") -> ChannelRef:
+        return ChannelRef(self.platform, self.workspace, name)
+
+    # -- what users do ------------------------------------------------------------------
+
+    async def command(
+        self, text: str, *, channel: str = "C1", user: str = "U1", admin: bool = False
+    ) -> Reply:
+        """Run ``/papers <text>`` and return the bot's answer."""
+        answers: list[Reply] = []
+
+        async def respond(reply: Reply) -> None:
+            answers.append(reply)
+            self.responses.append(reply)
+
+        await self.bot.handle(
+            CommandInvoked(
+                channel=self.channel(channel),
+                user=User(self.platform, user, is_admin=admin),
+                text=text,
+                respond=respond,
+            )
+        )
+        assert len(answers) == 1, f"expected one answer, got {answers!r}"
+        return answers[0]
+
+    async def react(
+        self, ref: MessageRef, emoji: str, *, user: str = "U1", added: bool = True,
+        bot_user: bool = False,
+    ) -> None:
+        await self.bot.handle(
+            ReactionChanged(ref, User(self.platform, user, is_bot=bot_user), emoji, added)
+        )
+
+    # -- Outbox -------------------------------------------------------------------------
+
+    async def send(self, channel: ChannelRef, reply: Reply) -> MessageRef:
+        if self.failures:
+            raise self.failures.pop(0)
+        ref = MessageRef(channel, str(next(self._ids)))
+        self.sent.append(Sent(ref, reply))
+        return ref
+
+    async def find_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:
+        for sent in reversed(self.sent):
+            card = sent.reply
+            if (
+                sent.ref.channel == channel
+                and isinstance(card, PaperCard)
+                and card.paper.id == paper_id
+            ):
+                return sent.ref
+        return None
+
+    # -- for tests ----------------------------------------------------------------------
+
+    def cards(self, channel: str | None = None) -> list[Sent]:
+        return [
+            s
+            for s in self.sent
+            if isinstance(s.reply, PaperCard)
+            and (channel is None or s.ref.channel.channel == channel)
+        ]
+
+    def card_ids(self, channel: str | None = None) -> list[str]:
+        return [s.reply.paper.id for s in self.cards(channel)]  # type: ignore[union-attr]
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise TimeoutError("condition not met in time")
+            await asyncio.sleep(0.01)
+
+
+__all__ = ["MemoryAdapter", "SendError", "Sent"]

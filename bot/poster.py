@@ -1,0 +1,251 @@
+"""Auto-posting: refresh the feeds subscriptions use, post each new match once per channel.
+
+A round:
+1. settle posts a crash (or an unknown send outcome) left 'pending', by asking the platform
+   whether the card is in the channel;
+2. refresh each feed in use (HF Daily Papers, arXiv categories) into the store;
+3. for every subscribed channel, post the best new matches, one message per paper, at most
+   ``max_posts_per_poll`` a round; channels run in parallel, each channel in order.
+
+The posts table's unique (channel, paper) key, written before sending, is what makes
+"never the same paper twice in a channel" hold across restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.config import Settings
+from bot.events import ChannelRef
+from bot.outbox import Outbox, SendError
+from bot.papers import Paper
+from bot.replies import PaperCard, Text
+from bot.sources import SourceError, Sources
+from bot.subscriptions import matches
+from storage.store import Post, Store, Subscription
+
+log = logging.getLogger(__name__)
+
+# A feed item stays a candidate this long after the feed last listed it: HF lists a paper
+# for a day or two, arXiv for one announcement day (longer over weekends).
+FEED_WINDOW = timedelta(days=2).total_seconds()
+
+FEED_NAMES = {"hf": "Hugging Face Daily Papers"}
+
+
+def feed_name(feed: str) -> str:
+    return FEED_NAMES.get(feed, feed.replace("arxiv:", "arXiv "))
+
+
+@dataclass
+class ChannelReport:
+    posted: int = 0
+    waiting: int = 0  # over this round's limit: next round
+    failed: int = 0
+
+
+@dataclass
+class RoundReport:
+    fetched: dict[str, int] = field(default_factory=dict)
+    new: dict[str, int] = field(default_factory=dict)
+    failed_feeds: dict[str, str] = field(default_factory=dict)
+    channels: dict[ChannelRef, ChannelReport] = field(default_factory=dict)
+
+    @property
+    def posted(self) -> int:
+        return sum(c.posted for c in self.channels.values())
+
+
+class Poster:
+    def __init__(
+        self,
+        store: Store,
+        sources: Sources,
+        settings: Settings,
+        outboxes: dict[str, Outbox],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.sources = sources
+        self.settings = settings
+        self.outboxes = outboxes
+        self.clock = clock
+        self._wake = asyncio.Event()
+        self._round_lock = asyncio.Lock()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.rounds_done = 0
+
+    def poke(self) -> None:
+        """Run a round now instead of at the next interval (a new subscription wants posts)."""
+        self._wake.set()
+        self._idle.clear()
+
+    @property
+    def busy(self) -> bool:
+        """A round is running or has been asked for."""
+        return not self._idle.is_set()
+
+    async def wait_idle(self, timeout: float | None = None) -> None:
+        """Return once no round is running or asked for (the console waits on this)."""
+        async with asyncio.timeout(timeout):
+            await self._idle.wait()
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:  # a bug in one round must not end auto-posting for good
+                log.exception("posting round failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
+
+    async def run_once(self) -> RoundReport:
+        async with self._round_lock:
+            self._wake.clear()
+            self._idle.clear()
+            try:
+                return await self._round()
+            finally:
+                if not self._wake.is_set():
+                    self._idle.set()
+
+    async def _round(self) -> RoundReport:
+        report = RoundReport()
+        subscriptions = [s for s in self.store.subscriptions() if s.platform in self.outboxes]
+        await self.settle_pending()
+        for feed in sorted({s.feed for s in subscriptions}):
+            await self._refresh(feed, subscriptions, report)
+        by_channel: dict[ChannelRef, list[Subscription]] = defaultdict(list)
+        for sub in subscriptions:
+            by_channel[ChannelRef(sub.platform, sub.workspace, sub.channel)].append(sub)
+        results = await asyncio.gather(
+            *(self._post_channel(ch, subs) for ch, subs in by_channel.items())
+        )
+        report.channels = dict(zip(by_channel, results, strict=True))
+        self.rounds_done += 1
+        return report
+
+    # -- feeds --------------------------------------------------------------------------
+
+    async def _refresh(self, feed: str, subs: list[Subscription], report: RoundReport) -> None:
+        today = datetime.fromtimestamp(self.clock(), UTC).date()
+        try:
+            papers = await self.sources.fetch_feed(feed, today)
+        except (SourceError, ValueError) as exc:
+            report.failed_feeds[feed] = str(exc)
+            log.warning("source %s: failed: %s", feed, exc)
+            await self._maybe_alert(feed, str(exc), subs)
+            return
+        new = self.store.save_papers(papers)
+        self.store.mark_listed(feed, [p.id for p in papers])
+        report.fetched[feed] = len(papers)
+        report.new[feed] = len(new)
+        log.info("source %s: fetched %d, new %d", feed, len(papers), len(new))
+        if self.store.source_ok(feed):
+            await self._notify(feed, subs, f"✅ {feed_name(feed)} is back; auto-posts resume.")
+
+    async def _maybe_alert(self, feed: str, error: str, subs: list[Subscription]) -> None:
+        failing_since = self.store.source_failed(feed, error)
+        if self.clock() - failing_since < self.settings.source_alert_after:
+            return
+        if self.store.mark_source_alerted(feed):
+            hours = (self.clock() - failing_since) / 3600
+            await self._notify(
+                feed,
+                subs,
+                f"⚠️ {feed_name(feed)} has been unreachable for {hours:.0f} h ({error}). "
+                "Paperboy keeps trying and will post what was missed when it is back.",
+            )
+
+    async def _notify(self, feed: str, subs: list[Subscription], message: str) -> None:
+        channels = {ChannelRef(s.platform, s.workspace, s.channel) for s in subs if s.feed == feed}
+        for channel in channels:
+            try:
+                await self.outboxes[channel.platform].send(channel, Text(message, public=True))
+            except Exception:
+                log.exception("could not send a source notice to %s", channel)
+
+    # -- posting ------------------------------------------------------------------------
+
+    def candidates(self, channel: ChannelRef, subs: list[Subscription]) -> list[Paper]:
+        """New papers for ``channel``, best first: most HF upvotes, then newest."""
+        posted = self.store.posted_ids(channel.platform, channel.workspace, channel.channel)
+        found: dict[str, Paper] = {}
+        for sub in subs:
+            for paper in self.store.listed_papers(sub.feed, FEED_WINDOW):
+                if paper.id not in posted and paper.id not in found and matches(sub, paper):
+                    found[paper.id] = paper
+        return sorted(
+            found.values(),
+            key=lambda p: (p.upvotes if p.upvotes is not None else -1, p.published, p.id),
+            reverse=True,
+        )
+
+    async def _post_channel(self, channel: ChannelRef, subs: list[Subscription]) -> ChannelReport:
+        report = ChannelReport()
+        papers = self.candidates(channel, subs)
+        limit = self.settings.max_posts_per_poll
+        report.waiting = max(0, len(papers) - limit)
+        for paper in papers[:limit]:
+            outcome = await self._post_one(channel, paper)
+            if outcome is None:
+                report.failed += 1
+            elif outcome:
+                report.posted += 1
+        log.info(
+            "channel %s: posted %d, waiting %d, failed %d",
+            channel,
+            report.posted,
+            report.waiting,
+            report.failed,
+        )
+        return report
+
+    async def _post_one(self, channel: ChannelRef, paper: Paper) -> bool | None:
+        """True: posted; False: someone else posted it first; None: failed (retried later)."""
+        post_id = self.store.claim_post(
+            channel.platform, channel.workspace, channel.channel, paper.id
+        )
+        if post_id is None:
+            return False
+        outbox = self.outboxes[channel.platform]
+        try:
+            ref = await outbox.send(channel, PaperCard(paper, public=True))
+        except SendError as exc:
+            self.store.release_post(post_id)
+            log.warning("channel %s: could not post %s: %s", channel, paper.id, exc)
+            return None
+        except Exception:
+            # The message may or may not exist: leave the claim pending for settle_pending.
+            log.exception("channel %s: posting %s ended in an unknown state", channel, paper.id)
+            return None
+        self.store.complete_post(post_id, ref.message)
+        return True
+
+    async def settle_pending(self) -> None:
+        """Decide every post whose send outcome is unknown: found in the channel, or not sent."""
+        for post in self.store.pending_posts():
+            outbox = self.outboxes.get(post.platform)
+            if outbox is not None:
+                await self._settle(outbox, post)
+
+    async def _settle(self, outbox: Outbox, post: Post) -> None:
+        channel = ChannelRef(post.platform, post.workspace, post.channel)
+        try:
+            found = await outbox.find_card(channel, post.paper_id)
+        except Exception:
+            log.exception("could not check %s for an earlier post of %s", channel, post.paper_id)
+            return
+        if found is not None:
+            self.store.complete_post(post.id, found.message)
+            log.info("channel %s: %s was posted before a restart; recorded", channel, post.paper_id)
+        else:
+            self.store.release_post(post.id)

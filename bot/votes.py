@@ -1,0 +1,60 @@
+"""Emoji reactions on the bot's posts, counted as votes."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot.config import Settings
+from bot.events import ReactionChanged
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+# Skin tones (Slack "::skin-tone-2", unicode U+1F3FB..U+1F3FF) and variation selectors
+# (U+FE0E/U+FE0F) change how an emoji looks, not what it means.
+_SLACK_SKIN_TONE = re.compile(r"::skin-tone-\d$")
+_MODIFIERS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0e\ufe0f]")
+
+
+def normalize_emoji(emoji: str) -> str:
+    name = emoji.strip().strip(":")
+    name = _SLACK_SKIN_TONE.sub("", name)
+    return _MODIFIERS.sub("", name).lower()
+
+
+class VoteRules:
+    def __init__(self, up: tuple[str, ...], down: tuple[str, ...]) -> None:
+        self.up = {normalize_emoji(e) for e in up}
+        self.down = {normalize_emoji(e) for e in down} - self.up
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> VoteRules:
+        return cls(settings.up_emoji, settings.down_emoji)
+
+    def value(self, emoji: str) -> int:
+        """+1, -1, or 0 for an emoji that is not a vote."""
+        name = normalize_emoji(emoji)
+        if name in self.up:
+            return 1
+        if name in self.down:
+            return -1
+        return 0
+
+
+def record_reaction(store: Store, rules: VoteRules, event: ReactionChanged) -> bool:
+    """Apply one reaction event; True if it touched a vote (it was a vote emoji on our post)."""
+    if event.user.is_bot:
+        return False
+    value = rules.value(event.emoji)
+    if value == 0:
+        return False
+    target = event.target
+    post = store.post_for_message(target.channel.platform, target.channel.channel, target.message)
+    if post is None:  # not one of our posts
+        return False
+    vote = store.set_reaction(post, event.user.id, normalize_emoji(event.emoji), value,
+                              present=event.added)
+    log.debug("vote: %s on %s in %s is now %+d", event.user.id, post.paper_id,
+              target.channel, vote)
+    return True
