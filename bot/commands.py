@@ -18,7 +18,7 @@ class CommandError(ValueError):
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = hint or "See `/papers help` for how each command is used."
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,8 @@ def record_reaction(store: Store, rules: VoteRules, event: ReactionChanged) -> b
     if value == 0:
         return False
     target = event.target
-    post = store.post_for_message(target.channel.platform, target.channel.channel, target.message)
+    ch = target.channel
+    post = store.post_for_message(ch.platform, ch.workspace, ch.channel, target.message)
     if post is None:  # not one of our posts
         return False
     vote = store.set_reaction(post, event.user.id, normalize_emoji(event.emoji), value,

@@ -315,10 +315,13 @@ class Store:
             params.append(platform)
         return [_post(r) for r in self._rows(sql + " ORDER BY id", params)]
 
-    def post_for_message(self, platform: str, channel: str, message_id: str) -> Post | None:
+    def post_for_message(
+        self, platform: str, workspace: str, channel: str, message_id: str
+    ) -> Post | None:
         rows = self._rows(
-            "SELECT * FROM posts WHERE platform = ? AND channel = ? AND message_id = ?",
-            [platform, channel, message_id],
+            "SELECT * FROM posts WHERE platform = ? AND channel = ? AND message_id = ? "
+            "AND workspace = ?",
+            [platform, channel, message_id, workspace],
         )
         return _post(rows[0]) if rows else None
 
