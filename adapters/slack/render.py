@@ -1,0 +1,347 @@
+"""Core replies as Slack messages: Block Kit blocks plus a short plain-text fallback.
+
+Pure functions, no I/O. Every output stays inside Slack's limits whatever the paper holds
+(a 300-character title, thousands of authors, a 10,000-character abstract, markup
+characters): Slack rejects a whole message with ``invalid_blocks`` when one field is too
+long, and a lost auto-post is worse than a trimmed one.
+
+Lengths are counted in UTF-16 code units, which is never fewer than what Slack counts, so an
+emoji-heavy title cannot slip past a limit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import quote, urlsplit
+
+from bot.papers import Paper
+from bot.replies import (
+    Error,
+    Help,
+    Leaderboard,
+    PaperCard,
+    PaperList,
+    Reply,
+    SubscriptionList,
+    Text,
+)
+
+# Slack's documented limits, and our own tighter choices where a shorter message reads better.
+HEADER_MAX = 150
+SECTION_MAX = 3000
+CONTEXT_MAX = 3000
+MAX_BLOCKS = 50
+BUTTON_TEXT_MAX = 75
+URL_MAX = 3000
+FALLBACK_MAX = 300  # the notification text; Slack allows 40,000 but nobody reads that far
+ABSTRACT_MAX = 600
+TITLE_MAX = 250  # a list entry's title, linked
+AUTHORS_SHOWN = 3
+AUTHOR_MAX = 80
+LIST_MAX = 20  # entries in a list or leaderboard; the core sends 5 to 10
+TEXT_SECTIONS_MAX = 10
+
+# Message metadata on every auto-posted card: how ``find_card`` recognises its own posts.
+CARD_EVENT_TYPE = "paperboy_paper"
+
+ELLIPSIS = "…"
+PERIOD_NAMES = {"day": "today", "week": "this week", "month": "this month", "all": "all time"}
+
+Block = dict
+Message = dict  # {"text": str, "blocks": list[Block]}
+
+# C0/C1 controls and bidi overrides: invisible, and able to scramble how a line displays.
+_HOSTILE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SPACE = re.compile(r"\s+")
+_PARTIAL_ENTITY = re.compile(r"&(?:a|am|amp|l|lt|g|gt)?$")
+
+
+# -- text helpers ---------------------------------------------------------------------------
+
+
+def units(text: str) -> int:
+    """Length as Slack may count it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def clean(text: str, *, one_line: bool = True) -> str:
+    text = _HOSTILE.sub("", text or "")
+    return _SPACE.sub(" ", text).strip() if one_line else text.strip()
+
+
+def escape(text: str) -> str:
+    """Slack's three mrkdwn escapes; also what stops ``<!channel>`` in a title from pinging."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` units, with an ellipsis when something was cut."""
+    return _clip_pieces(text, limit, lambda ch: ch)
+
+
+def mrkdwn(text: str, limit: int) -> str:
+    """``text`` escaped for mrkdwn and cut to ``limit`` units without splitting an entity."""
+    return _clip_pieces(text, limit, escape)
+
+
+def _clip_pieces(text: str, limit: int, transform) -> str:
+    whole = transform(text)
+    if units(whole) <= limit:
+        return whole
+    out: list[str] = []
+    used = 0
+    for ch in text:
+        piece = transform(ch)
+        size = units(piece)
+        if used + size > limit - 1:  # keep one unit for the ellipsis
+            break
+        out.append(piece)
+        used += size
+    # Cutting already-escaped text must not leave half an entity such as "&am".
+    return _PARTIAL_ENTITY.sub("", "".join(out)).rstrip() + ELLIPSIS
+
+
+def safe_url(url: str) -> str | None:
+    """An http(s) URL that cannot break out of ``<url|label>``, or None if there is none."""
+    url = clean(url)
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    # Quote what mrkdwn or Block Kit would misread; keep URL syntax and existing %-escapes.
+    url = quote(url, safe=":/?#[]@!$&'()*+,;=%~")
+    return url if len(url) <= URL_MAX else None
+
+
+def link(url: str, label: str, label_limit: int) -> str:
+    """A mrkdwn link, or just the escaped label when the URL is unusable."""
+    target = safe_url(url)
+    text = mrkdwn(label, label_limit)
+    return f"<{target}|{text}>" if target else text
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if abs(n) == 1 else "s")
+
+
+# -- block builders -------------------------------------------------------------------------
+
+
+def header(text: str) -> Block:
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": clip(clean(text), HEADER_MAX) or "-", "emoji": True},
+    }
+
+
+def section(text: str) -> Block:
+    """A mrkdwn section of already-escaped text."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_MAX)}}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, CONTEXT_MAX)}]}
+
+
+def button(label: str, url: str, action_id: str) -> Block | None:
+    target = safe_url(url)
+    if target is None:
+        return None
+    return {
+        "type": "button",
+        "text": {"type": "plain_text", "text": clip(label, BUTTON_TEXT_MAX), "emoji": True},
+        "url": target,
+        "action_id": action_id,
+    }
+
+
+def sections(lines: Iterable[str], max_blocks: int) -> list[Block]:
+    """Pack already-escaped lines into as few sections as fit, at most ``max_blocks``."""
+    blocks: list[Block] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        line = clip(line, SECTION_MAX)
+        extra = units(line) + (1 if current else 0)
+        if current and size + extra > SECTION_MAX:
+            blocks.append(section("\n".join(current)))
+            current, size = [], 0
+            extra = units(line)
+        current.append(line)
+        size += extra
+    if current:
+        blocks.append(section("\n".join(current)))
+    if len(blocks) > max_blocks:
+        blocks = [*blocks[: max_blocks - 1], context(f"{ELLIPSIS} (cut short)")]
+    return blocks
+
+
+def message(fallback: str, blocks: list[Block], *, escaped: bool = False) -> Message:
+    """The message; ``fallback`` is what notifications and old clients show."""
+    text = clip(fallback, FALLBACK_MAX) if escaped else mrkdwn(clean(fallback), FALLBACK_MAX)
+    return {"text": text, "blocks": blocks[:MAX_BLOCKS]}
+
+
+# -- papers ---------------------------------------------------------------------------------
+
+
+def title_of(paper: Paper) -> str:
+    return clean(paper.title) or f"arXiv {paper.id}"
+
+
+def authors_line(authors: tuple[str, ...]) -> str:
+    names = [clip(clean(a), AUTHOR_MAX) for a in authors[:AUTHORS_SHOWN] if clean(a)]
+    text = ", ".join(names)
+    hidden = len(authors) - AUTHORS_SHOWN
+    if hidden > 0:
+        text += f" +{hidden:,} more"
+    return escape(text)
+
+
+def meta_line(paper: Paper, votes: int | None) -> str:
+    """authors · date · HF upvotes · team votes, escaped for mrkdwn."""
+    parts = [authors_line(paper.authors)] if paper.authors else []
+    day = clean(paper.published or paper.hf_date)
+    if day:
+        parts.append(escape(clip(day, 20)))
+    if paper.upvotes is not None:
+        parts.append(f"▲ {plural(paper.upvotes, 'HF upvote')}")
+    if votes:
+        parts.append(f"{votes:+,} team vote" + ("" if abs(votes) == 1 else "s"))
+    elif votes is not None:
+        parts.append("react :+1: or :-1: to vote")
+    return " · ".join(parts)
+
+
+def paper_buttons(paper: Paper) -> list[Block]:
+    wanted = [
+        ("arXiv", paper.arxiv_url, "arxiv"),
+        ("PDF", paper.pdf_url, "pdf"),
+        ("Hugging Face", paper.hf_url if _on_hf(paper) else "", "hf"),
+        ("Code", paper.code_url, "code"),
+        ("Project page", paper.project_url, "project"),
+    ]
+    buttons = [button(label, url, f"paperboy_link_{key}") for label, url, key in wanted if url]
+    return [b for b in buttons if b is not None]
+
+
+def _on_hf(paper: Paper) -> bool:
+    return "hf" in paper.sources or paper.upvotes is not None or bool(paper.hf_date)
+
+
+def card_metadata(paper_id: str) -> dict:
+    return {"event_type": CARD_EVENT_TYPE, "event_payload": {"paper_id": paper_id}}
+
+
+def render_card(card: PaperCard) -> Message:
+    paper = card.paper
+    blocks = [header(title_of(paper)), context(meta_line(paper, card.votes))]
+    abstract = clean(paper.abstract)
+    if abstract:
+        blocks.append(section(mrkdwn(abstract, ABSTRACT_MAX)))
+    buttons = paper_buttons(paper)
+    if buttons:
+        blocks.append({"type": "actions", "elements": buttons})
+    # The link goes first in the budget: a long title must not push it out of the fallback.
+    url = safe_url(paper.arxiv_url) or ""
+    fallback = f"{mrkdwn(title_of(paper), FALLBACK_MAX - units(url) - 1)} {url}"
+    return message(fallback, blocks, escaped=True)
+
+
+def list_entry(rank: int, paper: Paper, detail: str) -> str:
+    title = link(paper.arxiv_url, title_of(paper), TITLE_MAX)
+    return f"*{rank}.* *{title}*\n{detail}"
+
+
+def render_list(reply: PaperList) -> Message:
+    blocks = [header(reply.title or "Papers")]
+    shown = reply.papers[:LIST_MAX]
+    for rank, scored in enumerate(shown, start=1):
+        detail = meta_line(scored.paper, scored.votes)
+        blocks.append(section(list_entry(rank, scored.paper, detail)))
+    if not shown:
+        blocks.append(section("No papers."))
+    extra = len(reply.papers) - len(shown)
+    notes = [escape(clean(reply.note))] if reply.note else []
+    if extra > 0:
+        notes.append(f"{ELLIPSIS} and {extra:,} more")
+    if notes:
+        blocks.append(context(" · ".join(notes)))
+    return message(f"{clean(reply.title)}: {plural(len(reply.papers), 'paper')}", blocks)
+
+
+def render_leaderboard(reply: Leaderboard) -> Message:
+    period = escape(PERIOD_NAMES.get(reply.period, clip(clean(reply.period), 20)))
+    blocks = [header(f"Top papers, {period}")]
+    shown = reply.entries[:LIST_MAX]
+    for rank, entry in enumerate(shown, start=1):
+        detail = f"{entry.score:+,} ({entry.ups:,} :+1: · {entry.downs:,} :-1:)"
+        blocks.append(section(list_entry(rank, entry.paper, detail)))
+    if not shown:
+        blocks.append(section(f"No votes {period} yet. React :+1: on a paper post to vote."))
+    return message(f"Top papers, {period}", blocks)
+
+
+# -- everything else ------------------------------------------------------------------------
+
+
+def render_text(reply: Text) -> Message:
+    lines = [escape(line) for line in clean(reply.text, one_line=False).splitlines()]
+    return message(reply.text, sections(lines or [""], TEXT_SECTIONS_MAX))
+
+
+def render_error(reply: Error) -> Message:
+    blocks = [section(f":warning: {mrkdwn(clean(reply.message), SECTION_MAX - 12)}")]
+    if reply.hint:
+        blocks.append(context(mrkdwn(clean(reply.hint), CONTEXT_MAX)))
+    return message(f"{reply.message} {reply.hint}", blocks)
+
+
+def render_subscriptions(reply: SubscriptionList) -> Message:
+    if not reply.subscriptions:
+        text = (
+            "This channel has no subscriptions. An admin can add one with "
+            "`/papers subscribe hf` or `/papers subscribe arxiv cs.LG`."
+        )
+        return message(text, [section(text)])
+    lines = ["*Subscriptions in this channel*"] + [
+        f"`#{sub.id}` {escape(clean(sub.describe()))}" for sub in reply.subscriptions
+    ]
+    return message(
+        f"{plural(len(reply.subscriptions), 'subscription')} in this channel",
+        sections(lines, MAX_BLOCKS),
+    )
+
+
+def render_help(reply: Help) -> Message:
+    lines = ["*paperboy* brings new papers here; react :+1: / :-1: on a post to vote."]
+    for usage, summary in reply.commands:
+        usage = clean(usage)
+        usage = usage if usage.startswith("/") else f"/papers {usage}"
+        lines.append(f"`{escape(usage)}`  {escape(clean(summary))}")
+    return message("paperboy commands", sections(lines, MAX_BLOCKS))
+
+
+_RENDERERS = {
+    Text: render_text,
+    Error: render_error,
+    PaperCard: render_card,
+    PaperList: render_list,
+    Leaderboard: render_leaderboard,
+    SubscriptionList: render_subscriptions,
+    Help: render_help,
+}
+
+
+def render(reply: Reply) -> Message:
+    """``{"text": fallback, "blocks": [...]}`` for any core reply."""
+    try:
+        renderer = _RENDERERS[type(reply)]
+    except KeyError:
+        raise TypeError(f"no Slack rendering for {type(reply).__name__}") from None
+    return renderer(reply)

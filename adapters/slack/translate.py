@@ -1,0 +1,109 @@
+"""Slack payloads to core events, and the memory of which payloads were already handled.
+
+Nothing here talks to Slack: the app layer hands in the payload and the callables the core
+will use to answer (``respond``) and to ask about admin rights (``check_admin``).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from bot.events import (
+    AdminCheck,
+    ChannelRef,
+    CommandInvoked,
+    MessageRef,
+    ReactionChanged,
+    Responder,
+    User,
+)
+
+PLATFORM = "slack"
+REACTION_EVENTS = ("reaction_added", "reaction_removed")
+
+
+def channel_ref(team_id: str, channel_id: str) -> ChannelRef:
+    return ChannelRef(PLATFORM, team_id, channel_id)
+
+
+def command_event(
+    body: dict, respond: Responder, check_admin: AdminCheck | None = None
+) -> CommandInvoked:
+    """A ``/papers …`` slash command (HTTP form fields or a Socket Mode payload)."""
+    return CommandInvoked(
+        channel=channel_ref(body.get("team_id", ""), body.get("channel_id", "")),
+        user=User(PLATFORM, body.get("user_id", ""), name=body.get("user_name", "")),
+        text=(body.get("text") or "").strip(),
+        respond=respond,
+        check_admin=check_admin,
+    )
+
+
+def reaction_event(body: dict, *, bot_user_id: str | None = None) -> ReactionChanged | None:
+    """A vote candidate, or None for a reaction that cannot be one.
+
+    Only reactions on messages count (not on files), and only on messages the bot wrote
+    when Slack says who wrote it (``item_user``): the core would look every other one up
+    in its posts table for nothing.
+    """
+    event = body.get("event") or {}
+    item = event.get("item") or {}
+    if event.get("type") not in REACTION_EVENTS or item.get("type") != "message":
+        return None
+    user_id, channel_id, ts = event.get("user"), item.get("channel"), item.get("ts")
+    if not (user_id and channel_id and ts and event.get("reaction")):
+        return None
+    item_user = event.get("item_user")
+    if bot_user_id and item_user and item_user != bot_user_id:
+        return None
+    return ReactionChanged(
+        target=MessageRef(channel_ref(_team_of(body), channel_id), ts),
+        # Bolt already drops the bot's own events; marking it keeps the core honest if not.
+        user=User(PLATFORM, user_id, is_bot=bool(bot_user_id) and user_id == bot_user_id),
+        emoji=event["reaction"],
+        added=event["type"] == "reaction_added",
+    )
+
+
+def _team_of(body: dict) -> str:
+    # Single-workspace installs: the receiving team is the workspace the posts belong to.
+    return body.get("team_id") or (body.get("authorizations") or [{}])[0].get("team_id", "")
+
+
+def delivery_key(body: dict) -> str | None:
+    """What stays the same when Slack sends the same thing again.
+
+    Events carry an ``event_id``; a slash command has no id, but its ``trigger_id`` (and
+    ``response_url``) belong to that one invocation.
+    """
+    if body.get("type") == "event_callback" and body.get("event_id"):
+        return f"event:{body['event_id']}"
+    if body.get("command"):
+        key = body.get("trigger_id") or body.get("response_url")
+        return f"command:{key}" if key else None
+    return None
+
+
+class SeenKeys:
+    """The most recent ``capacity`` keys, oldest forgotten first.
+
+    Slack retries within minutes, so a few thousand keys cover every retry window while
+    keeping memory bounded on a bot that runs for months.
+    """
+
+    def __init__(self, capacity: int = 5000) -> None:
+        self.capacity = capacity
+        self._keys: OrderedDict[str, None] = OrderedDict()
+
+    def first_time(self, key: str) -> bool:
+        """True the first time ``key`` is seen (and remembers it), False afterwards."""
+        if key in self._keys:
+            self._keys.move_to_end(key)
+            return False
+        self._keys[key] = None
+        if len(self._keys) > self.capacity:
+            self._keys.popitem(last=False)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._keys)
