@@ -14,7 +14,7 @@ import httpx
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "paperboy/0.1 (research paper chat bot; +https://github.com/paperboy-bot/paperboy)"
+USER_AGENT = "paperboy/0.1 (research paper chat bot)"
 
 # Failures that say nothing about the request itself, so trying again may help.
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)

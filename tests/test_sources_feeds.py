@@ -1,0 +1,109 @@
+"""Sources: feed names, the two-day HF feed, arXiv category feeds, built from Settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+
+import pytest
+
+from bot.papers import Paper
+from bot.sources import SourceError, Sources, check_feed, merge_days
+from tests.fakes.paper_sources import FakePaperSources, hf_item
+
+MAY_13 = date(2026, 5, 13)
+JUNE_1 = date(2026, 6, 1)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakePaperSources]:
+    async with FakePaperSources() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def sources(fake: FakePaperSources) -> AsyncIterator[Sources]:
+    async with Sources.from_settings(fake.settings(), retry_base_delay=0.01) as sources:
+        yield sources
+
+
+async def test_hf_feed_asks_for_today_and_yesterday(
+    sources: Sources, fake: FakePaperSources
+) -> None:
+    fake.set_default_daily([])
+    papers = await sources.fetch_feed("hf", JUNE_1 + timedelta(days=1))
+    assert len(papers) == 49  # nothing yet today, all of yesterday
+    asked = [r.query["date"] for r in fake.requests_for("daily")]
+    assert asked == ["2026-06-02", "2026-06-01"]
+
+
+async def test_hf_feed_merges_a_paper_on_both_days_once(
+    sources: Sources, fake: FakePaperSources
+) -> None:
+    today, yesterday = date(2026, 6, 2), JUNE_1
+    fake.set_daily(today, [hf_item("2605.00001", upvotes=9, day=today), hf_item("2605.00002")])
+    fake.set_daily(
+        yesterday, [hf_item("2605.00003"), hf_item("2605.00001", upvotes=4, day=yesterday)]
+    )
+    papers = await sources.fetch_feed("hf", today)
+    assert [p.id for p in papers] == ["2605.00001", "2605.00002", "2605.00003"]
+    both = papers[0]
+    assert both.upvotes == 9  # today's count is the current one
+    assert both.hf_date == "2026-06-01"  # but it first appeared yesterday
+
+
+async def test_hf_feed_fails_when_a_day_fails(sources: Sources, fake: FakePaperSources) -> None:
+    fake.fail("daily", 503, times=10)
+    with pytest.raises(SourceError, match="Hugging Face answered 503"):
+        await sources.fetch_feed("hf", MAY_13)
+
+
+async def test_hf_feed_rides_out_one_failure(sources: Sources, fake: FakePaperSources) -> None:
+    fake.set_default_daily([])
+    fake.fail("daily", 429, retry_after=0)
+    assert len(await sources.fetch_feed("hf", MAY_13)) == 50
+
+
+async def test_arxiv_feed(sources: Sources, fake: FakePaperSources) -> None:
+    papers = await sources.fetch_feed("arxiv:quant-ph", MAY_13)
+    assert len(papers) == 40
+    assert [r.path for r in fake.requests] == ["/rss/quant-ph"]
+
+
+@pytest.mark.parametrize("feed", ["", "hn", "arxiv:", "arxiv:../x", "huggingface"])
+async def test_unknown_feed_is_a_value_error(sources: Sources, feed: str) -> None:
+    with pytest.raises(ValueError, match="unknown feed"):
+        await sources.fetch_feed(feed, MAY_13)
+
+
+@pytest.mark.parametrize(
+    ("feed", "stored"),
+    [
+        ("hf", "hf"),
+        (" HF ", "hf"),
+        ("arxiv:cs.LG", "arxiv:cs.LG"),
+        ("ArXiv: quant-ph", "arxiv:quant-ph"),
+        ("arxiv:cs.AI+cs.LG", "arxiv:cs.AI+cs.LG"),
+    ],
+)
+def test_check_feed_normalises(feed: str, stored: str) -> None:
+    assert check_feed(feed) == stored
+
+
+def test_merge_days_keeps_fresh_order_and_fills_gaps() -> None:
+    fresh = [Paper("2605.00002", "B", upvotes=3, hf_date="2026-06-02", sources=("hf",))]
+    older = [
+        Paper("2605.00001", "A", hf_date="2026-06-01", sources=("hf",)),
+        Paper("2605.00002", "B", abstract="kept", upvotes=1, hf_date="2026-06-01", sources=("hf",)),
+    ]
+    merged = merge_days(fresh, older)
+    assert [p.id for p in merged] == ["2605.00002", "2605.00001"]
+    assert merged[0].abstract == "kept" and merged[0].upvotes == 3
+    assert merged[0].hf_date == "2026-06-01"
+
+
+async def test_settings_reach_the_fetcher(fake: FakePaperSources) -> None:
+    settings = fake.settings(http_timeout=7.0, http_retries=5, arxiv_min_interval=3.0)
+    async with Sources.from_settings(settings, retry_base_delay=0.5) as sources:
+        assert sources.arxiv._min_interval == 3.0
+        assert sources._http is not None and sources._http.retries == 5
