@@ -1,0 +1,86 @@
+"""The console chat, in-process and as the real `paperboy run` process driven through a pipe."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import sys
+from pathlib import Path
+
+from adapters.console import ConsoleAdapter
+from adapters.launch import run
+from bot.config import Settings
+from tests.fakes.paper_sources import FakePaperSources, hf_item
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def test_subscribe_posts_react_top_and_search(bot, paper_sources) -> None:
+    paper_sources.set_daily("2026-05-13", [
+        hf_item("2605.00001", "Agents that remember", upvotes=9),
+        hf_item("2605.00002", "Agents that forget", upvotes=4),
+    ])
+    paper_sources.set_default_daily([])
+    out = io.StringIO()
+    console = ConsoleAdapter(bot, io.StringIO(), out)
+    await bot.start()
+    for line in ("/papers subscribe hf", "+1 1", "fire 2", "-1 2", "/papers top",
+                 "unreact 2", "/papers top all", "/papers search remember", "+1 9",
+                 "hello there friend", "/papers nope"):
+        await console.handle_line(line)
+    text = out.getvalue()
+    assert "[1] Agents that remember" in text and "[2] Agents that forget" in text
+    assert "1. +1  Agents that remember" in text
+    assert "Agents that forget (2605.00002" not in text.split("Top papers all time")[1]
+    assert "There is no post 9" in text
+    assert "I don't understand that" in text
+    assert "I don't know the command `nope`" in text
+
+
+def run_console(script: str, settings: Settings) -> str:
+    out = io.StringIO()
+    asyncio.run(run(settings, io.StringIO(script), out))
+    return out.getvalue()
+
+
+async def test_offline_first_run_loads_the_bundled_sample(tmp_path) -> None:
+    fake = FakePaperSources()
+    await fake.start()
+    settings = fake.settings(Settings(db_path=str(tmp_path / "p.db")), http_retries=0)
+    await fake.stop()  # nothing listens there any more: HF "can't be reached"
+    out = io.StringIO()
+    await run(settings, io.StringIO("/papers subscribe hf\n/papers top\n"), out)
+    text = out.getvalue()
+    assert "bundled sample papers" in text
+    assert "[1] " in text and "[10] " in text  # the round limit applies to the sample too
+    assert "No votes this week yet" in text
+
+
+async def test_the_real_process_reads_piped_commands(tmp_path, paper_sources) -> None:
+    # The process runs on the real clock: whatever day it is, HF lists one paper.
+    paper_sources.set_default_daily([hf_item("2611.00001", "Piped paper", upvotes=3)])
+    paper_sources.set_daily("2026-05-13", [])
+    env = {
+        **os.environ,
+        "PAPERBOY_DB": str(tmp_path / "p.db"),
+        "HF_API_URL": paper_sources.base_urls["hf_api_url"],
+        "ARXIV_API_URL": paper_sources.base_urls["arxiv_api_url"],
+        "ARXIV_RSS_URL": paper_sources.base_urls["arxiv_rss_url"],
+        "LOG_LEVEL": "WARNING",
+    }
+    for key in ("SLACK_BOT_TOKEN", "DISCORD_TOKEN"):
+        env.pop(key, None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
+    )
+    stdout, stderr = await asyncio.wait_for(
+        process.communicate(b"/papers subscribe hf\n+1 1\n/papers top\n"), timeout=60
+    )
+    text = stdout.decode()
+    assert process.returncode == 0, stderr.decode()
+    assert "Subscribed this channel" in text
+    assert "Piped paper" in text
+    assert "1. +1" in text
