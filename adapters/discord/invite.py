@@ -1,0 +1,40 @@
+"""The OAuth2 link that adds paperboy to a server, with only what it needs."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import discord
+
+SCOPES = ("bot", "applications.commands")
+
+# Read the channel, post cards (embeds), post in threads, and read recent history (to find
+# a card a crash left unconfirmed). Reactions arrive through the gateway without any of these.
+PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    embed_links=True,
+    read_message_history=True,
+)
+
+
+def invite_url(application_id: str) -> str:
+    return discord.utils.oauth_url(application_id, permissions=PERMISSIONS, scopes=SCOPES)
+
+
+def application_id_from_token(token: str) -> str:
+    """The application id a bot token belongs to.
+
+    A bot token's first segment is its bot user's id in base64, and a bot user's id is its
+    application's id. Raises ValueError when ``token`` is not shaped like a bot token.
+    """
+    first = token.strip().split(".", 1)[0]
+    try:
+        decoded = base64.urlsafe_b64decode(first + "=" * (-len(first) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError):
+        decoded = ""
+    if not decoded.isdigit():
+        raise ValueError("DISCORD_TOKEN does not look like a bot token; give the application id")
+    return decoded

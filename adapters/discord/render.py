@@ -1,0 +1,344 @@
+"""Replies as Discord messages: pure functions from ``bot.replies`` to message content and embeds.
+
+Discord rejects a whole message when any part breaks a limit, so every string is clipped to its
+limit here, for any paper, however long or hostile. Lengths are counted in UTF-16 code units,
+which is never less than the code point count: a clip that satisfies one satisfies both ways
+Discord might count.
+
+Paper data (titles, authors, abstracts, keywords) is escaped so it cannot add markdown; the
+core's own wording (``Text``, ``Error``) may use `code` spans and is passed through. Mentions
+are neutralised in the text itself and, in ``Rendered.kwargs``, by ``AllowedMentions.none()``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+
+from bot.papers import Paper
+from bot.replies import (
+    Error,
+    Help,
+    Leaderboard,
+    PaperCard,
+    PaperList,
+    Reply,
+    ScoredPaper,
+    SubscriptionList,
+    Text,
+)
+
+# Discord's documented limits.
+CONTENT_LIMIT = 2000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FIELD_COUNT_LIMIT = 25
+FOOTER_LIMIT = 2048
+AUTHOR_NAME_LIMIT = 256
+EMBED_TOTAL_LIMIT = 6000
+URL_LIMIT = 2048
+
+# Our own, tighter budgets: a card is for skimming, not reading the paper.
+ABSTRACT_LIMIT = 700
+LIST_TITLE_LIMIT = 180
+AUTHOR_LIMIT = 80
+
+COLOUR = discord.Colour(0xFF9D00)  # HF yellow-orange: cards stand out from chat
+ERROR_COLOUR = discord.Colour(0xD83C3E)
+
+PERIOD_LABELS = {"day": "today", "week": "this week", "month": "this month", "all": "all time"}
+
+# Control characters and invisible direction overrides: text from paper sources must not be
+# able to reorder or hide what the card shows.
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One Discord message: ``content`` and/or ``embeds``, never neither."""
+
+    content: str | None = None
+    embeds: tuple[discord.Embed, ...] = field(default=())
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``Messageable.send`` and the interaction response methods."""
+        out: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
+        if self.content:
+            out["content"] = self.content
+        if self.embeds:
+            out["embeds"] = list(self.embeds)
+        return out
+
+
+def render(reply: Reply) -> Rendered:
+    if isinstance(reply, Text):
+        return Rendered(content=_content(reply.text))
+    if isinstance(reply, Error):
+        text = f"⚠️ {reply.message}" + (f"\n{reply.hint}" if reply.hint else "")
+        return Rendered(content=_content(text))
+    if isinstance(reply, PaperCard):
+        return Rendered(embeds=(paper_embed(reply.paper, reply.votes),))
+    if isinstance(reply, PaperList):
+        return Rendered(embeds=(_paper_list(reply),))
+    if isinstance(reply, Leaderboard):
+        return Rendered(embeds=(_leaderboard(reply),))
+    if isinstance(reply, SubscriptionList):
+        return Rendered(embeds=(_subscriptions(reply),))
+    if isinstance(reply, Help):
+        return Rendered(embeds=(_help(reply),))
+    raise TypeError(f"cannot render {type(reply).__name__}")
+
+
+# -- text helpers -----------------------------------------------------------------------
+
+
+def u16len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` UTF-16 units, with an ellipsis when anything was cut."""
+    if u16len(text) <= limit:
+        return text
+    kept, used = [], 0
+    for ch in text:
+        width = 2 if ord(ch) > 0xFFFF else 1
+        if used + width > limit - 1:
+            break
+        kept.append(ch)
+        used += width
+    body = "".join(kept).rstrip()
+    # A cut right after an escaping backslash would escape the ellipsis instead.
+    if (len(body) - len(body.rstrip("\\"))) % 2:
+        body = body[:-1]
+    return body + "…"
+
+
+def clean(text: str) -> str:
+    return _INVISIBLE.sub("", text)
+
+
+def one_line(text: str) -> str:
+    return _SPACES.sub(" ", clean(text)).strip()
+
+
+def escape(text: str) -> str:
+    """Paper text shown as typed: no markdown, no masked links, no mentions."""
+    text = discord.utils.escape_markdown(text, ignore_links=False)
+    text = text.replace("[", "\\[").replace("]", "\\]")
+    return discord.utils.escape_mentions(text)
+
+
+def plain(text: str, limit: int, fallback: str = "—") -> str:
+    """One escaped line, clipped; Discord rejects empty titles, names and values."""
+    return clip(escape(one_line(text)), limit) or fallback
+
+
+def safe_url(url: str) -> str | None:
+    """``url`` if Discord will accept it in an embed and a masked link, else None."""
+    url = url.strip()
+    if not re.match(r"(?i)^https?://[^\s/]+", url) or u16len(url) > URL_LIMIT:
+        return None
+    # Parentheses and spaces end a markdown link early.
+    return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+
+
+def link(label: str, url: str) -> str:
+    target = safe_url(url)
+    return f"[{label}]({target})" if target else label
+
+
+def _content(text: str) -> str:
+    return clip(discord.utils.escape_mentions(clean(text)).strip(), CONTENT_LIMIT) or "—"
+
+
+def join_lines(lines: Iterable[str], limit: int, more: str = "…and {n} more") -> str:
+    """As many whole lines as fit in ``limit``, then a note of how many were left out."""
+    lines = list(lines)
+    out: list[str] = []
+    used = 0
+    for index, line in enumerate(lines):
+        cost = u16len(line) + (1 if out else 0)
+        rest = len(lines) - index
+        reserve = u16len(more.format(n=rest)) + 1 if rest > 1 else 0
+        if used + cost + reserve > limit:
+            out.append(more.format(n=rest))
+            break
+        out.append(line)
+        used += cost
+    return clip("\n".join(out), limit)
+
+
+# -- papers -----------------------------------------------------------------------------
+
+
+def author_list(authors: tuple[str, ...], limit: int) -> str:
+    """Names in order, as many as fit, then "and N more"."""
+    names = [plain(a, AUTHOR_LIMIT, "") for a in authors]
+    names = [n for n in names if n]
+    if not names:
+        return "—"
+    out = ""
+    for index, name in enumerate(names):
+        candidate = name if not out else f"{out}, {name}"
+        left = len(names) - index - 1
+        tail = f" and {left:,} more" if left else ""
+        if u16len(candidate + tail) > limit:
+            return clip(f"{out} and {len(names) - index:,} more" if out else name, limit)
+        out = candidate
+    return out
+
+
+def short_authors(authors: tuple[str, ...]) -> str:
+    if len(authors) > 3:
+        return author_list(authors[:3], 200) + " et al."
+    return author_list(authors, 200)
+
+
+def paper_embed(paper: Paper, votes: int = 0) -> discord.Embed:
+    """The card: linked title, trimmed abstract, authors, date, upvotes, team votes, links."""
+    embed = discord.Embed(
+        title=plain(paper.title, TITLE_LIMIT, "(untitled)"),
+        url=paper.arxiv_url,
+        description=clip(escape(one_line(paper.abstract)), ABSTRACT_LIMIT) or None,
+        colour=COLOUR,
+    )
+    embed.add_field(
+        name="Authors", value=author_list(paper.authors, FIELD_VALUE_LIMIT), inline=False
+    )
+    if paper.published:
+        embed.add_field(name="Published", value=plain(paper.published, 32), inline=True)
+    if paper.upvotes is not None:
+        embed.add_field(name="HF upvotes", value=f"▲ {paper.upvotes:,}", inline=True)
+    embed.add_field(name="Team votes", value=f"{votes:+,}", inline=True)
+    embed.add_field(name="Links", value=_links(paper), inline=False)
+    thumbnail = safe_url(paper.thumbnail_url)
+    if thumbnail:
+        embed.set_thumbnail(url=thumbnail)
+    footer = " · ".join(one_line(c) for c in paper.categories if one_line(c))
+    footer = f"arXiv {paper.id}" + (f" · {footer}" if footer else "")
+    embed.set_footer(text=clip(footer, 200))
+    return embed
+
+
+def _links(paper: Paper) -> str:
+    parts = [link("arXiv", paper.arxiv_url), link("PDF", paper.pdf_url)]
+    if "hf" in paper.sources or paper.upvotes is not None:
+        parts.append(link("Hugging Face", paper.hf_url))
+    for label, url in (("Code", paper.code_url), ("Project", paper.project_url)):
+        if safe_url(url):
+            parts.append(link(label, url))
+    return clip(" · ".join(parts), FIELD_VALUE_LIMIT)
+
+
+def _list_entry(rank: int, scored: ScoredPaper) -> str:
+    paper = scored.paper
+    title = plain(paper.title, LIST_TITLE_LIMIT, "(untitled)")
+    meta = [short_authors(paper.authors)]
+    if paper.published:
+        meta.append(plain(paper.published, 32))
+    if paper.upvotes is not None:
+        meta.append(f"▲ {paper.upvotes:,} on HF")
+    if scored.votes:
+        meta.append(f"team {scored.votes:+,}")
+    meta.append(f"`{plain(paper.id, 40)}`")
+    return f"**{rank}.** {link(title, paper.arxiv_url)}\n{' · '.join(meta)}"
+
+
+def _paper_list(reply: PaperList) -> discord.Embed:
+    entries = [_list_entry(i, s) for i, s in enumerate(reply.papers, 1)]
+    embed = discord.Embed(
+        title=plain(reply.title, TITLE_LIMIT, "Papers"),
+        description=join_lines(entries, DESCRIPTION_LIMIT) if entries else "No papers found.",
+        colour=COLOUR,
+    )
+    footer = "Open one with /papers show <id>"
+    if reply.note:
+        footer = f"{one_line(reply.note)} · {footer}"
+    embed.set_footer(text=clip(discord.utils.escape_mentions(footer), 500))
+    return embed
+
+
+def _leaderboard(reply: Leaderboard) -> discord.Embed:
+    label = PERIOD_LABELS.get(reply.period, one_line(reply.period))
+    lines = [
+        f"**{i}.** {link(plain(e.paper.title, LIST_TITLE_LIMIT, '(untitled)'), e.paper.arxiv_url)}"
+        f" — **{e.score:+,}** ({e.ups:,} up, {e.downs:,} down)"
+        for i, e in enumerate(reply.entries, 1)
+    ]
+    description = (
+        join_lines(lines, DESCRIPTION_LIMIT)
+        if lines
+        else "No votes yet. React 👍 or 👎 on a posted paper to vote."
+    )
+    return discord.Embed(
+        title=clip(f"Top papers {label}", TITLE_LIMIT), description=description, colour=COLOUR
+    )
+
+
+def _subscriptions(reply: SubscriptionList) -> discord.Embed:
+    lines = [f"`#{s.id}` {plain(s.describe(), 400)}" for s in reply.subscriptions]
+    embed = discord.Embed(
+        title="Subscriptions in this channel",
+        description=join_lines(lines, DESCRIPTION_LIMIT)
+        if lines
+        else "None yet. An admin can add one with `/papers subscribe`.",
+        colour=COLOUR,
+    )
+    if lines:
+        embed.set_footer(text="Stop one with /papers unsubscribe id:<number>")
+    return embed
+
+
+def _help(reply: Help) -> discord.Embed:
+    def code(text: str) -> str:
+        # A backtick inside would end the code span early.
+        return "`" + clip(one_line(text).replace("`", "ˋ"), 200) + "`"
+
+    lines = [f"{code(usage)} — {plain(what, 300)}" for usage, what in reply.commands]
+    return discord.Embed(
+        title="paperboy commands",
+        description=join_lines(lines, DESCRIPTION_LIMIT) if lines else "No commands.",
+        colour=COLOUR,
+    )
+
+
+def embed_problems(embed: discord.Embed) -> list[str]:
+    """Which of Discord's embed limits ``embed`` breaks (empty when it is fine)."""
+    data = embed.to_dict()
+    problems = []
+
+    def check(name: str, value: str | None, limit: int, required: bool = False) -> None:
+        if value is None:
+            return
+        if u16len(value) > limit:
+            problems.append(f"{name} is {u16len(value)} > {limit}")
+        if required and not value.strip():
+            problems.append(f"{name} is empty")
+
+    check("title", data.get("title"), TITLE_LIMIT)
+    check("description", data.get("description"), DESCRIPTION_LIMIT)
+    check("url", data.get("url"), URL_LIMIT)
+    fields = data.get("fields", [])
+    if len(fields) > FIELD_COUNT_LIMIT:
+        problems.append(f"{len(fields)} fields > {FIELD_COUNT_LIMIT}")
+    total = u16len(data.get("title", "")) + u16len(data.get("description", ""))
+    for f in fields:
+        check("field name", f["name"], FIELD_NAME_LIMIT, required=True)
+        check("field value", f["value"], FIELD_VALUE_LIMIT, required=True)
+        total += u16len(f["name"]) + u16len(f["value"])
+    footer = data.get("footer", {}).get("text")
+    check("footer", footer, FOOTER_LIMIT)
+    author = data.get("author", {}).get("name")
+    check("author name", author, AUTHOR_NAME_LIMIT)
+    total += u16len(footer or "") + u16len(author or "")
+    if total > EMBED_TOTAL_LIMIT:
+        problems.append(f"embed total {total} > {EMBED_TOTAL_LIMIT}")
+    return problems
