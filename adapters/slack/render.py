@@ -46,6 +46,7 @@ TEXT_SECTIONS_MAX = 10
 CARD_EVENT_TYPE = "paperboy_paper"
 
 ELLIPSIS = "…"
+EMPTY = "(empty)"
 PERIOD_NAMES = {"day": "today", "week": "this week", "month": "this month", "all": "all time"}
 
 Block = dict
@@ -140,12 +141,14 @@ def header(text: str) -> Block:
 
 
 def section(text: str) -> Block:
-    """A mrkdwn section of already-escaped text."""
-    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_MAX)}}
+    """A mrkdwn section of already-escaped text (Slack refuses an empty one)."""
+    text = clip(text, SECTION_MAX) if text.strip() else EMPTY
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
 def context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, CONTEXT_MAX)}]}
+    text = clip(text, CONTEXT_MAX) if text.strip() else EMPTY
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def button(label: str, url: str, action_id: str) -> Block | None:
@@ -184,7 +187,7 @@ def sections(lines: Iterable[str], max_blocks: int) -> list[Block]:
 def message(fallback: str, blocks: list[Block], *, escaped: bool = False) -> Message:
     """The message; ``fallback`` is what notifications and old clients show."""
     text = clip(fallback, FALLBACK_MAX) if escaped else mrkdwn(clean(fallback), FALLBACK_MAX)
-    return {"text": text, "blocks": blocks[:MAX_BLOCKS]}
+    return {"text": text.strip() or "paperboy", "blocks": blocks[:MAX_BLOCKS]}
 
 
 # -- papers ---------------------------------------------------------------------------------

@@ -1,0 +1,449 @@
+"""The Slack adapter: slack-bolt's ``AsyncApp`` on the core's event loop.
+
+It translates Slack payloads into core events and renders core replies, nothing more.
+Socket Mode when ``SLACK_APP_TOKEN`` is set (no public URL needed); otherwise HTTP mode on
+``PORT`` at ``/slack/events``, verified with ``SLACK_SIGNING_SECRET``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Protocol
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack.pacing import ChannelPacer
+from adapters.slack.render import CARD_EVENT_TYPE, card_metadata, render
+from adapters.slack.translate import (
+    PLATFORM,
+    SeenKeys,
+    command_event,
+    delivery_key,
+    reaction_event,
+)
+from bot.config import Settings, SettingsError
+from bot.events import AdminCheck, ChannelRef, Event, MessageRef, Responder
+from bot.outbox import SendError
+from bot.replies import PaperCard, Reply
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+# Enough for a burst: Slack's Retry-After for chat.postMessage is a second or two.
+RATE_LIMIT_RETRIES = 5
+HISTORY_PAGES = 5  # find_card looks at the channel's last 1,000 messages at most
+HISTORY_PAGE_SIZE = 200
+HELLO_TIMEOUT = 10.0
+DRAIN_TIMEOUT = 5.0
+# Waits between retries of failed connections and 5xx answers (not 429s: those say how long).
+RETRY_BACKOFF: RetryIntervalCalculator = BackoffRetryIntervalCalculator(backoff_factor=0.5)
+
+
+class EventHandler(Protocol):
+    async def handle(self, event: Event) -> None: ...
+
+
+class SlackStartupError(RuntimeError):
+    """Slack refused to let paperboy connect (bad token, missing scope): a setup problem."""
+
+
+def _quiet_logger(name: str, settings: Settings) -> logging.Logger:
+    # Bolt and the SDK log payloads (and, at DEBUG, request details) that have no place in
+    # a normal log; they speak up at WARNING unless paperboy runs with LOG_LEVEL=DEBUG.
+    logger = logging.getLogger(name)
+    debugging = settings.log_level.upper() == "DEBUG"
+    logger.setLevel(logging.DEBUG if debugging else logging.WARNING)
+    return logger
+
+
+def read_retry_handlers() -> list[AsyncRetryHandler]:
+    """For calls that are safe to repeat: reads, auth.test, users.info, connections.open."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=RETRY_BACKOFF),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        AsyncServerErrorRetryHandler(max_retry_count=2, interval_calculator=RETRY_BACKOFF),
+    ]
+
+
+def post_retry_handlers() -> list[AsyncRetryHandler]:
+    """For posts: retry only what certainly did not post, so no message is ever doubled.
+
+    A 429 and a refused connection mean nothing was posted. A dropped connection or a 5xx
+    after the request went out may have posted: ``send`` settles those instead.
+    """
+    return [
+        AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        AsyncConnectionErrorRetryHandler(
+            max_retry_count=2,
+            interval_calculator=RETRY_BACKOFF,
+            error_types=[aiohttp.ClientConnectorError],
+        ),
+    ]
+
+
+def build_web_client(settings: Settings, logger: logging.Logger | None = None) -> AsyncWebClient:
+    base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else (
+        settings.slack_api_url + "/"
+    )
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=base_url,
+        logger=logger,
+        retry_handlers=read_retry_handlers(),
+    )
+
+
+def _posting_client(client: AsyncWebClient) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        ssl=client.ssl,
+        proxy=client.proxy,
+        headers=dict(client.headers),
+        logger=client.logger,
+        retry_handlers=post_retry_handlers(),
+    )
+
+
+def error_code(exc: SlackApiError) -> str:
+    response = exc.response
+    data = getattr(response, "data", None)
+    code = data.get("error") if isinstance(data, dict) else None
+    return code or f"HTTP {getattr(response, 'status_code', '?')}"
+
+
+def _refused(exc: SlackApiError) -> bool:
+    """Slack answered, and the answer was no: nothing was posted (a 429 too, retries spent)."""
+    status = getattr(exc.response, "status_code", 0) or 0
+    return status < 500
+
+
+class SlackAdapter:
+    """One Slack workspace: Bolt listeners in, ``Outbox`` sends out."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        bot: EventHandler,
+        settings: Settings,
+        *,
+        web_client: AsyncWebClient | None = None,
+        http_host: str = "0.0.0.0",
+        post_interval: float = 1.0,
+    ) -> None:
+        if web_client is None and not settings.slack_bot_token:
+            raise SettingsError("SLACK_BOT_TOKEN is not set; the Slack adapter needs it")
+        self.bot = bot
+        self.settings = settings
+        self.http_host = http_host
+        self.http_port: int | None = None  # the bound port in HTTP mode, once started
+        self._bolt_log = _quiet_logger("paperboy.slack.bolt", settings)
+        self._sdk_log = _quiet_logger("paperboy.slack.sdk", settings)
+        self.client = web_client or build_web_client(settings, self._sdk_log)
+        handlers = self.client.retry_handlers
+        if not any(isinstance(h, AsyncRateLimitErrorRetryHandler) for h in handlers):
+            # A 429 retry handler is not on by default; without it one burst loses posts.
+            handlers.append(
+                AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)
+            )
+        self._post_client = _posting_client(self.client)
+        self._pacer = ChannelPacer(post_interval)
+        self._seen = SeenKeys()
+        self._identity: dict[str, str] | None = None
+        self._inflight: set[asyncio.Task] = set()
+        self._socket: AsyncSocketModeHandler | None = None
+        self._runner: web.AppRunner | None = None
+        self.app = AsyncApp(
+            name="paperboy",
+            client=self.client,
+            # Unused in Socket Mode, where the websocket itself is authenticated.
+            signing_secret=settings.slack_signing_secret,
+            logger=self._bolt_log,
+        )
+        self._register()
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.settings.slack_app_token)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect; returns once Slack can reach us (Socket Mode said hello, or the port is up)."""
+        await self._whoami()
+        if self.socket_mode:
+            await self._start_socket_mode()
+        else:
+            await self._start_http()
+
+    async def stop(self) -> None:
+        """Stop taking events, then give commands in progress a moment to answer."""
+        if self._socket is not None:
+            socket, self._socket = self._socket, None
+            await socket.close_async()
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+        await self._drain()
+
+    async def _whoami(self) -> dict[str, str]:
+        """The bot's own ids (auth.test), fetched once: they tell our posts from others'."""
+        if self._identity is None:
+            try:
+                auth = await self.client.auth_test()
+            except SlackApiError as exc:
+                raise SlackStartupError(
+                    f"Slack refused SLACK_BOT_TOKEN ({error_code(exc)}); check the token"
+                ) from exc
+            self._identity = {
+                "user_id": auth.get("user_id") or "",
+                "bot_id": auth.get("bot_id") or "",
+                "team_id": auth.get("team_id") or "",
+            }
+        return self._identity
+
+    @property
+    def bot_user_id(self) -> str | None:
+        return self._identity["user_id"] if self._identity else None
+
+    async def _start_socket_mode(self) -> None:
+        app_token = self.settings.slack_app_token
+        if not app_token.startswith("xapp-"):
+            raise SettingsError("SLACK_APP_TOKEN must be an app-level token (it starts with xapp-)")
+        handler = AsyncSocketModeHandler(
+            self.app, app_token, logger=self._bolt_log, web_client=self.client
+        )
+        hello = asyncio.Event()
+
+        async def on_message(client: object, message: dict, raw: str | None) -> None:
+            if message.get("type") == "hello":
+                hello.set()
+
+        handler.client.message_listeners.append(on_message)
+        try:
+            # Asked here rather than inside the client, which would retry a bad token forever.
+            opened = await self.client.apps_connections_open(app_token=app_token)
+        except SlackApiError as exc:
+            await handler.close_async()
+            raise SlackStartupError(
+                f"Slack refused SLACK_APP_TOKEN ({error_code(exc)}); is Socket Mode on?"
+            ) from exc
+        handler.client.wss_uri = opened["url"]
+        await handler.connect_async()
+        self._socket = handler
+        try:
+            await asyncio.wait_for(hello.wait(), HELLO_TIMEOUT)
+        except TimeoutError:
+            log.warning("Slack Socket Mode connected but sent no hello yet; continuing")
+        log.info("Slack: connected in Socket Mode")
+
+    async def _start_http(self) -> None:
+        if not self.settings.slack_signing_secret:
+            raise SettingsError(
+                "SLACK_SIGNING_SECRET is needed for HTTP mode "
+                "(or set SLACK_APP_TOKEN to use Socket Mode, which needs no public URL)"
+            )
+        web_app = web.Application()
+        web_app.router.add_post(EVENTS_PATH, self._on_http_request)
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.http_host, self.settings.port)
+        await site.start()
+        self._runner = runner
+        self.http_port = runner.addresses[0][1]
+        log.info("Slack: listening for HTTP events on port %d at %s", self.http_port, EVENTS_PATH)
+
+    async def _on_http_request(self, request: web.Request) -> web.Response:
+        # Bolt verifies the signature and timestamp and answers 401 itself.
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def _drain(self) -> None:
+        pending = {t for t in self._inflight if not t.done()}
+        if not pending:
+            return
+        _, still_running = await asyncio.wait(pending, timeout=DRAIN_TIMEOUT)
+        for task in still_running:
+            task.cancel()
+
+    # -- Slack to core --------------------------------------------------------------------
+
+    def _register(self) -> None:
+        self.app.use(self._drop_redeliveries)
+        # Any command name: a second install of the app (say /papers-dev) works unchanged.
+        self.app.command(re.compile(r"^/"))(self._on_command)
+        self.app.event("reaction_added")(self._on_reaction)
+        self.app.event("reaction_removed")(self._on_reaction)
+        # Link buttons only send these when interactivity is turned on; ack, nothing to do.
+        self.app.action(re.compile(r"^paperboy_link_"))(self._ack_only)
+
+    async def _drop_redeliveries(self, body: dict, ack, next):  # Bolt injects by these names
+        """Slack re-sends what it thinks we missed (X-Slack-Retry-Num); run each thing once."""
+        key = delivery_key(body)
+        if key is not None and not self._seen.first_time(key):
+            log.info("Slack: dropped a re-sent %s", key.split(":", 1)[0])
+            return await ack()
+        return await next()
+
+    async def _ack_only(self, ack) -> None:
+        await ack()
+
+    async def _on_command(self, ack, body: dict) -> None:
+        # Ack first: Slack gives us 3 seconds, and a search may take longer.
+        await ack()
+        event = command_event(
+            body,
+            respond=self._responder(body.get("response_url") or ""),
+            check_admin=self._admin_check(body.get("user_id") or ""),
+        )
+        await self._handle(event)
+
+    async def _on_reaction(self, body: dict, context) -> None:
+        event = reaction_event(body, bot_user_id=context.bot_user_id or self.bot_user_id)
+        if event is not None:
+            await self._handle(event)
+
+    async def _handle(self, event: Event) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            await self.bot.handle(event)
+        except Exception:  # the core promises not to raise; a listener must not die anyway
+            log.exception("Slack: the core failed on a %s", type(event).__name__)
+        finally:
+            self._inflight.discard(task)
+
+    def _responder(self, response_url: str) -> Responder:
+        async def respond(reply: Reply) -> None:
+            if not response_url:
+                log.warning("Slack: a command came without a response_url; answer dropped")
+                return
+            payload = {
+                **render(reply),
+                "response_type": "in_channel" if reply.public else "ephemeral",
+            }
+            webhook = AsyncWebhookClient(
+                url=response_url, logger=self._sdk_log, retry_handlers=post_retry_handlers()
+            )
+            try:
+                result = await webhook.send_dict(payload)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("Slack: could not answer a command: %s", type(exc).__name__)
+                return
+            if result.status_code != 200:
+                log.warning(
+                    "Slack: answer to a command refused (%s %s)",
+                    result.status_code, (result.body or "")[:100],
+                )
+
+        return respond
+
+    def _admin_check(self, user_id: str) -> AdminCheck:
+        async def check() -> bool:
+            try:
+                found = await self.client.users_info(user=user_id)
+            except SlackApiError as exc:
+                log.warning("Slack: users.info failed (%s); not treating as admin", error_code(exc))
+                return False
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("Slack: users.info failed (%s); not treating as admin", exc)
+                return False
+            user = found.get("user") or {}
+            return any(user.get(role) for role in ("is_admin", "is_owner", "is_primary_owner"))
+
+        return check
+
+    # -- Outbox: core to Slack ------------------------------------------------------------
+
+    async def send(self, channel: ChannelRef, reply: Reply) -> MessageRef:
+        """Post ``reply`` in ``channel``, paced per channel.
+
+        Raises ``SendError`` when Slack certainly did not post it (refusal, or 429s beyond
+        the retries); any other exception means the outcome is unknown.
+        """
+        args = {
+            **render(reply),
+            "channel": channel.channel,
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+        if isinstance(reply, PaperCard):
+            args["metadata"] = card_metadata(reply.paper.id)
+        async with self._pacer.turn(channel.channel):
+            try:
+                posted = await self._post_client.chat_postMessage(**args)
+            except SlackApiError as exc:
+                if _refused(exc):
+                    reason = error_code(exc)
+                    raise SendError(f"Slack refused a post to {channel}: {reason}") from exc
+                unknown: Exception = exc
+            except aiohttp.ClientConnectorError as exc:
+                raise SendError(f"Slack could not be reached: {exc}") from exc
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                unknown = exc
+            else:
+                return MessageRef(channel, posted["ts"])
+        # The post may have landed before the connection broke: a card can be checked for.
+        if isinstance(reply, PaperCard):
+            found = await self._look_for_card(channel, reply.paper.id)
+            if found is not None:
+                return found
+        raise unknown
+
+    async def _look_for_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:
+        try:
+            return await self.find_card(channel, paper_id)
+        except Exception as exc:
+            log.warning("Slack: could not check %s for a card after a failed post: %s",
+                        channel, exc)
+            return None
+
+    async def find_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:
+        """Our card of ``paper_id`` among the channel's recent messages (by message metadata)."""
+        me = await self._whoami()
+        cursor = ""
+        for _ in range(HISTORY_PAGES):
+            page = await self.client.conversations_history(
+                channel=channel.channel,
+                limit=HISTORY_PAGE_SIZE,
+                include_all_metadata=True,
+                **({"cursor": cursor} if cursor else {}),
+            )
+            for msg in page.get("messages") or []:
+                if _is_card_of(msg, paper_id, me):
+                    return MessageRef(channel, msg["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
+            if not (page.get("has_more") and cursor):
+                break
+        return None
+
+
+def _is_card_of(msg: dict, paper_id: str, me: dict[str, str]) -> bool:
+    metadata = msg.get("metadata") or {}
+    if metadata.get("event_type") != CARD_EVENT_TYPE:
+        return False
+    if (metadata.get("event_payload") or {}).get("paper_id") != paper_id:
+        return False
+    if msg.get("user") == me["user_id"]:
+        return True
+    return bool(me["bot_id"]) and msg.get("bot_id") == me["bot_id"]

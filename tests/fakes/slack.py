@@ -1,0 +1,655 @@
+"""A fake Slack on 127.0.0.1: Web API, ``response_url``s, Socket Mode, and HTTP-mode delivery.
+
+It speaks enough of Slack for an unmodified slack-bolt ``AsyncApp`` (and slack_sdk clients)
+to run against it in both connection modes. Nothing here reaches beyond the loopback
+interface, and every token and secret is a fake one.
+
+Use::
+
+    async with FakeSlack() as slack:
+        settings = slack.settings(base, socket_mode=True)     # SLACK_* pointing at the fake
+        ...start the adapter with those settings...
+        payload = slack.command_payload("help")
+        delivery = await slack.deliver(payload)                # Socket Mode: envelope + ack
+        delivery = await slack.deliver(payload, to=app_url)    # HTTP mode: signed POST
+        answer = await slack.wait_response(payload["response_url"])
+        slack.messages("C1")                                   # what the channel shows
+
+Web API methods served under ``/api/``: ``auth.test``, ``apps.connections.open`` (app token),
+``chat.postMessage`` (checks Block Kit limits like Slack: an oversized field is
+``invalid_blocks``), ``conversations.history`` (answers from what was posted, newest first,
+paged, ``metadata`` only with ``include_all_metadata``), ``users.info``. Anything else is
+recorded in ``unhandled`` and answered ``unknown_method``.
+
+Test controls:
+
+* ``fail_next(method, status=429, retry_after=1, error=None, times=1, commit=False)``: the
+  next calls of ``method`` fail (429 with ``Retry-After``; 5xx; or 200 with ``ok: false``
+  and ``error``). ``commit=True`` performs the call first and then answers with the
+  failure: an "unknown outcome". ``method`` may be ``"response_url"``.
+* ``refuse_channel(channel, error="not_in_channel")``: posting there fails for good.
+* ``add_user(user_id, is_admin=False, is_owner=False)``: what ``users.info`` answers.
+* ``seed_message(channel, ...)``: history that the bot did not post.
+* ``expire(response_url)``: the URL answers 404 ``expired_url``.
+* ``ask_to_reconnect()``: Socket Mode ``disconnect`` envelope (the client reconnects).
+
+Records: ``calls`` (every Web API call, in order; ``calls_to(method)``), ``responses``
+(response_url payloads by URL), ``acks`` (Socket Mode acks by envelope id), ``connections``
+(websockets opened), ``unhandled``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import itertools
+import json
+import time
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import WSMsgType, web
+
+from bot.config import Settings
+
+# Slack's Block Kit limits, counted in UTF-16 units as the strictest reading.
+LIMITS = {
+    "blocks": 50,
+    "header": 150,
+    "section": 3000,
+    "field": 2000,
+    "context_elements": 10,
+    "context_text": 3000,
+    "actions_elements": 25,
+    "button_text": 75,
+    "url": 3000,
+    "action_id": 255,
+    "text": 40000,
+}
+
+
+async def wait_until(
+    predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01
+) -> Any:
+    """Wait until ``predicate()`` is truthy and return its value; fail after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s: {predicate}")
+        await asyncio.sleep(interval)
+
+
+def units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def block_problems(blocks: Any) -> list[str]:
+    """Why Slack would answer ``invalid_blocks`` for ``blocks``; [] if it would take them."""
+    if not isinstance(blocks, list):
+        return ["blocks is not a list"]
+    problems = []
+    if len(blocks) > LIMITS["blocks"]:
+        problems.append(f"{len(blocks)} blocks > {LIMITS['blocks']}")
+    action_ids: set[str] = set()
+
+    def check_text(where: str, obj: Any, limit: int, kinds: tuple[str, ...]) -> None:
+        if not isinstance(obj, dict) or obj.get("type") not in kinds:
+            problems.append(f"{where}: not a {'/'.join(kinds)} text object")
+            return
+        text = obj.get("text")
+        if not isinstance(text, str) or not text:
+            problems.append(f"{where}: empty text")
+        elif units(text) > limit:
+            problems.append(f"{where}: {units(text)} > {limit}")
+
+    for i, block in enumerate(blocks):
+        kind = block.get("type") if isinstance(block, dict) else None
+        where = f"blocks[{i}] ({kind})"
+        if kind == "header":
+            check_text(where, block.get("text"), LIMITS["header"], ("plain_text",))
+        elif kind == "section":
+            if "text" in block:
+                check_text(where, block["text"], LIMITS["section"], ("mrkdwn", "plain_text"))
+            for j, f in enumerate(block.get("fields") or []):
+                check_text(f"{where}.fields[{j}]", f, LIMITS["field"], ("mrkdwn", "plain_text"))
+            if "text" not in block and not block.get("fields"):
+                problems.append(f"{where}: neither text nor fields")
+        elif kind == "context":
+            elements = block.get("elements") or []
+            if not 1 <= len(elements) <= LIMITS["context_elements"]:
+                problems.append(f"{where}: {len(elements)} elements")
+            for j, element in enumerate(elements):
+                check_text(
+                    f"{where}[{j}]", element, LIMITS["context_text"], ("mrkdwn", "plain_text")
+                )
+        elif kind == "actions":
+            elements = block.get("elements") or []
+            if not 1 <= len(elements) <= LIMITS["actions_elements"]:
+                problems.append(f"{where}: {len(elements)} elements")
+            for j, element in enumerate(elements):
+                check_text(
+                    f"{where}[{j}]", element.get("text"), LIMITS["button_text"], ("plain_text",)
+                )
+                url = element.get("url", "")
+                if units(url) > LIMITS["url"] or (url and not url.startswith(("http://", "https://"))):
+                    problems.append(f"{where}[{j}]: bad url")
+                action_id = element.get("action_id", "")
+                if units(action_id) > LIMITS["action_id"] or action_id in action_ids:
+                    problems.append(f"{where}[{j}]: bad or repeated action_id")
+                action_ids.add(action_id)
+        elif kind == "divider":
+            pass
+        else:
+            problems.append(f"{where}: unknown block type")
+    return problems
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    method: str
+    args: dict[str, Any]  # query, form and JSON body merged; JSON-in-a-string decoded
+    token: str  # the bearer token it came with (a fake one)
+    at: float  # time.monotonic() when the fake received it
+    status: int = 200
+    answer: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Failure:
+    status: int = 429
+    retry_after: float = 1
+    error: str | None = None
+    commit: bool = False
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the app answered to one delivered payload."""
+
+    status: int  # HTTP status; 200 for a Socket Mode ack
+    body: str = ""  # HTTP response body
+    ack: Mapping[str, Any] | None = None  # the Socket Mode ack ({"envelope_id", "payload"?})
+    envelope_id: str = ""
+
+
+class FakeSlack:
+    """Slack on one local port. See the module docstring for what it serves."""
+
+    def __init__(
+        self,
+        *,
+        team_id: str = "T0PAPERS",
+        bot_user_id: str = "UPAPERBOY",
+        bot_id: str = "BPAPERBOY",
+        bot_token: str = "xoxb-fake-bot-token-0000",
+        app_token: str = "xapp-1-fake-app-token-0000",
+        signing_secret: str = "fake-signing-secret-0000",
+        send_hello: bool = True,
+    ) -> None:
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.bot_token = bot_token
+        self.app_token = app_token
+        self.signing_secret = signing_secret
+        self.send_hello = send_hello
+
+        self.calls: list[ApiCall] = []
+        self.unhandled: list[str] = []
+        self.responses: dict[str, list[dict]] = defaultdict(list)
+        self.acks: dict[str, dict] = {}
+        self.connections = 0
+        self.users: dict[str, dict] = {}
+        self._messages: dict[str, list[dict]] = defaultdict(list)
+        self._refused: dict[str, str] = {}
+        self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self._expired: set[str] = set()
+        self._sockets: list[web.WebSocketResponse] = []
+        self._seq = itertools.count(1)
+        self._ts_base = int(time.time())
+        self._runner: web.AppRunner | None = None
+        self._port = 0
+        self._session: aiohttp.ClientSession | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{id}", self._response_url)
+        app.router.add_get("/socket/{id}", self._socket)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self._port = self._runner.addresses[0][1]
+        self._session = aiohttp.ClientSession()
+        return self
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeSlack:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    # --- where it is -----------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def api_url(self) -> str:
+        """What ``SLACK_API_URL`` should be (the Web API base URL, with its trailing slash)."""
+        return f"{self.base_url}/api/"
+
+    def settings(self, base: Settings | None = None, *, socket_mode: bool = True,
+                 **overrides: Any) -> Settings:
+        """``base`` (default Settings()) with SLACK_* pointing at the fake.
+
+        ``socket_mode=False`` leaves ``slack_app_token`` empty (HTTP mode) and sets port 0,
+        so the adapter listens on a free port.
+        """
+        slack: dict[str, Any] = {
+            "slack_bot_token": self.bot_token,
+            "slack_app_token": self.app_token if socket_mode else "",
+            "slack_signing_secret": self.signing_secret,
+            "slack_api_url": self.api_url,
+        }
+        if not socket_mode:
+            slack["port"] = 0
+        return replace(base or Settings(), **{**slack, **overrides})
+
+    # --- test controls ---------------------------------------------------------------------
+
+    def fail_next(self, method: str, status: int = 429, retry_after: float = 1, *,
+                  error: str | None = None, times: int = 1, commit: bool = False) -> None:
+        """The next ``times`` calls of ``method`` fail; see the module docstring."""
+        for _ in range(times):
+            self._failures[method].append(Failure(status, retry_after, error, commit))
+
+    def refuse_channel(self, channel: str, error: str = "not_in_channel") -> None:
+        self._refused[channel] = error
+
+    def add_user(self, user_id: str, *, name: str = "", is_admin: bool = False,
+                 is_owner: bool = False) -> None:
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name or user_id.lower(),
+            "is_admin": is_admin,
+            "is_owner": is_owner,
+            "is_primary_owner": False,
+            "is_bot": False,
+        }
+
+    def seed_message(self, channel: str, text: str = "hello", *, user: str = "UHUMAN",
+                     bot_id: str | None = None, metadata: dict | None = None) -> str:
+        """Add a message the bot did not post (or did, with ``user=fake.bot_user_id``)."""
+        message = {"type": "message", "user": user, "text": text, "ts": self._next_ts()}
+        if bot_id:
+            message["bot_id"] = bot_id
+        if metadata:
+            message["metadata"] = metadata
+        self._messages[channel].append(message)
+        return message["ts"]
+
+    def expire(self, response_url: str) -> None:
+        self._expired.add(response_url)
+
+    async def ask_to_reconnect(self) -> None:
+        await self._send_ws({"type": "disconnect", "reason": "refresh_requested"})
+
+    # --- what happened ---------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        return [c for c in self.calls if c.method == method]
+
+    def messages(self, channel: str) -> list[dict]:
+        """The channel's messages, oldest first (posted by the bot or seeded)."""
+        return list(self._messages[channel])
+
+    def posts(self, channel: str | None = None) -> list[dict]:
+        """What the bot posted (in ``channel``, or anywhere), oldest first."""
+        channels = [channel] if channel is not None else list(self._messages)
+        return [
+            m for ch in channels for m in self._messages[ch] if m.get("user") == self.bot_user_id
+        ]
+
+    async def wait_response(self, response_url: str, count: int = 1,
+                            timeout: float = 5.0) -> dict:
+        """The ``count``-th payload posted to ``response_url`` (waits for it)."""
+        await wait_until(lambda: len(self.responses.get(response_url, ())) >= count, timeout)
+        return self.responses[response_url][count - 1]
+
+    # --- payloads Slack would send ---------------------------------------------------------
+
+    def new_response_url(self) -> str:
+        return f"{self.base_url}/response/{uuid.uuid4().hex}"
+
+    def command_payload(self, text: str, *, user: str = "UALICE", channel: str = "C1",
+                        command: str = "/papers", user_name: str = "alice") -> dict[str, str]:
+        """A slash command as Slack sends it, with a fresh response_url and trigger_id."""
+        return {
+            "token": "legacy-verification-token",
+            "team_id": self.team_id,
+            "team_domain": "paperboy-test",
+            "channel_id": channel,
+            "channel_name": "papers",
+            "user_id": user,
+            "user_name": user_name,
+            "command": command,
+            "text": text,
+            "api_app_id": "APAPERBOY",
+            "is_enterprise_install": "false",
+            "response_url": self.new_response_url(),
+            "trigger_id": f"{next(self._seq)}.{uuid.uuid4().hex[:12]}",
+        }
+
+    def reaction_payload(self, ts: str, *, channel: str = "C1", user: str = "UALICE",
+                         emoji: str = "+1", added: bool = True,
+                         item_user: str | None = None, event_id: str | None = None) -> dict:
+        """An Events API ``reaction_added``/``reaction_removed`` callback on message ``ts``."""
+        event = {
+            "type": "reaction_added" if added else "reaction_removed",
+            "user": user,
+            "reaction": emoji,
+            "item_user": item_user if item_user is not None else self.bot_user_id,
+            "item": {"type": "message", "channel": channel, "ts": ts},
+            "event_ts": self._next_ts(),
+        }
+        return self.event_payload(event, event_id=event_id)
+
+    def event_payload(self, event: dict, *, event_id: str | None = None) -> dict:
+        return {
+            "token": "legacy-verification-token",
+            "team_id": self.team_id,
+            "api_app_id": "APAPERBOY",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+            "event_time": int(time.time()),
+            "authorizations": [
+                {"team_id": self.team_id, "user_id": self.bot_user_id, "is_bot": True}
+            ],
+        }
+
+    # --- delivering payloads to the app ----------------------------------------------------
+
+    async def deliver(self, payload: dict, *, to: str | None = None, retry: int = 0,
+                      timeout: float = 5.0) -> Delivery:
+        """Send ``payload`` to the app and return its answer.
+
+        ``to`` is the app's HTTP URL (HTTP mode: a signed POST, form-encoded for commands,
+        JSON for events); without it the payload goes down the Socket Mode websocket and
+        this waits for the ack. ``retry`` > 0 marks a re-send (``X-Slack-Retry-Num`` /
+        ``retry_attempt``).
+        """
+        if to is not None:
+            headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+            return await self.post_to_app(to, payload, headers=headers if retry else None)
+        envelope_id = await self.send_envelope(payload, retry_attempt=retry)
+        await wait_until(lambda: envelope_id in self.acks, timeout)
+        return Delivery(200, ack=self.acks[envelope_id], envelope_id=envelope_id)
+
+    @staticmethod
+    def encode(payload: dict) -> tuple[str, str]:
+        """(body, content type) as Slack sends ``payload`` over HTTP."""
+        if "command" in payload:
+            return urlencode(payload), "application/x-www-form-urlencoded"
+        return json.dumps(payload), "application/json"
+
+    def sign(self, body: str, *, timestamp: int | None = None,
+             secret: str | None = None) -> dict[str, str]:
+        """Slack's request signature headers: ``v0=`` HMAC-SHA256 of ``v0:{ts}:{body}``."""
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        key = (self.signing_secret if secret is None else secret).encode()
+        digest = hmac.new(key, f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+        return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+    async def post_to_app(self, url: str, payload: dict, *, signed: bool = True,
+                          timestamp: int | None = None, secret: str | None = None,
+                          headers: Mapping[str, str] | None = None) -> Delivery:
+        """One HTTP-mode request, signed unless ``signed=False`` (or with a wrong secret/time)."""
+        assert self._session is not None, "start the fake first"
+        body, content_type = self.encode(payload)
+        all_headers = {"Content-Type": content_type, **(headers or {})}
+        if signed:
+            all_headers.update(self.sign(body, timestamp=timestamp, secret=secret))
+        async with self._session.post(url, data=body.encode(), headers=all_headers) as resp:
+            return Delivery(resp.status, await resp.text())
+
+    async def send_envelope(self, payload: dict, *, retry_attempt: int = 0,
+                            kind: str | None = None) -> str:
+        """Push ``payload`` down the newest websocket as a Socket Mode envelope; its id."""
+        kind = kind or ("slash_commands" if "command" in payload else "events_api")
+        envelope_id = str(uuid.uuid4())
+        envelope: dict[str, Any] = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": kind != "events_api",
+        }
+        if kind == "events_api":
+            envelope["retry_attempt"] = retry_attempt
+            envelope["retry_reason"] = "timeout" if retry_attempt else ""
+        await self._send_ws(envelope)
+        return envelope_id
+
+    async def _send_ws(self, message: dict) -> None:
+        await wait_until(lambda: any(not ws.closed for ws in self._sockets))
+        ws = next(ws for ws in reversed(self._sockets) if not ws.closed)
+        await ws.send_str(json.dumps(message))
+
+    # --- the server side -------------------------------------------------------------------
+
+    def _next_ts(self) -> str:
+        n = next(self._seq)
+        return f"{self._ts_base + n}.{n:06d}"
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await _request_args(request)
+        token = _bearer(request) or str(args.pop("token", ""))
+        handler = _METHODS.get(method)
+        if handler is None:
+            self.unhandled.append(method)
+            return self._record(method, args, token, 404, {"ok": False, "error": "unknown_method"})
+        failure = self._failures[method].popleft() if self._failures[method] else None
+        if failure is None or failure.commit:
+            status, answer = 200, handler(self, args, token)
+        if failure is not None:
+            status, answer, headers = _failure_answer(failure)
+            return self._record(method, args, token, status, answer, headers)
+        return self._record(method, args, token, status, answer)
+
+    def _record(self, method: str, args: dict, token: str, status: int, answer: dict,
+                headers: Mapping[str, str] | None = None) -> web.Response:
+        self.calls.append(ApiCall(method, args, token, time.monotonic(), status, answer))
+        return web.json_response(answer, status=status, headers=headers)
+
+    def _check_token(self, token: str, expected: str) -> dict | None:
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if token != expected:
+            return {"ok": False, "error": "invalid_auth"}
+        return None
+
+    def _auth_test(self, args: dict, token: str) -> dict:
+        return self._check_token(token, self.bot_token) or {
+            "ok": True,
+            "url": "https://paperboy-test.slack.com/",
+            "team": "paperboy test",
+            "user": "paperboy",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def _connections_open(self, args: dict, token: str) -> dict:
+        if token.startswith("xoxb-"):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return self._check_token(token, self.app_token) or {
+            "ok": True,
+            "url": f"ws://127.0.0.1:{self._port}/socket/{uuid.uuid4().hex}",
+        }
+
+    def _post_message(self, args: dict, token: str) -> dict:
+        denied = self._check_token(token, self.bot_token)
+        if denied:
+            return denied
+        channel = str(args.get("channel") or "")
+        text, blocks = args.get("text"), args.get("blocks")
+        error = None
+        if not channel:
+            error = "channel_not_found"
+        elif channel in self._refused:
+            error = self._refused[channel]
+        elif not text and not blocks:
+            error = "no_text"
+        elif isinstance(text, str) and units(text) > LIMITS["text"]:
+            error = "msg_too_long"
+        elif blocks is not None and block_problems(blocks):
+            return {"ok": False, "error": "invalid_blocks", "errors": block_problems(blocks)}
+        if error:
+            return {"ok": False, "error": error}
+        message = {
+            "type": "message",
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "app_id": "APAPERBOY",
+            "text": text or "",
+            "ts": self._next_ts(),
+            "team": self.team_id,
+        }
+        if blocks:
+            message["blocks"] = blocks
+        if args.get("metadata"):
+            message["metadata"] = args["metadata"]
+        self._messages[channel].append(message)
+        return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+
+    def _history(self, args: dict, token: str) -> dict:
+        denied = self._check_token(token, self.bot_token)
+        if denied:
+            return denied
+        channel = str(args.get("channel") or "")
+        if channel in self._refused:
+            return {"ok": False, "error": self._refused[channel]}
+        limit = min(int(args.get("limit") or 100), 999)
+        start = int(args.get("cursor") or 0)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        newest_first = list(reversed(self._messages[channel]))
+        page = newest_first[start : start + limit]
+        if not with_metadata:
+            page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
+        has_more = start + limit < len(newest_first)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": has_more,
+            "response_metadata": {"next_cursor": str(start + limit) if has_more else ""},
+        }
+
+    def _users_info(self, args: dict, token: str) -> dict:
+        denied = self._check_token(token, self.bot_token)
+        if denied:
+            return denied
+        user = self.users.get(str(args.get("user") or ""))
+        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        url = f"{self.base_url}{request.path}"
+        payload = await request.json()
+        if url in self._expired:
+            return web.Response(status=404, text="expired_url")
+        failures = self._failures["response_url"]
+        failure = failures.popleft() if failures else None
+        if failure is None or failure.commit:
+            self.responses[url].append(payload)
+        if failure is not None:
+            status, answer, headers = _failure_answer(failure)
+            return web.json_response(answer, status=status, headers=headers)
+        return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        self.connections += 1
+        if self.send_hello:
+            await ws.send_str(json.dumps({
+                "type": "hello",
+                "num_connections": 1,
+                "debug_info": {"host": "fake-slack", "approximate_connection_time": 3600},
+                "connection_info": {"app_id": "APAPERBOY"},
+            }))
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    data = json.loads(msg.data)
+                    if "envelope_id" in data:
+                        self.acks[data["envelope_id"]] = data
+        finally:
+            self._sockets.remove(ws)
+        return ws
+
+
+_METHODS: dict[str, Callable[[FakeSlack, dict, str], dict]] = {
+    "auth.test": FakeSlack._auth_test,
+    "apps.connections.open": FakeSlack._connections_open,
+    "chat.postMessage": FakeSlack._post_message,
+    "conversations.history": FakeSlack._history,
+    "users.info": FakeSlack._users_info,
+}
+
+
+def _failure_answer(failure: Failure) -> tuple[int, dict, dict[str, str]]:
+    if failure.status == 429:
+        retry_after = str(int(failure.retry_after))
+        return 429, {"ok": False, "error": failure.error or "ratelimited"}, {
+            "Retry-After": retry_after
+        }
+    return failure.status, {"ok": False, "error": failure.error or "internal_error"}, {}
+
+
+def _bearer(request: web.Request) -> str:
+    auth = request.headers.get("Authorization", "")
+    return auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
+
+
+async def _request_args(request: web.Request) -> dict[str, Any]:
+    args: dict[str, Any] = dict(request.query)
+    if request.can_read_body:
+        if request.content_type == "application/json":
+            args.update(await request.json())
+        else:
+            args.update(dict(await request.post()))
+    # Form-encoded calls carry structured arguments as JSON strings.
+    for key in ("blocks", "metadata", "attachments"):
+        if isinstance(args.get(key), str):
+            with contextlib.suppress(ValueError):
+                args[key] = json.loads(args[key])
+    return args
