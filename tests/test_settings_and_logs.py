@@ -40,21 +40,30 @@ def test_env_example_documents_every_setting() -> None:
     assert names <= documented, names - documented
 
 
-def test_tokens_never_reach_the_log(caplog) -> None:
+@pytest.fixture
+def restore_logging():
+    """setup_logging configures the process's loggers; put them back for the next tests."""
+    names = ["", "httpx", "httpcore", "aiohttp.access", "slack_bolt", "slack_sdk", "discord"]
+    levels = {name: logging.getLogger(name).level for name in names}
+    handlers = list(logging.getLogger().handlers)
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    logging.getLogger().handlers[:] = handlers
+
+
+def test_tokens_never_reach_the_log(restore_logging) -> None:
     stream = io.StringIO()
     token = "xoxb-1234567890-secret-token-value"
     discord = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.discord-secret-value"
-    handler = setup_logging("DEBUG", [token, discord], stream)
+    setup_logging("DEBUG", [token, discord], stream)
+    log = logging.getLogger("paperboy.test")
+    log.info("calling chat.postMessage with %s", token)
     try:
-        log = logging.getLogger("paperboy.test")
-        log.info("calling chat.postMessage with %s", token)
-        try:
-            raise RuntimeError(f"invalid_auth for {discord}")
-        except RuntimeError:
-            log.exception("request failed")
-        log.warning("some other xapp-1-A0B1C2-shape token and xoxp-9-9-9")
-    finally:
-        logging.getLogger().removeHandler(handler)
+        raise RuntimeError(f"invalid_auth for {discord}")
+    except RuntimeError:
+        log.exception("request failed")
+    log.warning("some other xapp-1-A0B1C2-shape token and xoxp-9-9-9")
     output = stream.getvalue()
     assert "calling chat.postMessage with [redacted]" in output
     assert token not in output and discord not in output
