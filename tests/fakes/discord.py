@@ -1,0 +1,1043 @@
+"""A fake Discord on 127.0.0.1: REST under ``/api/v10`` and a gateway websocket.
+
+It speaks enough of the real protocol for an unmodified discord.py ``Client`` to log in,
+connect, sync app commands, receive slash commands and reactions, answer interactions and
+post messages. Nothing here reaches beyond the loopback interface.
+
+Use::
+
+    async with FakeDiscord() as fake:
+        settings = fake.settings()                  # DISCORD_* pointing at the fake
+        ...start a client with those settings...
+        interaction = await fake.inject_interaction("search", {"query": "diffusion"})
+        await wait_until(lambda: interaction.replies)
+        await fake.inject_reaction(message_id, "👍")
+        fake.messages(FakeDiscord.CHANNEL_ID)       # what the channel shows, oldest first
+
+Test controls:
+
+* ``fail_next(route, status=429, retry_after=..., times=1, commit=False)``: the next matching
+  requests fail (a 429 with the headers discord.py needs to retry; ``commit=True`` performs
+  the request and then answers with the error, an "unknown outcome").
+* ``rate_limit(route, limit, per)``: a per-path bucket with real ``X-RateLimit-*`` headers.
+* ``forbid(channel_id)``: posting there answers 403 Missing Permissions.
+* ``seed_message(...)``: channel history for ``GET /channels/{id}/messages``.
+* ``drop_connection()``: close the gateway socket; events dispatched meanwhile are replayed
+  after the client RESUMEs.
+
+Records: ``messages(channel)``, ``interactions``, ``commands``, ``requests``, ``identifies``,
+``resumes``, ``unhandled`` (requests the fake has no route for — assert it stays empty).
+Routes are given as ``"METHOD /path"`` globs relative to ``/api/v10``, e.g.
+``"POST /channels/*/messages"``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import fnmatch
+import itertools
+import json
+import math
+import re
+import secrets
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bot.config import Settings
+
+DISCORD_EPOCH_MS = 1420070400000
+EPHEMERAL = 1 << 6
+LOADING = 1 << 7
+
+# Permission bits the fake hands out.
+MANAGE_CHANNELS = 1 << 4
+VIEW_AND_SEND = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16)  # view, send, embed, history
+ADMINISTRATOR = 1 << 3
+
+OPTION_TYPES = {str: 3, int: 4, bool: 5, float: 10}
+
+Json = dict[str, Any]
+
+
+async def wait_until(
+    predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01
+) -> Any:
+    """Wait until ``predicate()`` is truthy and return its value; fail after ``timeout``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s: {predicate}")
+        await asyncio.sleep(interval)
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # discord.py decodes a body only when Content-Type is exactly "application/json",
+    # so the header is set by hand (aiohttp's json_response appends a charset).
+    return web.Response(
+        status=status,
+        body=json.dumps(data).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+def _error(status: int, code: int, message: str, **extra: Any) -> web.Response:
+    return _json({"code": code, "message": message, **extra}, status)
+
+
+@dataclass
+class RequestRecord:
+    method: str
+    path: str  # relative to /api/v10, no query
+    query: dict[str, str]
+    body: Any
+    status: int = 0
+
+
+@dataclass
+class _Failure:
+    route: str
+    status: int
+    retry_after: float
+    times: int
+    is_global: bool
+    commit: bool
+
+
+@dataclass
+class _Bucket:
+    route: str
+    limit: int
+    per: float
+    hits: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
+
+
+@dataclass
+class FakeInteraction:
+    """One injected slash command and everything the client answered to it."""
+
+    id: str
+    token: str
+    guild_id: str
+    channel_id: str
+    user_id: str
+    payload: Json
+    response_type: int | None = None  # 4: message, 5: deferred ("thinking")
+    original: Json | None = None
+    followups: list[Json] = field(default_factory=list)
+    original_deleted: bool = False
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.response_type is not None
+
+    @property
+    def deferred(self) -> bool:
+        return self.response_type == 5
+
+    @property
+    def replies(self) -> list[Json]:
+        """The answers the user sees, in order (a deferral still "thinking" is not one)."""
+        out = []
+        original = self.original
+        if original is not None and not self.original_deleted and not original["flags"] & LOADING:
+            out.append(original)
+        return out + self.followups
+
+    @staticmethod
+    def is_ephemeral(message: Json) -> bool:
+        return bool(message.get("flags", 0) & EPHEMERAL)
+
+
+class FakeDiscord:
+    GUILD_ID = "900000000000000001"
+    CHANNEL_ID = "900000000000000010"
+    OTHER_CHANNEL_ID = "900000000000000011"
+    APPLICATION_ID = "800000000000000001"  # also the bot user's id, as on real Discord
+    USER_ID = "700000000000000001"  # a human member
+
+    def __init__(
+        self,
+        *,
+        guilds: dict[str, list[str]] | None = None,
+        heartbeat_interval: float = 41.25,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.application_id = self.APPLICATION_ID
+        self.bot_user_id = self.APPLICATION_ID
+        app_b64 = base64.b64encode(self.application_id.encode()).decode().rstrip("=")
+        self.token = f"{app_b64}.fake.{secrets.token_hex(8)}"
+        self.heartbeat_interval = heartbeat_interval
+        self.host = host
+        self.port = 0
+        self.guilds: dict[str, list[str]] = guilds or {
+            self.GUILD_ID: [self.CHANNEL_ID, self.OTHER_CHANNEL_ID]
+        }
+        self.channel_guild = {c: g for g, cs in self.guilds.items() for c in cs}
+
+        # records
+        self.channel_messages: dict[str, list[Json]] = defaultdict(list)
+        self.interactions: dict[str, FakeInteraction] = {}
+        self.commands: dict[str, list[Json]] = {}  # "global" or a guild id → synced commands
+        self.requests: list[RequestRecord] = []
+        self.unhandled: list[RequestRecord] = []
+        self.identifies: list[Json] = []
+        self.resumes: list[Json] = []
+        self.heartbeats = 0
+
+        # controls
+        self._failures: list[_Failure] = []
+        self._buckets: list[_Bucket] = []
+        self._forbidden: set[str] = set()
+
+        # gateway session
+        self._ws: web.WebSocketResponse | None = None
+        self._send_lock = asyncio.Lock()
+        self._session_id: str | None = None
+        self._seq = 0
+        self._sent_events: list[Json] = []
+        self.ready = asyncio.Event()  # set once a client is identified or resumed
+
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self._sockets: set[web.WebSocketResponse] = set()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> FakeDiscord:
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            with contextlib.suppress(Exception):
+                await ws.close(code=1001)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeDiscord:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://{self.host}:{self.port}/gateway"
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point paperboy at this fake."""
+        return {
+            "DISCORD_TOKEN": self.token,
+            "DISCORD_API_URL": self.api_url,
+            "DISCORD_GATEWAY_URL": self.gateway_url,
+        }
+
+    def settings(self, base: Settings | None = None, **overrides: Any) -> Settings:
+        """``base`` (default Settings()) with DISCORD_* pointing at the fake.
+
+        Chains with the other fakes: ``discord.settings(slack.settings(sources.settings()))``.
+        """
+        values: dict[str, Any] = {
+            "discord_token": self.token,
+            "discord_api_url": self.api_url,
+            "discord_gateway_url": self.gateway_url,
+        }
+        return replace(base or Settings(), **{**values, **overrides})
+
+    # -- ids and objects ----------------------------------------------------------------
+
+    def snowflake(self) -> str:
+        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        return str((ms << 22) | (next(self._ids) & 0x3FFFFF))
+
+    def user(self, user_id: str, name: str = "", *, bot: bool = False) -> Json:
+        name = name or ("paperboy" if user_id == self.bot_user_id else f"user{user_id[-4:]}")
+        return {
+            "id": user_id,
+            "username": name,
+            "global_name": name,
+            "discriminator": "0",
+            "avatar": None,
+            "bot": bot or user_id == self.bot_user_id,
+        }
+
+    def member(self, user_id: str, *, permissions: int | None = None, bot: bool = False) -> Json:
+        data: Json = {
+            "user": self.user(user_id, bot=bot),
+            "roles": [],
+            "joined_at": "2024-01-01T00:00:00+00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+        }
+        if permissions is not None:
+            data["permissions"] = str(permissions)
+        return data
+
+    def channel(self, channel_id: str) -> Json:
+        return {
+            "id": channel_id,
+            "type": 0,
+            "guild_id": self.channel_guild.get(channel_id),
+            "name": f"papers-{channel_id[-2:]}",
+            "position": 0,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "parent_id": None,
+            "topic": None,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+        }
+
+    def guild(self, guild_id: str) -> Json:
+        return {
+            "id": guild_id,
+            "name": f"Guild {guild_id[-2:]}",
+            "unavailable": False,
+            "owner_id": self.USER_ID,
+            "member_count": 2,
+            "large": False,
+            "joined_at": "2024-01-01T00:00:00+00:00",
+            "features": [],
+            "roles": [
+                {
+                    "id": guild_id,
+                    "name": "@everyone",
+                    "permissions": str(VIEW_AND_SEND),
+                    "position": 0,
+                    "color": 0,
+                    "hoist": False,
+                    "managed": False,
+                    "mentionable": False,
+                    "flags": 0,
+                }
+            ],
+            "channels": [self.channel(c) for c in self.guilds[guild_id]],
+            "members": [self.member(self.bot_user_id)],
+            "threads": [],
+            "emojis": [],
+            "stickers": [],
+            "voice_states": [],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+        }
+
+    def _message(
+        self,
+        channel_id: str,
+        body: Json,
+        *,
+        author_id: str | None = None,
+        flags: int = 0,
+        webhook_id: str | None = None,
+        interaction: FakeInteraction | None = None,
+    ) -> Json:
+        message: Json = {
+            "id": self.snowflake(),
+            "channel_id": channel_id,
+            "author": self.user(author_id or self.bot_user_id),
+            "content": body.get("content") or "",
+            "embeds": body.get("embeds") or [],
+            "timestamp": datetime.now(UTC).isoformat(),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "components": [],
+            "pinned": False,
+            "type": 20 if interaction is not None else 0,
+            "flags": flags | (body.get("flags") or 0),
+            "allowed_mentions": body.get("allowed_mentions"),  # kept so tests can check it
+            "nonce": body.get("nonce"),
+            "_created": time.time(),
+        }
+        guild_id = self.channel_guild.get(channel_id)
+        if guild_id:
+            message["guild_id"] = guild_id
+        if webhook_id:
+            message["webhook_id"] = webhook_id
+            message["application_id"] = self.application_id
+        if interaction is not None:
+            message["interaction_metadata"] = {
+                "id": interaction.id,
+                "type": 2,
+                "user": self.user(interaction.user_id),
+                "authorizing_integration_owners": {"0": interaction.guild_id},
+            }
+        return message
+
+    # -- test controls ------------------------------------------------------------------
+
+    def add_channel(self, channel_id: str, guild_id: str | None = None) -> None:
+        """A channel the fake knows; add before the client connects for it to be in the guild."""
+        guild_id = guild_id or self.GUILD_ID
+        self.guilds.setdefault(guild_id, []).append(channel_id)
+        self.channel_guild[channel_id] = guild_id
+
+    def forbid(self, channel_id: str) -> None:
+        self._forbidden.add(channel_id)
+
+    def fail_next(
+        self,
+        route: str,
+        status: int = 429,
+        *,
+        retry_after: float = 0.05,
+        times: int = 1,
+        is_global: bool = False,
+        commit: bool = False,
+    ) -> None:
+        self._failures.append(_Failure(route, status, retry_after, times, is_global, commit))
+
+    def rate_limit(self, route: str, limit: int, per: float) -> None:
+        self._buckets.append(_Bucket(route, limit, per))
+
+    def seed_message(
+        self,
+        channel_id: str,
+        *,
+        author_id: str | None = None,
+        content: str = "",
+        embeds: list[Json] | None = None,
+    ) -> Json:
+        """Put a message into the channel's history (by default one from the bot)."""
+        message = self._message(
+            channel_id, {"content": content, "embeds": embeds or []}, author_id=author_id
+        )
+        self.channel_messages[channel_id].append(message)
+        return message
+
+    def messages(self, channel_id: str) -> list[Json]:
+        """What the channel shows, oldest first (bot posts and public interaction answers)."""
+        return list(self.channel_messages.get(str(channel_id), []))
+
+    def all_messages(self) -> list[Json]:
+        return [m for ms in self.channel_messages.values() for m in ms]
+
+    def count(self, route: str, status: int | None = None) -> int:
+        """How many requests matched ``route`` (and answered ``status``)."""
+        return sum(
+            1
+            for r in self.requests
+            if fnmatch.fnmatchcase(f"{r.method} {r.path}", route)
+            and (status is None or r.status == status)
+        )
+
+    # -- gateway: injecting events ------------------------------------------------------
+
+    async def dispatch(self, event: str, data: Json) -> None:
+        """Send a DISPATCH; while the client is disconnected it waits for its RESUME."""
+        async with self._send_lock:
+            self._seq += 1
+            frame = {"op": 0, "t": event, "s": self._seq, "d": data}
+            self._sent_events.append(frame)
+            if self._ws is not None and not self._ws.closed:
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await self._ws.send_str(json.dumps(frame))
+
+    async def inject_interaction(
+        self,
+        subcommand: str,
+        options: dict[str, Any] | None = None,
+        *,
+        command: str = "papers",
+        user_id: str | None = None,
+        channel_id: str | None = None,
+        guild_id: str | None = None,
+        permissions: int = VIEW_AND_SEND,
+    ) -> FakeInteraction:
+        """A user runs ``/<command> <subcommand> options…``; returns the interaction's record."""
+        channel_id = channel_id or self.CHANNEL_ID
+        guild_id = guild_id or self.channel_guild.get(channel_id, self.GUILD_ID)
+        user_id = user_id or self.USER_ID
+        interaction_id = self.snowflake()
+        token = "itoken-" + secrets.token_hex(12)
+        typed = [
+            {"name": k, "type": OPTION_TYPES[type(v)], "value": v}
+            for k, v in (options or {}).items()
+            if v is not None
+        ]
+        synced = self.commands.get(guild_id) or self.commands.get("global") or []
+        command_id = next((c["id"] for c in synced if c["name"] == command), self.snowflake())
+        data: Json = {
+            "id": interaction_id,
+            "application_id": self.application_id,
+            "type": 2,
+            "token": token,
+            "version": 1,
+            "guild_id": guild_id,
+            "channel_id": channel_id,
+            "channel": self.channel(channel_id),
+            "member": self.member(user_id, permissions=permissions),
+            "app_permissions": str(VIEW_AND_SEND),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": guild_id},
+            "context": 0,
+            "attachment_size_limit": 8 * 1024 * 1024,
+            "data": {
+                "id": command_id,
+                "name": command,
+                "type": 1,
+                "options": [{"type": 1, "name": subcommand, "options": typed}],
+            },
+        }
+        if guild_id in self.commands:
+            data["data"]["guild_id"] = guild_id
+        record = FakeInteraction(interaction_id, token, guild_id, channel_id, user_id, data)
+        self.interactions[interaction_id] = record
+        await self.dispatch("INTERACTION_CREATE", data)
+        return record
+
+    async def inject_reaction(
+        self,
+        message_id: str,
+        emoji: str = "👍",
+        *,
+        added: bool = True,
+        user_id: str | None = None,
+        channel_id: str | None = None,
+        guild_id: str | None = None,
+        emoji_id: str | None = None,
+        bot: bool = False,
+    ) -> None:
+        """A user adds (or removes) a reaction; with ``emoji_id`` it is a custom emoji."""
+        channel_id = channel_id or self._channel_of(message_id) or self.CHANNEL_ID
+        guild_id = guild_id or self.channel_guild.get(channel_id, self.GUILD_ID)
+        user_id = user_id or self.USER_ID
+        data: Json = {
+            "user_id": user_id,
+            "channel_id": channel_id,
+            "message_id": message_id,
+            "guild_id": guild_id,
+            "emoji": {"id": emoji_id, "name": emoji, **({"animated": False} if emoji_id else {})},
+            "type": 0,  # normal (not super-) reaction; discord.py 2.7 requires the key
+            "burst": False,
+            "burst_colors": [],
+        }
+        if added:
+            data["member"] = self.member(user_id, bot=bot)
+            data["message_author_id"] = self.bot_user_id
+        await self.dispatch("MESSAGE_REACTION_ADD" if added else "MESSAGE_REACTION_REMOVE", data)
+
+    def _channel_of(self, message_id: str) -> str | None:
+        for channel_id, messages in self.channel_messages.items():
+            if any(m["id"] == message_id for m in messages):
+                return channel_id
+        return None
+
+    async def drop_connection(self, code: int = 4000) -> None:
+        """Close the client's gateway socket (as Discord does at times); it should RESUME."""
+        ws, self._ws = self._ws, None
+        self.ready.clear()
+        if ws is not None:
+            await ws.close(code=code, message=b"fake drop")
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and not self._ws.closed
+
+    # -- gateway: the socket ------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        # Whatever compression the client asks for, frames go out as plain-text JSON;
+        # discord.py only decompresses binary frames.
+        ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        try:
+            await ws.send_str(
+                json.dumps(
+                    {
+                        "op": 10,
+                        "d": {"heartbeat_interval": int(self.heartbeat_interval * 1000)},
+                        "s": None,
+                        "t": None,
+                    }
+                )
+            )
+            async for msg in ws:
+                if msg.type is not WSMsgType.TEXT:
+                    break
+                await self._on_frame(ws, json.loads(msg.data))
+        finally:
+            self._sockets.discard(ws)
+            if self._ws is ws:
+                self._ws = None
+                self.ready.clear()
+        return ws
+
+    async def _on_frame(self, ws: web.WebSocketResponse, frame: Json) -> None:
+        op, data = frame.get("op"), frame.get("d")
+        if op == 1:
+            self.heartbeats += 1
+            await ws.send_str(json.dumps({"op": 11, "d": None, "s": None, "t": None}))
+        elif op == 2:
+            await self._identify(ws, data)
+        elif op == 6:
+            await self._resume(ws, data)
+
+    async def _identify(self, ws: web.WebSocketResponse, data: Json) -> None:
+        self.identifies.append(data)
+        if data.get("token") != self.token:
+            await ws.close(code=4004, message=b"Authentication failed.")
+            return
+        async with self._send_lock:
+            self._ws = ws
+            self._session_id = secrets.token_hex(16)
+            self._seq = 0
+            self._sent_events = []
+        await self.dispatch(
+            "READY",
+            {
+                "v": 10,
+                "user": {
+                    **self.user(self.bot_user_id),
+                    "verified": True,
+                    "mfa_enabled": False,
+                    "flags": 0,
+                },
+                "guilds": [{"id": g, "unavailable": True} for g in self.guilds],
+                "session_id": self._session_id,
+                "resume_gateway_url": self.gateway_url,
+                "application": {"id": self.application_id, "flags": 0},
+                "private_channels": [],
+                "relationships": [],
+            },
+        )
+        for guild_id in self.guilds:
+            await self.dispatch("GUILD_CREATE", self.guild(guild_id))
+        self.ready.set()
+
+    async def _resume(self, ws: web.WebSocketResponse, data: Json) -> None:
+        self.resumes.append(data)
+        if data.get("token") != self.token or data.get("session_id") != self._session_id:
+            await ws.send_str(json.dumps({"op": 9, "d": False, "s": None, "t": None}))
+            return
+        seen = data.get("seq") or 0
+        async with self._send_lock:
+            self._ws = ws
+            for frame in self._sent_events:
+                if frame["s"] > seen:
+                    await ws.send_str(json.dumps(frame))
+        await self.dispatch("RESUMED", {})
+        self.ready.set()
+
+    # -- REST ---------------------------------------------------------------------------
+
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        path = "/" + request.match_info["tail"]
+        record = RequestRecord(request.method, path, dict(request.query), await _body(request))
+        self.requests.append(record)
+        response = await self._answer(request, record)
+        record.status = response.status
+        return response
+
+    async def _answer(self, request: web.Request, record: RequestRecord) -> web.StreamResponse:
+        key = f"{record.method} {record.path}"
+        if not record.path.startswith(("/interactions/", "/webhooks/")) and (
+            request.headers.get("Authorization") != f"Bot {self.token}"
+        ):
+            return _error(401, 0, "401: Unauthorized")
+        limited = self._check_rate_limit(key, record.path)
+        if limited is not None:
+            return limited
+        failure = self._take_failure(key)
+        if failure is not None and not failure.commit:
+            return self._failure_response(failure)
+        response, headers = await self._route(record), self._rate_headers(key, record.path)
+        if failure is not None:
+            return self._failure_response(failure)
+        response.headers.update(headers)
+        return response
+
+    async def _route(self, record: RequestRecord) -> web.Response:
+        for method, pattern, handler in self._routes():
+            match = re.fullmatch(pattern, record.path)
+            if match and method == record.method:
+                return await handler(record, **match.groupdict())
+        self.unhandled.append(record)
+        return _error(404, 0, "404: Not Found")
+
+    def _routes(self) -> list[tuple[str, str, Callable[..., Awaitable[web.Response]]]]:
+        hook = r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)"
+        return [
+            ("GET", r"/users/@me", self._get_me),
+            ("GET", r"/oauth2/applications/@me", self._get_application),
+            ("GET", r"/gateway", self._get_gateway),
+            ("GET", r"/gateway/bot", self._get_gateway),
+            ("PUT", r"/applications/(?P<app>\d+)/commands", self._put_commands),
+            (
+                "PUT",
+                r"/applications/(?P<app>\d+)/guilds/(?P<guild>\d+)/commands",
+                self._put_commands,
+            ),
+            ("GET", r"/channels/(?P<channel>\d+)", self._get_channel),
+            ("POST", r"/channels/(?P<channel>\d+)/messages", self._post_message),
+            ("GET", r"/channels/(?P<channel>\d+)/messages", self._get_messages),
+            (
+                "POST",
+                r"/interactions/(?P<interaction>\d+)/(?P<token>[^/]+)/callback",
+                self._post_callback,
+            ),
+            ("POST", hook, self._post_followup),
+            ("GET", hook + r"/messages/@original", self._get_original),
+            ("PATCH", hook + r"/messages/@original", self._patch_original),
+            ("DELETE", hook + r"/messages/@original", self._delete_original),
+        ]
+
+    def _take_failure(self, key: str) -> _Failure | None:
+        for failure in self._failures:
+            if fnmatch.fnmatchcase(key, failure.route):
+                failure.times -= 1
+                if failure.times <= 0:
+                    self._failures.remove(failure)
+                return failure
+        return None
+
+    def _failure_response(self, failure: _Failure) -> web.Response:
+        if failure.status == 429:
+            return self._too_many(failure.retry_after, failure.is_global)
+        messages = {403: (50013, "Missing Permissions"), 404: (10003, "Unknown Channel")}
+        code, message = messages.get(failure.status, (0, f"{failure.status}: injected failure"))
+        return _error(failure.status, code, message)
+
+    def _too_many(self, retry_after: float, is_global: bool = False) -> web.Response:
+        # discord.py retries a 429 only when it carries a Via header and a JSON body.
+        headers = {
+            "Via": "1.1 google",
+            "Retry-After": str(math.ceil(retry_after)),
+            "X-RateLimit-Scope": "global" if is_global else "user",
+        }
+        if is_global:
+            headers["X-RateLimit-Global"] = "true"
+        body = {
+            "message": "You are being rate limited.",
+            "retry_after": retry_after,
+            "global": is_global,
+            "code": 0,
+        }
+        return _json(body, 429, headers)
+
+    def _bucket_key(self, path: str) -> str:
+        # Discord buckets by route and "major parameter" (channel, guild, webhook).
+        return path
+
+    def _check_rate_limit(self, key: str, path: str) -> web.Response | None:
+        now = time.monotonic()
+        for bucket in self._buckets:
+            if not fnmatch.fnmatchcase(key, bucket.route):
+                continue
+            hits = bucket.hits[self._bucket_key(path)]
+            while hits and hits[0] <= now - bucket.per:
+                hits.popleft()
+            if len(hits) >= bucket.limit:
+                return self._too_many(max(0.001, hits[0] + bucket.per - now))
+            hits.append(now)
+        return None
+
+    def _rate_headers(self, key: str, path: str) -> dict[str, str]:
+        now = time.monotonic()
+        for index, bucket in enumerate(self._buckets):
+            if fnmatch.fnmatchcase(key, bucket.route):
+                hits = bucket.hits[self._bucket_key(path)]
+                reset_after = max(0.001, hits[0] + bucket.per - now) if hits else bucket.per
+                return {
+                    "X-RateLimit-Limit": str(bucket.limit),
+                    "X-RateLimit-Remaining": str(max(0, bucket.limit - len(hits))),
+                    "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+                    "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+                    "X-RateLimit-Bucket": f"fake-bucket-{index}",
+                }
+        return {}
+
+    # -- REST: handlers -----------------------------------------------------------------
+
+    async def _get_me(self, record: RequestRecord) -> web.Response:
+        return _json({**self.user(self.bot_user_id), "verified": True, "mfa_enabled": False})
+
+    async def _get_application(self, record: RequestRecord) -> web.Response:
+        return _json(
+            {
+                "id": self.application_id,
+                "name": "paperboy",
+                "description": "",
+                "icon": None,
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "owner": self.user(self.USER_ID),
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "interactions_endpoint_url": None,
+            }
+        )
+
+    async def _get_gateway(self, record: RequestRecord) -> web.Response:
+        return _json(
+            {
+                "url": self.gateway_url,
+                "shards": 1,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 1000,
+                    "reset_after": 0,
+                    "max_concurrency": 1,
+                },
+            }
+        )
+
+    async def _put_commands(
+        self, record: RequestRecord, app: str, guild: str | None = None
+    ) -> web.Response:
+        if app != self.application_id:
+            return _error(403, 50001, "Missing Access")
+        commands = []
+        for command in record.body or []:
+            synced = {**command, "id": self.snowflake(), "application_id": app, "version": "1"}
+            if guild:
+                synced["guild_id"] = guild
+            commands.append(synced)
+        self.commands[guild or "global"] = commands
+        return _json(commands)
+
+    async def _get_channel(self, record: RequestRecord, channel: str) -> web.Response:
+        if channel not in self.channel_guild:
+            return _error(404, 10003, "Unknown Channel")
+        return _json(self.channel(channel))
+
+    async def _post_message(self, record: RequestRecord, channel: str) -> web.Response:
+        if channel not in self.channel_guild:
+            return _error(404, 10003, "Unknown Channel")
+        if channel in self._forbidden:
+            return _error(403, 50013, "Missing Permissions")
+        problems = message_problems(record.body or {})
+        if problems:
+            return _error(400, 50035, "Invalid Form Body", errors=problems)
+        nonce = record.body.get("nonce")
+        if nonce is not None and record.body.get("enforce_nonce"):
+            # As on Discord: the same author and nonce within minutes is the same message.
+            for earlier in self.channel_messages[channel]:
+                if earlier.get("nonce") == nonce and time.time() - earlier["_created"] < 300:
+                    return _json(earlier)
+        message = self._message(channel, record.body)
+        self.channel_messages[channel].append(message)
+        return _json(message)
+
+    async def _get_messages(self, record: RequestRecord, channel: str) -> web.Response:
+        if channel not in self.channel_guild:
+            return _error(404, 10003, "Unknown Channel")
+        if channel in self._forbidden:
+            return _error(403, 50001, "Missing Access")
+        limit = min(100, int(record.query.get("limit", 50)))
+        newest_first = sorted(
+            self.channel_messages.get(channel, []), key=lambda m: int(m["id"]), reverse=True
+        )
+        if "before" in record.query:
+            newest_first = [m for m in newest_first if int(m["id"]) < int(record.query["before"])]
+        if "after" in record.query:
+            newest_first = [m for m in newest_first if int(m["id"]) > int(record.query["after"])]
+        return _json(newest_first[:limit])
+
+    def _interaction_by_token(self, token: str) -> FakeInteraction | None:
+        return next((i for i in self.interactions.values() if i.token == token), None)
+
+    async def _post_callback(
+        self, record: RequestRecord, interaction: str, token: str
+    ) -> web.Response:
+        found = self.interactions.get(interaction)
+        if found is None or found.token != token:
+            return _error(404, 10062, "Unknown interaction")
+        if found.acknowledged:
+            return _error(400, 40060, "Interaction has already been acknowledged.")
+        body = record.body or {}
+        kind, data = body.get("type"), body.get("data") or {}
+        if kind not in (4, 5):
+            self.unhandled.append(record)
+            return _error(400, 50035, f"Invalid Form Body: unsupported response type {kind}")
+        if kind == 4:
+            problems = message_problems(data)
+            if problems:
+                return _error(400, 50035, "Invalid Form Body", errors=problems)
+        flags = (data.get("flags") or 0) | (LOADING if kind == 5 else 0)
+        message = self._message(
+            found.channel_id,
+            data if kind == 4 else {},
+            flags=flags,
+            webhook_id=self.application_id,
+            interaction=found,
+        )
+        found.response_type = kind
+        found.original = message
+        if not FakeInteraction.is_ephemeral(message):
+            self.channel_messages[found.channel_id].append(message)
+        return _json(
+            {
+                "interaction": {
+                    "id": interaction,
+                    "type": 2,
+                    "response_message_id": message["id"],
+                    "response_message_loading": kind == 5,
+                    "response_message_ephemeral": FakeInteraction.is_ephemeral(message),
+                },
+                "resource": {"type": kind, "message": message},
+            }
+        )
+
+    async def _post_followup(self, record: RequestRecord, app: str, token: str) -> web.Response:
+        found = self._interaction_by_token(token)
+        if found is None or app != self.application_id:
+            return _error(404, 10015, "Unknown Webhook")
+        if not found.acknowledged:
+            return _error(400, 40060, "Interaction has not been acknowledged yet.")
+        body = record.body or {}
+        problems = message_problems(body)
+        if problems:
+            return _error(400, 50035, "Invalid Form Body", errors=problems)
+        original = found.original
+        if original is not None and original["flags"] & LOADING and not found.original_deleted:
+            # As on Discord: the first follow-up of a deferral completes the deferred message
+            # (and keeps the deferral's visibility, whatever flags the follow-up asked for).
+            return await self._complete_original(found, body)
+        message = self._message(
+            found.channel_id, body, webhook_id=self.application_id, interaction=found
+        )
+        found.followups.append(message)
+        if not FakeInteraction.is_ephemeral(message):
+            self.channel_messages[found.channel_id].append(message)
+        return _json(message)
+
+    async def _get_original(self, record: RequestRecord, app: str, token: str) -> web.Response:
+        found = self._interaction_by_token(token)
+        if found is None or found.original is None or found.original_deleted:
+            return _error(404, 10008, "Unknown Message")
+        return _json(found.original)
+
+    async def _patch_original(self, record: RequestRecord, app: str, token: str) -> web.Response:
+        found = self._interaction_by_token(token)
+        if found is None or found.original is None or found.original_deleted:
+            return _error(404, 10008, "Unknown Message")
+        return await self._complete_original(found, record.body or {})
+
+    async def _complete_original(self, found: FakeInteraction, body: Json) -> web.Response:
+        original = found.original
+        assert original is not None
+        updated = {**original, **{k: body[k] for k in ("content", "embeds") if k in body}}
+        problems = message_problems(updated)
+        if problems:
+            return _error(400, 50035, "Invalid Form Body", errors=problems)
+        original.update(
+            content=updated.get("content") or "",
+            embeds=updated.get("embeds") or [],
+            flags=original["flags"] & ~LOADING,
+            allowed_mentions=body.get("allowed_mentions", original.get("allowed_mentions")),
+            edited_timestamp=datetime.now(UTC).isoformat(),
+        )
+        return _json(original)
+
+    async def _delete_original(self, record: RequestRecord, app: str, token: str) -> web.Response:
+        found = self._interaction_by_token(token)
+        if found is None or found.original is None or found.original_deleted:
+            return _error(404, 10008, "Unknown Message")
+        found.original_deleted = True
+        messages = self.channel_messages.get(found.channel_id, [])
+        if found.original in messages:
+            messages.remove(found.original)
+        return web.Response(status=204)
+
+
+async def _body(request: web.Request) -> Any:
+    if not request.can_read_body:
+        return None
+    if request.content_type.startswith("multipart/"):
+        form = await request.post()
+        raw = form.get("payload_json")
+        return json.loads(raw) if isinstance(raw, str) else None
+    text = await request.text()
+    try:
+        return json.loads(text) if text else None
+    except json.JSONDecodeError:
+        return text
+
+
+# -- Discord's message limits, checked independently of the code under test ---------------
+
+
+def _units(text: Any) -> int:
+    return len(str(text).encode("utf-16-le")) // 2
+
+
+def message_problems(body: Json) -> dict[str, str]:
+    """Why Discord would refuse this message body (empty when it would accept it)."""
+    problems: dict[str, str] = {}
+    content = body.get("content") or ""
+    embeds = body.get("embeds") or []
+    if _units(content) > 2000:
+        problems["content"] = f"{_units(content)} > 2000"
+    if not content.strip() and not embeds:
+        problems["message"] = "Cannot send an empty message"
+    if len(embeds) > 10:
+        problems["embeds"] = f"{len(embeds)} > 10"
+    total = 0
+    for i, embed in enumerate(embeds):
+        limits = {"title": 256, "description": 4096, "url": 2048}
+        for key, limit in limits.items():
+            if key in embed and _units(embed[key]) > limit:
+                problems[f"embeds.{i}.{key}"] = f"{_units(embed[key])} > {limit}"
+        if "url" in embed and not str(embed["url"]).startswith(("http://", "https://")):
+            problems[f"embeds.{i}.url"] = "Not a well formed URL"
+        for key in ("thumbnail", "image"):
+            url = (embed.get(key) or {}).get("url")
+            if url is not None and not str(url).startswith(("http://", "https://")):
+                problems[f"embeds.{i}.{key}.url"] = "Not a well formed URL"
+        fields = embed.get("fields") or []
+        if len(fields) > 25:
+            problems[f"embeds.{i}.fields"] = f"{len(fields)} > 25"
+        for j, f in enumerate(fields):
+            for key, limit in (("name", 256), ("value", 1024)):
+                value = str(f.get(key) or "")
+                if not value.strip() or _units(value) > limit:
+                    problems[f"embeds.{i}.fields.{j}.{key}"] = f"length {_units(value)}"
+        footer = (embed.get("footer") or {}).get("text") or ""
+        author = (embed.get("author") or {}).get("name") or ""
+        if _units(footer) > 2048:
+            problems[f"embeds.{i}.footer.text"] = f"{_units(footer)} > 2048"
+        if _units(author) > 256:
+            problems[f"embeds.{i}.author.name"] = f"{_units(author)} > 256"
+        total += sum(_units(embed.get(k) or "") for k in ("title", "description"))
+        total += sum(_units(f.get("name") or "") + _units(f.get("value") or "") for f in fields)
+        total += _units(footer) + _units(author)
+    if total > 6000:
+        problems["embeds"] = f"total {total} > 6000"
+    return problems
