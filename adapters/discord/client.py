@@ -1,0 +1,297 @@
+"""paperboy on Discord: a discord.py ``Client`` with the ``/papers`` tree, on the core's loop.
+
+``DiscordAdapter`` is both the way in (slash commands and raw reaction events become core
+events) and the way out (``send`` / ``find_card``, the core's ``Outbox`` for auto-posts).
+It runs on whatever event loop calls ``start()``, so Slack and Discord can share one process,
+one database and one core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import secrets
+from typing import TYPE_CHECKING
+
+import aiohttp
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+
+from adapters.discord import translate
+from adapters.discord.commands import build_group
+from adapters.discord.render import render
+from bot.config import Settings
+from bot.events import ChannelRef, CommandInvoked, MessageRef
+from bot.outbox import SendError
+from bot.replies import Error, PaperCard, Reply, Text
+
+if TYPE_CHECKING:
+    from bot.core import Bot
+
+log = logging.getLogger(__name__)
+
+# Discord wants an interaction answered within 3 s; past this, say "thinking…" first.
+DEFER_AFTER = 2.0
+# How far back find_card looks for an unconfirmed card.
+HISTORY_LIMIT = 100
+START_TIMEOUT = 60.0
+
+
+def use_endpoints(api_url: str, gateway_url: str) -> None:
+    """Point discord.py at another REST base and gateway (a proxy, or a fake in tests).
+
+    discord.py keeps both in class attributes, so this applies to every client in the
+    process. A plain ``Client`` never asks ``/gateway/bot``, so the gateway must be set here;
+    on resume it uses the ``resume_gateway_url`` the gateway itself gave in READY.
+    """
+    discord.http.Route.BASE = api_url.rstrip("/")
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+def intents() -> discord.Intents:
+    # Slash commands arrive as interactions whatever the intents; reactions need
+    # guild_reactions, and guilds keeps channel and permission state. Nothing privileged.
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.guild_reactions = True
+    return wanted
+
+
+class _Client(discord.Client):
+    def __init__(self, adapter: DiscordAdapter, *, guild_ready_timeout: float) -> None:
+        super().__init__(
+            intents=intents(),
+            guild_ready_timeout=guild_ready_timeout,
+            max_messages=None,  # reactions come as raw events; no message cache needed
+            chunk_guilds_at_startup=False,
+            member_cache_flags=discord.MemberCacheFlags.none(),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.adapter = adapter
+        self.tree = app_commands.CommandTree(self)
+        self.tree.add_command(build_group(adapter.run_command))
+        self.tree.on_error = adapter.on_command_error  # type: ignore[method-assign]
+
+    async def setup_hook(self) -> None:
+        await self.adapter.sync_commands()
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        await self.adapter.on_reaction(payload)
+
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        await self.adapter.on_reaction(payload)
+
+
+def post_nonce(channel: ChannelRef, reply: Reply) -> str:
+    """A nonce that lets Discord drop a repeat of this post (``enforce_nonce``).
+
+    discord.py resends after a 5xx, which Discord may have committed anyway; a card's nonce
+    is the same for every attempt to post that paper in that channel, so a repeat within
+    Discord's nonce window returns the first message instead of a second card.
+    """
+    if isinstance(reply, PaperCard):
+        key = f"card/{channel}/{reply.paper.id}"
+    else:
+        key = f"{channel}/{secrets.token_hex(8)}"
+    return hashlib.sha256(key.encode()).hexdigest()[:25]  # Discord allows 25 characters
+
+
+class DiscordAdapter:
+    platform = "discord"
+
+    def __init__(
+        self,
+        bot: Bot,
+        settings: Settings,
+        *,
+        guild_ready_timeout: float = 2.0,
+        defer_after: float = DEFER_AFTER,
+        history_limit: int = HISTORY_LIMIT,
+        start_timeout: float = START_TIMEOUT,
+    ) -> None:
+        self.bot = bot
+        self.settings = settings
+        self.defer_after = defer_after
+        self.history_limit = history_limit
+        self.start_timeout = start_timeout
+        self.client = _Client(self, guild_ready_timeout=guild_ready_timeout)
+        self.synced: list[app_commands.AppCommand] = []
+        self._gateway: asyncio.Task | None = None
+        bot.attach(self)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Log in, sync commands, connect the gateway; return once Discord says READY."""
+        use_endpoints(self.settings.discord_api_url, self.settings.discord_gateway_url)
+        try:
+            await self.client.login(self.settings.discord_token)
+            self._gateway = asyncio.create_task(self.client.connect(), name="discord-gateway")
+            ready = asyncio.create_task(self.client.wait_until_ready())
+            done, _ = await asyncio.wait(
+                {ready, self._gateway},
+                timeout=self.start_timeout,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            ready.cancel()
+            if ready not in done:
+                if self._gateway in done:
+                    self._gateway.result()  # raises why the gateway gave up
+                raise TimeoutError(f"Discord gateway not ready after {self.start_timeout:.0f}s")
+        except BaseException:
+            await self.stop()
+            raise
+        log.info(
+            "discord: connected as %s to %d server(s)", self.client.user, len(self.client.guilds)
+        )
+
+    async def stop(self) -> None:
+        await self.client.close()
+        if self._gateway is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await self._gateway
+            self._gateway = None
+
+    async def sync_commands(self) -> None:
+        """Register ``/papers`` globally, or only in DISCORD_GUILD_ID (instant, for development)."""
+        tree = self.client.tree
+        try:
+            if self.settings.discord_guild_id:
+                guild = discord.Object(id=int(self.settings.discord_guild_id))
+                tree.copy_global_to(guild=guild)
+                self.synced = await tree.sync(guild=guild)
+            else:
+                self.synced = await tree.sync()
+        except discord.HTTPException:
+            # Old commands stay registered and keep working; not worth refusing to start.
+            log.exception("discord: could not sync slash commands")
+            return
+        scope = self.settings.discord_guild_id or "all servers"
+        log.info("discord: synced %d command(s) for %s", len(self.synced), scope)
+
+    # -- commands -----------------------------------------------------------------------
+
+    async def run_command(self, interaction: discord.Interaction, text: str) -> None:
+        """Hand one slash command to the core, and its answers back to Discord."""
+        answer = InteractionAnswer(interaction)
+        event = CommandInvoked(
+            channel=translate.channel_ref(interaction.guild_id, interaction.channel_id or 0),
+            user=translate.interaction_user(interaction),
+            text=text,
+            respond=answer.send,
+        )
+        handling = asyncio.create_task(self.bot.handle(event))
+        await asyncio.wait({handling}, timeout=self.defer_after)
+        if not handling.done():
+            try:
+                await answer.defer()
+            except discord.HTTPException as exc:
+                # Too late to answer (Discord gives 3 s); the command itself still completes.
+                log.warning("discord: could not defer %r: %s", text, exc)
+        try:
+            await handling
+        except Exception:
+            log.exception("discord: command %r failed", text)
+            await answer.send(Error("Something went wrong on my side.", "Try again in a minute."))
+        await answer.finish()
+
+    async def on_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        # Reached for failures before our callback runs: an unknown or outdated command.
+        log.warning("discord: slash command failed: %s", error)
+        with contextlib.suppress(discord.HTTPException):
+            await InteractionAnswer(interaction).send(
+                Error("That command is out of date.", "Try again in a minute, or use /papers help.")
+            )
+
+    # -- reactions ----------------------------------------------------------------------
+
+    async def on_reaction(self, payload: discord.RawReactionActionEvent) -> None:
+        own_id = self.client.user.id if self.client.user else None
+        event = translate.reaction_event(payload, own_id)
+        if event is not None:
+            await self.bot.handle(event)
+
+    # -- Outbox -------------------------------------------------------------------------
+
+    def _messageable(self, channel: ChannelRef) -> discord.PartialMessageable:
+        guild_id = int(channel.workspace) if channel.workspace.isdigit() else None
+        return self.client.get_partial_messageable(int(channel.channel), guild_id=guild_id)
+
+    async def send(self, channel: ChannelRef, reply: Reply) -> MessageRef:
+        """Post ``reply`` in ``channel``; SendError when Discord certainly posted nothing."""
+        if self.client.is_closed() or self.client.user is None:
+            raise SendError("Discord is not connected")
+        try:
+            message = await self._messageable(channel).send(
+                **render(reply).kwargs(), nonce=post_nonce(channel, reply)
+            )
+        except discord.HTTPException as exc:
+            # 4xx (403 no access, 404 gone, 400 refused, a 429 that outlived discord.py's
+            # retries): nothing was posted. 5xx after retries: it may have been.
+            if 400 <= exc.status < 500:
+                raise SendError(f"Discord refused a post in {channel}: {exc}") from exc
+            raise
+        except aiohttp.ClientConnectorError as exc:
+            raise SendError(f"Discord unreachable: {exc}") from exc
+        return MessageRef(channel, str(message.id))
+
+    async def find_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:
+        """The bot's card for ``paper_id`` among the channel's recent messages, if any."""
+        url = f"https://arxiv.org/abs/{paper_id}"
+        own_id = self.client.user.id if self.client.user else None
+        try:
+            async for message in self._messageable(channel).history(limit=self.history_limit):
+                if message.author.id == own_id and any(e.url == url for e in message.embeds):
+                    return MessageRef(channel, str(message.id))
+        except discord.NotFound:
+            return None  # the channel is gone; so is any card in it
+        return None
+
+
+class InteractionAnswer:
+    """Delivers the core's replies to one interaction, whatever its state.
+
+    Not yet answered: the reply is the interaction's response (ephemeral unless public).
+    Deferred: the first reply completes the "thinking…" message (a public reply goes out as
+    a follow-up, since a deferral's visibility is fixed). Later replies are follow-ups.
+    """
+
+    def __init__(self, interaction: discord.Interaction) -> None:
+        self.interaction = interaction
+        self.answered = False
+        self._lock = asyncio.Lock()
+
+    async def defer(self) -> None:
+        async with self._lock:
+            if not self.interaction.response.is_done():
+                await self.interaction.response.defer(ephemeral=True, thinking=True)
+
+    async def send(self, reply: Reply) -> None:
+        kwargs = render(reply).kwargs()
+        ephemeral = not reply.public
+        async with self._lock:
+            response = self.interaction.response
+            if not response.is_done():
+                await response.send_message(**kwargs, ephemeral=ephemeral)
+            elif self.answered:
+                await self.interaction.followup.send(**kwargs, ephemeral=ephemeral)
+            elif ephemeral:
+                await self.interaction.edit_original_response(**kwargs)
+            else:
+                await self.interaction.edit_original_response(
+                    **render(Text("Done; posted in the channel.")).kwargs()
+                )
+                await self.interaction.followup.send(**kwargs, ephemeral=False)
+            self.answered = True
+
+    async def finish(self) -> None:
+        """Never leave a user looking at "thinking…" when the core said nothing."""
+        if not self.answered:
+            with contextlib.suppress(discord.HTTPException):
+                await self.send(Text("Done."))
