@@ -635,6 +635,8 @@ class FakeDiscord:
                 "application": {"id": self.application_id, "flags": 0},
                 "private_channels": [],
                 "relationships": [],
+                # AutoShardedClient identifies with a shard and needs it echoed back.
+                **({"shard": data["shard"]} if "shard" in data else {}),
             },
         )
         for guild_id in self.guilds:
