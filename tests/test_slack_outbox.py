@@ -98,10 +98,27 @@ async def test_rate_limited_beyond_the_retries_is_a_send_error(slack, adapter) -
 
 
 async def test_a_refused_channel_is_a_send_error(slack, adapter) -> None:
-    slack.refuse_channel("C2", "not_in_channel")
-    with pytest.raises(SendError, match="not_in_channel"):
+    slack.refuse_channel("C2", "channel_not_found")
+    with pytest.raises(SendError, match="channel_not_found"):
         await adapter.send(C2, PaperCard(paper(1)))
     assert len(slack.calls_to("chat.postMessage")) == 1  # a refusal is not retried
+
+
+async def test_the_bot_joins_a_public_channel_to_post_there(slack, adapter) -> None:
+    # Joining matters: Slack sends reactions only from channels the bot is in.
+    slack.refuse_channel("C2", "not_in_channel")
+    ref = await adapter.send(C2, PaperCard(paper(1)))
+    assert [c.method for c in slack.calls][-3:] == [
+        "chat.postMessage", "conversations.join", "chat.postMessage"
+    ]
+    assert [m["ts"] for m in slack.posts("C2")] == [ref.message]
+
+
+async def test_a_private_channel_needs_an_invite(slack, adapter) -> None:
+    slack.refuse_channel("G1", "not_in_channel", joinable=False)
+    with pytest.raises(SendError, match="invite"):
+        await adapter.send(ChannelRef("slack", "T0PAPERS", "G1"), Text("hello"))
+    assert slack.posts("G1") == []
 
 
 async def test_a_card_that_landed_despite_a_5xx_is_not_posted_twice(slack, adapter) -> None:

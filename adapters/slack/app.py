@@ -27,6 +27,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.pacing import ChannelPacer
@@ -391,10 +392,12 @@ class SlackAdapter:
             args["metadata"] = card_metadata(reply.paper.id)
         async with self._pacer.turn(channel.channel):
             try:
-                posted = await self._post_client.chat_postMessage(**args)
+                posted = await self._post_joining(channel, args)
             except SlackApiError as exc:
                 if _refused(exc):
                     reason = error_code(exc)
+                    if reason == "not_in_channel":
+                        reason += " (invite the bot to the channel with /invite)"
                     raise SendError(f"Slack refused a post to {channel}: {reason}") from exc
                 unknown: Exception = exc
             except aiohttp.ClientConnectorError as exc:
@@ -409,6 +412,28 @@ class SlackAdapter:
             if found is not None:
                 return found
         raise unknown
+
+    async def _post_joining(self, channel: ChannelRef, args: dict) -> AsyncSlackResponse:
+        """chat.postMessage; joins a public channel first if the bot is not in it yet.
+
+        Membership matters beyond posting: Slack only sends reaction events, and only shows
+        history (find_card), for channels the bot is in.
+        """
+        try:
+            return await self._post_client.chat_postMessage(**args)
+        except SlackApiError as exc:
+            if error_code(exc) != "not_in_channel" or not await self._join(channel):
+                raise
+        return await self._post_client.chat_postMessage(**args)
+
+    async def _join(self, channel: ChannelRef) -> bool:
+        try:
+            await self.client.conversations_join(channel=channel.channel)
+        except SlackApiError as exc:  # private channels cannot be joined, only invited to
+            log.info("Slack: could not join %s: %s", channel, error_code(exc))
+            return False
+        log.info("Slack: joined %s to post there", channel)
+        return True
 
     async def _look_for_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:
         try:

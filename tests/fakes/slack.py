@@ -18,7 +18,8 @@ Use::
 Web API methods served under ``/api/``: ``auth.test``, ``apps.connections.open`` (app token),
 ``chat.postMessage`` (checks Block Kit limits like Slack: an oversized field is
 ``invalid_blocks``), ``conversations.history`` (answers from what was posted, newest first,
-paged, ``metadata`` only with ``include_all_metadata``), ``users.info``. Anything else is
+paged, ``metadata`` only with ``include_all_metadata``), ``conversations.join``,
+``users.info``. Anything else is
 recorded in ``unhandled`` and answered ``unknown_method``.
 
 Test controls:
@@ -27,7 +28,8 @@ Test controls:
   next calls of ``method`` fail (429 with ``Retry-After``; 5xx; or 200 with ``ok: false``
   and ``error``). ``commit=True`` performs the call first and then answers with the
   failure: an "unknown outcome". ``method`` may be ``"response_url"``.
-* ``refuse_channel(channel, error="not_in_channel")``: posting there fails for good.
+* ``refuse_channel(channel, error="not_in_channel", joinable=True)``: posting there fails
+  (until the bot joins, for a joinable ``not_in_channel``).
 * ``add_user(user_id, is_admin=False, is_owner=False)``: what ``users.info`` answers.
 * ``seed_message(channel, ...)``: history that the bot did not post.
 * ``expire(response_url)``: the URL answers 404 ``expired_url``.
@@ -213,6 +215,7 @@ class FakeSlack:
         self.users: dict[str, dict] = {}
         self._messages: dict[str, list[dict]] = defaultdict(list)
         self._refused: dict[str, str] = {}
+        self._private: set[str] = set()
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._expired: set[str] = set()
         self._sockets: list[web.WebSocketResponse] = []
@@ -289,8 +292,13 @@ class FakeSlack:
         for _ in range(times):
             self._failures[method].append(Failure(status, retry_after, error, commit))
 
-    def refuse_channel(self, channel: str, error: str = "not_in_channel") -> None:
+    def refuse_channel(self, channel: str, error: str = "not_in_channel", *,
+                       joinable: bool = True) -> None:
+        """Posting in ``channel`` fails with ``error``. A ``not_in_channel`` channel that is
+        ``joinable`` (public) accepts posts once the bot calls ``conversations.join``."""
         self._refused[channel] = error
+        if not joinable:
+            self._private.add(channel)
 
     def add_user(self, user_id: str, *, name: str = "", is_admin: bool = False,
                  is_owner: bool = False) -> None:
@@ -573,6 +581,19 @@ class FakeSlack:
             "response_metadata": {"next_cursor": str(start + limit) if has_more else ""},
         }
 
+    def _join(self, args: dict, token: str) -> dict:
+        denied = self._check_token(token, self.bot_token)
+        if denied:
+            return denied
+        channel = str(args.get("channel") or "")
+        if channel in self._private:
+            return {"ok": False, "error": "method_not_supported_for_channel_type"}
+        if self._refused.get(channel) == "not_in_channel":
+            del self._refused[channel]
+        elif channel in self._refused:
+            return {"ok": False, "error": self._refused[channel]}
+        return {"ok": True, "channel": {"id": channel, "is_member": True}}
+
     def _users_info(self, args: dict, token: str) -> dict:
         denied = self._check_token(token, self.bot_token)
         if denied:
@@ -622,6 +643,7 @@ _METHODS: dict[str, Callable[[FakeSlack, dict, str], dict]] = {
     "apps.connections.open": FakeSlack._connections_open,
     "chat.postMessage": FakeSlack._post_message,
     "conversations.history": FakeSlack._history,
+    "conversations.join": FakeSlack._join,
     "users.info": FakeSlack._users_info,
 }
 
