@@ -1,11 +1,13 @@
-"""Slack payloads to core events, redelivery keys, and per-channel pacing."""
+"""Slack payloads to core events, redelivery keys, per-channel pacing, the app manifest."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.translate import (
+    REACTION_EVENTS,
     SeenKeys,
     command_event,
     delivery_key,
@@ -115,3 +117,16 @@ async def test_pacer_spaces_one_channel_and_lets_others_through(monkeypatch) -> 
     await send("C1", "second")  # waits out the rest of C1's second
     assert order == ["first", "other channel", "second"]
     assert slept == [0.75]
+
+
+def test_manifest_declares_what_the_adapter_uses() -> None:
+    manifest = (Path(__file__).parent.parent / "adapters" / "slack" / "manifest.yml").read_text()
+    items = {line.split("#")[0].strip() for line in manifest.splitlines()}
+    for event in REACTION_EVENTS:
+        assert f"- {event}" in items
+    # One scope per Web API method the adapter calls, plus the command and the events.
+    for scope in ("commands", "chat:write", "channels:join", "reactions:read",
+                  "channels:history", "groups:history", "metadata.message:read", "users:read"):
+        assert f"- {scope}" in items
+    assert "- command: /papers" in items
+    assert "socket_mode_enabled: true" in items
