@@ -93,6 +93,25 @@ async def test_unreachable_host_raises() -> None:
             await http.get(url, name="Hugging Face")
 
 
+async def test_an_unreachable_host_fails_fast_for_a_while(monkeypatch) -> None:
+    fake = FakePaperSources()
+    await fake.start()
+    url = f"{fake.base_url}/api/daily_papers"
+    await fake.stop()  # nothing listens: connection refused
+    async with HttpFetcher(retries=2, retry_base_delay=0.01, unreachable_pause=30) as http:
+        with pytest.raises(SourceError, match="could not reach"):
+            await http.get(url, name="Hugging Face")
+        calls = []
+        monkeypatch.setattr(http._client, "get", lambda *a, **k: calls.append(a))
+        with pytest.raises(SourceError, match="could not reach Hugging Face"):
+            await http.get(url, name="Hugging Face")
+        assert calls == []  # answered at once, without trying the network again
+        monkeypatch.undo()
+        http._unreachable_until.clear()  # the pause is over
+        with pytest.raises(SourceError):
+            await http.get(url, name="Hugging Face")
+
+
 async def test_4xx_is_returned_not_retried(fake: FakePaperSources, http: HttpFetcher) -> None:
     fake.fail("paper", 404)
     response = await http.get(f"{fake.base_urls['hf_api_url']}/papers/2605.12500")

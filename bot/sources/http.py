@@ -70,6 +70,7 @@ class HttpFetcher:
         retries: int = 3,
         retry_base_delay: float = 1.0,
         max_retry_wait: float = 120.0,
+        unreachable_pause: float = 30.0,
         headers: Mapping[str, str] | None = None,
     ) -> None:
         self.retries = max(0, retries)
@@ -84,6 +85,10 @@ class HttpFetcher:
         # queue up for their turn instead of all sleeping the same amount and firing together.
         self._last_request: dict[str, float] = {}
         self._host_locks: dict[str, asyncio.Lock] = {}
+        # A host we could not even connect to (offline machine, DNS failure) is not asked
+        # again for a short while: every command would otherwise wait out all the retries.
+        self.unreachable_pause = unreachable_pause
+        self._unreachable_until: dict[str, float] = {}
 
     async def get(
         self,
@@ -103,8 +108,11 @@ class HttpFetcher:
         except httpx.InvalidURL as exc:
             raise SourceError(f"could not fetch from {name or 'a paper source'}") from exc
         name = name or target.host
+        if time.monotonic() < self._unreachable_until.get(target.host, 0.0):
+            raise SourceError(f"could not reach {name}")
         failure = ""
         retry_after: float | None = None
+        connect_failures = 0
         for attempt in range(self.retries + 1):
             if attempt:
                 await asyncio.sleep(self._retry_wait(attempt, retry_after))
@@ -113,6 +121,7 @@ class HttpFetcher:
             try:
                 response = await self._client.get(target)
             except _TRANSIENT as exc:
+                connect_failures += isinstance(exc, httpx.ConnectError)
                 failure = self._describe(exc, name)
                 log.warning(
                     "GET %s failed (%s), attempt %d", safe_url(target), failure, attempt + 1
@@ -128,6 +137,8 @@ class HttpFetcher:
                 continue
             log.debug("GET %s: %d", safe_url(target), response.status_code)
             return response
+        if connect_failures == self.retries + 1:
+            self._unreachable_until[target.host] = time.monotonic() + self.unreachable_pause
         raise SourceError(failure)
 
     async def aclose(self) -> None:
