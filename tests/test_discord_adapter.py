@@ -176,6 +176,17 @@ async def test_a_public_answer_after_a_deferral_goes_to_the_channel(
     assert fake.messages(CHANNEL) == [public]
 
 
+async def test_stop_lets_a_command_in_progress_answer(
+    adapter: DiscordAdapter, fake: FakeDiscord, paper_sources: FakePaperSources
+) -> None:
+    adapter.defer_after = 0.05
+    paper_sources.delay("search", 0.3)
+    interaction = await fake.inject_interaction("search", {"query": "SenseNova"})
+    await wait_until(lambda: interaction.deferred)
+    await adapter.stop()
+    assert interaction.replies and interaction.replies[0]["embeds"]
+
+
 # -- subscriptions, auto-posts and votes: the whole loop ----------------------------------
 
 

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import logging
 import secrets
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -39,6 +40,8 @@ DEFER_AFTER = 2.0
 # How far back find_card looks for an unconfirmed card.
 HISTORY_LIMIT = 100
 START_TIMEOUT = 60.0
+# How long stop() lets commands and votes in progress finish before disconnecting.
+DRAIN_TIMEOUT = 5.0
 
 
 def use_endpoints(api_url: str, gateway_url: str) -> None:
@@ -112,15 +115,18 @@ class DiscordAdapter:
         defer_after: float = DEFER_AFTER,
         history_limit: int = HISTORY_LIMIT,
         start_timeout: float = START_TIMEOUT,
+        drain_timeout: float = DRAIN_TIMEOUT,
     ) -> None:
         self.bot = bot
         self.settings = settings
         self.defer_after = defer_after
         self.history_limit = history_limit
         self.start_timeout = start_timeout
+        self.drain_timeout = drain_timeout
         self.client = _Client(self, guild_ready_timeout=guild_ready_timeout)
         self.synced: list[app_commands.AppCommand] = []
         self._gateway: asyncio.Task | None = None
+        self._inflight: set[asyncio.Task] = set()
         bot.attach(self)
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -150,6 +156,9 @@ class DiscordAdapter:
         )
 
     async def stop(self) -> None:
+        """Let commands and votes in progress finish (a while at most), then disconnect."""
+        if self._inflight:
+            await asyncio.wait(self._inflight, timeout=self.drain_timeout)
         await self.client.close()
         if self._gateway is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):
@@ -175,8 +184,23 @@ class DiscordAdapter:
 
     # -- commands -----------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _tracked(self) -> Iterator[None]:
+        # discord.py runs each event in its own task; stop() waits for these.
+        task = asyncio.current_task()
+        assert task is not None  # always inside a task on a running loop
+        self._inflight.add(task)
+        try:
+            yield
+        finally:
+            self._inflight.discard(task)
+
     async def run_command(self, interaction: discord.Interaction, text: str) -> None:
         """Hand one slash command to the core, and its answers back to Discord."""
+        with self._tracked():
+            await self._run_command(interaction, text)
+
+    async def _run_command(self, interaction: discord.Interaction, text: str) -> None:
         answer = InteractionAnswer(interaction)
         event = CommandInvoked(
             channel=translate.channel_ref(interaction.guild_id, interaction.channel_id or 0),
@@ -215,7 +239,8 @@ class DiscordAdapter:
         own_id = self.client.user.id if self.client.user else None
         event = translate.reaction_event(payload, own_id)
         if event is not None:
-            await self.bot.handle(event)
+            with self._tracked():
+                await self.bot.handle(event)
 
     # -- Outbox -------------------------------------------------------------------------
 
