@@ -208,3 +208,21 @@ async def test_socket_mode_needs_an_app_token_that_slack_accepts(slack) -> None:
     with pytest.raises(SlackStartupError, match="invalid_auth"):
         await rejected.start()
     assert slack.connections == 0
+
+
+async def test_a_websocket_that_never_opens_stops_start(slack, monkeypatch) -> None:
+    monkeypatch.setattr("adapters.slack.app.CONNECT_TIMEOUT", 0.3)
+    slack.refuse_sockets = True
+    adapter = SlackAdapter(NoBot(), slack.settings())
+    with pytest.raises(SlackStartupError, match="websocket"):
+        await adapter.start()
+
+
+async def test_a_silent_websocket_still_starts(monkeypatch, caplog) -> None:
+    monkeypatch.setattr("adapters.slack.app.HELLO_TIMEOUT", 0.2)
+    async with FakeSlack(send_hello=False) as quiet:
+        adapter = SlackAdapter(NoBot(), quiet.settings())
+        await adapter.start()
+        assert quiet.connections == 1
+        await adapter.stop()
+    assert "no hello" in caplog.text

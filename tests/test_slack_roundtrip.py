@@ -211,16 +211,20 @@ async def http_run(settings: Settings, bot: Bot) -> AsyncIterator[SlackRun]:
     ],
     ids=["unsigned", "wrong-secret", "stale", "from-the-future"],
 )
-async def test_unverified_requests_get_401_and_reach_nothing(http_run, forgery) -> None:
+async def test_unverified_requests_get_401_and_reach_nothing(http_run, forgery, caplog) -> None:
     if "age" in forgery:
         forgery = {"timestamp": int(time.time()) - forgery["age"]}
-    payload = http_run.slack.command_payload("help")
+    http_run.bot.settings = Settings(admins=frozenset({"UBOSS"}))
+    # Had it got through, this would have subscribed the channel.
+    payload = http_run.slack.command_payload("subscribe hf", user="UBOSS")
     delivery = await http_run.slack.post_to_app(http_run.url, payload, **forgery)
     assert delivery.status == 401
     event = http_run.slack.reaction_payload("1.2")
     assert (await http_run.slack.post_to_app(http_run.url, event, **forgery)).status == 401
     await http_run.command("help")  # a barrier
     assert payload["response_url"] not in http_run.slack.responses
+    assert http_run.bot.store.subscriptions() == []
+    assert "check SLACK_SIGNING_SECRET" in caplog.text
 
 
 async def test_a_request_signed_a_minute_ago_is_accepted(http_run) -> None:

@@ -51,6 +51,7 @@ EVENTS_PATH = "/slack/events"
 RATE_LIMIT_RETRIES = 5
 HISTORY_PAGES = 5  # find_card looks at the channel's last 1,000 messages at most
 HISTORY_PAGE_SIZE = 200
+CONNECT_TIMEOUT = 30.0
 HELLO_TIMEOUT = 10.0
 DRAIN_TIMEOUT = 5.0
 # Waits between retries of failed connections and 5xx answers (not 429s: those say how long).
@@ -100,12 +101,10 @@ def post_retry_handlers() -> list[AsyncRetryHandler]:
 
 
 def build_web_client(settings: Settings, logger: logging.Logger | None = None) -> AsyncWebClient:
-    base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else (
-        settings.slack_api_url + "/"
-    )
     return AsyncWebClient(
         token=settings.slack_bot_token,
-        base_url=base_url,
+        # Method names are joined onto it: "…/api" would lose its last segment.
+        base_url=settings.slack_api_url.rstrip("/") + "/",
         logger=logger,
         retry_handlers=read_retry_handlers(),
     )
@@ -230,6 +229,13 @@ class SlackAdapter:
         app_token = self.settings.slack_app_token
         if not app_token.startswith("xapp-"):
             raise SettingsError("SLACK_APP_TOKEN must be an app-level token (it starts with xapp-)")
+        try:
+            # Asked here rather than inside the client, which would retry a bad token forever.
+            opened = await self.client.apps_connections_open(app_token=app_token)
+        except SlackApiError as exc:
+            raise SlackStartupError(
+                f"Slack refused SLACK_APP_TOKEN ({error_code(exc)}); is Socket Mode on?"
+            ) from exc
         handler = AsyncSocketModeHandler(
             self.app, app_token, logger=self._bolt_log, web_client=self.client
         )
@@ -240,16 +246,15 @@ class SlackAdapter:
                 hello.set()
 
         handler.client.message_listeners.append(on_message)
-        try:
-            # Asked here rather than inside the client, which would retry a bad token forever.
-            opened = await self.client.apps_connections_open(app_token=app_token)
-        except SlackApiError as exc:
-            await handler.close_async()
-            raise SlackStartupError(
-                f"Slack refused SLACK_APP_TOKEN ({error_code(exc)}); is Socket Mode on?"
-            ) from exc
         handler.client.wss_uri = opened["url"]
-        await handler.connect_async()
+        try:
+            # The client retries a failing websocket forever; at start, fail instead.
+            await asyncio.wait_for(handler.connect_async(), CONNECT_TIMEOUT)
+        except BaseException as exc:
+            await handler.close_async()
+            if isinstance(exc, TimeoutError):
+                raise SlackStartupError("could not open the Slack Socket Mode websocket") from exc
+            raise
         self._socket = handler
         try:
             await asyncio.wait_for(hello.wait(), HELLO_TIMEOUT)
@@ -267,8 +272,11 @@ class SlackAdapter:
         web_app.router.add_post(EVENTS_PATH, self._on_http_request)
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, self.http_host, self.settings.port)
-        await site.start()
+        try:
+            await web.TCPSite(runner, self.http_host, self.settings.port).start()
+        except BaseException:  # e.g. the port is taken: leave nothing half-open
+            await runner.cleanup()
+            raise
         self._runner = runner
         self.http_port = runner.addresses[0][1]
         log.info("Slack: listening for HTTP events on port %d at %s", self.http_port, EVENTS_PATH)
@@ -276,6 +284,11 @@ class SlackAdapter:
     async def _on_http_request(self, request: web.Request) -> web.Response:
         # Bolt verifies the signature and timestamp and answers 401 itself.
         response = await self.app.async_dispatch(await to_bolt_request(request))
+        if response.status == 401:
+            log.warning(
+                "Slack: refused a request with a missing, wrong or stale signature "
+                "(if it came from Slack, check SLACK_SIGNING_SECRET and the clock)"
+            )
         return await to_aiohttp_response(response)
 
     async def _drain(self) -> None:

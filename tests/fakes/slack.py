@@ -34,6 +34,8 @@ Test controls:
 * ``seed_message(channel, ...)``: history that the bot did not post.
 * ``expire(response_url)``: the URL answers 404 ``expired_url``.
 * ``ask_to_reconnect()``: Socket Mode ``disconnect`` envelope (the client reconnects).
+* ``send_hello=False`` (constructor), ``refuse_sockets = True``: a websocket that stays
+  silent, or none at all.
 
 Records: ``calls`` (every Web API call, in order; ``calls_to(method)``), ``responses``
 (response_url payloads by URL), ``acks`` (Socket Mode acks by envelope id), ``connections``
@@ -206,6 +208,7 @@ class FakeSlack:
         self.app_token = app_token
         self.signing_secret = signing_secret
         self.send_hello = send_hello
+        self.refuse_sockets = False  # True: websocket upgrades answer 403 (a broken network)
 
         self.calls: list[ApiCall] = []
         self.unhandled: list[str] = []
@@ -615,7 +618,9 @@ class FakeSlack:
             return web.json_response(answer, status=status, headers=headers)
         return web.Response(text="ok")
 
-    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+    async def _socket(self, request: web.Request) -> web.StreamResponse:
+        if self.refuse_sockets:
+            return web.Response(status=403)
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self._sockets.append(ws)
