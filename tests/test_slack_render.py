@@ -152,6 +152,7 @@ def test_list_links_titles_and_says_how_many_were_left_out() -> None:
     assert sections[0]["text"]["text"].startswith("*1.* *<https://arxiv.org/abs/2402.00000|T0>*")
     assert "HF was down" in message["blocks"][-1]["elements"][0]["text"]
     assert "5 more" in message["blocks"][-1]["elements"][0]["text"]
+    assert "to vote" not in sections[0]["text"]["text"]  # only cards invite votes
 
 
 def test_leaderboard_shows_score_and_votes() -> None:

@@ -265,7 +265,8 @@ def render_list(reply: PaperList) -> Message:
     blocks = [header(reply.title or "Papers")]
     shown = reply.papers[:LIST_MAX]
     for rank, scored in enumerate(shown, start=1):
-        detail = meta_line(scored.paper, scored.votes)
+        # A vote invitation on every line of a list would be noise; cards carry it.
+        detail = meta_line(scored.paper, scored.votes or None)
         blocks.append(section(list_entry(rank, scored.paper, detail)))
     if not shown:
         blocks.append(section("No papers."))
