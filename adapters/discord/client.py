@@ -289,7 +289,8 @@ class InteractionAnswer:
 
     def __init__(self, interaction: discord.Interaction) -> None:
         self.interaction = interaction
-        self.answered = False
+        self.asked = False  # the core tried to answer
+        self.answered = False  # and the answer reached Discord
         self._lock = asyncio.Lock()
 
     async def defer(self) -> None:
@@ -298,6 +299,7 @@ class InteractionAnswer:
                 await self.interaction.response.defer(ephemeral=True, thinking=True)
 
     async def send(self, reply: Reply) -> None:
+        self.asked = True
         kwargs = render(reply).kwargs()
         ephemeral = not reply.public
         async with self._lock:
@@ -317,6 +319,6 @@ class InteractionAnswer:
 
     async def finish(self) -> None:
         """Never leave a user looking at "thinking…" when the core said nothing."""
-        if not self.answered:
+        if not self.asked:
             with contextlib.suppress(discord.HTTPException):
                 await self.send(Text("Done."))
