@@ -33,6 +33,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_discord_invite(args: argparse.Namespace) -> int:
+    # Imported here: only this chore needs discord.py's OAuth helper.
+    from adapters.discord.invite import application_id_from_token, invite_url
+
+    app_id = args.application_id
+    if not app_id:
+        try:
+            app_id = application_id_from_token(_settings().discord_token)
+        except ValueError:
+            sys.exit(
+                "paperboy: set DISCORD_TOKEN in .env, or give the application id: "
+                "paperboy discord-invite APPLICATION_ID"
+            )
+    print(invite_url(app_id))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paperboy", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -40,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="run the bot: Slack/Discord when their tokens are set, else the console chat"
     )
     run.set_defaults(func=cmd_run)
+    invite = commands.add_parser(
+        "discord-invite", help="print the link that adds the bot to a Discord server"
+    )
+    invite.add_argument("application_id", nargs="?", help="default: read from DISCORD_TOKEN")
+    invite.set_defaults(func=cmd_discord_invite)
     return parser
 
 
