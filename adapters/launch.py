@@ -44,13 +44,19 @@ def platform_adapters(bot: Bot, settings: Settings) -> list:
     return adapters
 
 
-async def run(settings: Settings, stdin: TextIO | None = None,
-              stdout: TextIO | None = None) -> None:
+async def run(
+    settings: Settings,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    *,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run until end of console input, or until SIGINT/SIGTERM (or ``stop``) on platforms."""
     bot = build_bot(settings)
     try:
         adapters = platform_adapters(bot, settings)
         if adapters:
-            await _run_platforms(bot, adapters)
+            await _run_platforms(bot, adapters, stop or asyncio.Event())
         else:
             await _run_console(bot, stdin, stdout)
     finally:
@@ -59,8 +65,7 @@ async def run(settings: Settings, stdin: TextIO | None = None,
         bot.store.db.close()
 
 
-async def _run_platforms(bot: Bot, adapters: list) -> None:
-    stop = asyncio.Event()
+async def _run_platforms(bot: Bot, adapters: list, stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
