@@ -48,6 +48,7 @@ def feed_name(feed: str) -> str:
 class ChannelReport:
     posted: int = 0
     waiting: int = 0  # over this round's limit: next round
+    skipped: int = 0  # listed, but filtered out or posted here before
     failed: int = 0
 
 
@@ -141,14 +142,14 @@ class Poster:
             papers = await self.sources.fetch_feed(feed, today)
         except (SourceError, ValueError) as exc:
             report.failed_feeds[feed] = str(exc)
-            log.warning("source %s: failed: %s", feed, exc)
+            log.warning("source %s: fetched 0, new 0, failed (%s)", feed, exc)
             await self._maybe_alert(feed, str(exc), subs)
             return
         new = self.store.save_papers(papers)
         self.store.mark_listed(feed, [p.id for p in papers])
         report.fetched[feed] = len(papers)
         report.new[feed] = len(new)
-        log.info("source %s: fetched %d, new %d", feed, len(papers), len(new))
+        log.info("source %s: fetched %d, new %d, failed 0", feed, len(papers), len(new))
         if self.store.source_ok(feed):
             await self._notify(feed, subs, f"✅ {feed_name(feed)} is back; auto-posts resume.")
 
@@ -175,23 +176,27 @@ class Poster:
 
     # -- posting ------------------------------------------------------------------------
 
-    def candidates(self, channel: ChannelRef, subs: list[Subscription]) -> list[Paper]:
-        """New papers for ``channel``, best first: most HF upvotes, then newest."""
+    def candidates(self, channel: ChannelRef, subs: list[Subscription]) -> tuple[list[Paper], int]:
+        """New matches for ``channel``, best first (most HF upvotes, then newest), and how
+        many listed papers were skipped (filtered out, or posted here before)."""
         posted = self.store.posted_ids(channel.platform, channel.workspace, channel.channel)
+        listed: set[str] = set()
         found: dict[str, Paper] = {}
         for sub in subs:
             for paper in self.store.listed_papers(sub.feed, FEED_WINDOW):
+                listed.add(paper.id)
                 if paper.id not in posted and paper.id not in found and matches(sub, paper):
                     found[paper.id] = paper
-        return sorted(
+        best_first = sorted(
             found.values(),
             key=lambda p: (p.upvotes if p.upvotes is not None else -1, p.published, p.id),
             reverse=True,
         )
+        return best_first, len(listed) - len(found)
 
     async def _post_channel(self, channel: ChannelRef, subs: list[Subscription]) -> ChannelReport:
         report = ChannelReport()
-        papers = self.candidates(channel, subs)
+        papers, report.skipped = self.candidates(channel, subs)
         limit = self.settings.max_posts_per_poll
         report.waiting = max(0, len(papers) - limit)
         for paper in papers[:limit]:
@@ -201,10 +206,11 @@ class Poster:
             elif outcome:
                 report.posted += 1
         log.info(
-            "channel %s: posted %d, waiting %d, failed %d",
+            "channel %s: posted %d, waiting %d, skipped %d, failed %d",
             channel,
             report.posted,
             report.waiting,
+            report.skipped,
             report.failed,
         )
         return report

@@ -186,3 +186,14 @@ async def test_unsubscribed_channels_get_nothing_more(bot, chat, paper_sources) 
     await chat.command("unsubscribe all", admin=True)
     await bot.poster.run_once()
     assert chat.sent == []
+
+
+async def test_each_round_logs_one_line_per_source_and_channel(bot, chat, paper_sources,
+                                                               caplog) -> None:
+    serve_today(paper_sources, items(("2605.00001", 5), ("2605.00002", 1)))
+    await subscribe(chat, "hf min_upvotes=3")
+    caplog.set_level("INFO", logger="bot.poster")
+    await bot.poster.run_once()
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.poster"]
+    assert "source hf: fetched 2, new 2, failed 0" in lines
+    assert "channel memory/W1/C1: posted 1, waiting 0, skipped 1, failed 0" in lines
