@@ -34,6 +34,7 @@ from bot.ids import canonical_id
     ("https://huggingface.co/papers/2401.12345", "2401.12345"),
     ("huggingface.co/papers/2401.12345", "2401.12345"),
     ("<https://arxiv.org/abs/2401.12345>", "2401.12345"),  # Slack wraps links like this
+    ("<https://arxiv.org/abs/2401.12345v2|arxiv.org/abs/2401.12345v2>", "2401.12345"),
     ("  2401.12345  ", "2401.12345"),
 ])
 def test_every_form_maps_to_the_canonical_id(text: str, expected: str) -> None:
