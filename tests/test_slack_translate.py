@@ -33,6 +33,11 @@ def test_command_payload_becomes_a_command_event() -> None:
     assert event.respond is _respond and event.check_admin is None
 
 
+def test_command_text_is_unescaped_as_slack_escapes_it() -> None:
+    payload = slack.command_payload("search R&amp;D &lt;3 show <https://arxiv.org/abs/1|x>")
+    assert command_event(payload, _respond).text == "search R&D <3 show <https://arxiv.org/abs/1|x>"
+
+
 def test_reaction_on_a_bot_message_becomes_a_vote_candidate() -> None:
     payload = slack.reaction_payload("1700000000.000100", channel="C2", user="U3",
                                      emoji="thumbsup::skin-tone-3", added=False)

@@ -26,6 +26,11 @@ def channel_ref(team_id: str, channel_id: str) -> ChannelRef:
     return ChannelRef(PLATFORM, team_id, channel_id)
 
 
+def unescape(text: str) -> str:
+    """Slack escapes exactly these three in the text it sends; everything else is literal."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def command_event(
     body: dict, respond: Responder, check_admin: AdminCheck | None = None
 ) -> CommandInvoked:
@@ -33,7 +38,7 @@ def command_event(
     return CommandInvoked(
         channel=channel_ref(body.get("team_id", ""), body.get("channel_id", "")),
         user=User(PLATFORM, body.get("user_id", ""), name=body.get("user_name", "")),
-        text=(body.get("text") or "").strip(),
+        text=unescape(body.get("text") or "").strip(),
         respond=respond,
         check_admin=check_admin,
     )
