@@ -50,6 +50,29 @@ def cmd_discord_invite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Load the arXiv metadata snapshot, so search finds any paper, not only those posted."""
+    settings = _settings()
+    setup_logging(settings.log_level, settings.secrets())
+    from storage.bulk_import import Progress, SnapshotImporter
+    from storage.db import open_db
+    from storage.store import Store
+
+    if not os.path.isfile(args.file):
+        print(f"paperboy: no such file: {args.file}", file=sys.stderr)
+        return 2
+    store = Store(open_db(settings.db_path))
+    try:
+        importer = SnapshotImporter(store, batch_size=args.batch_size, progress=Progress())
+        result = importer.run(args.file, again=args.again)
+    finally:
+        store.db.close()
+    print(result.summary(), file=sys.stderr)
+    for example in result.bad_examples:
+        print(f"  skipped {example}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paperboy", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -62,7 +85,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     invite.add_argument("application_id", nargs="?", help="default: read from DISCORD_TOKEN")
     invite.set_defaults(func=cmd_discord_invite)
+    _add_import_command(commands)
     return parser
+
+
+def _add_import_command(commands: argparse._SubParsersAction) -> None:
+    imports = commands.add_parser("import", help="load papers in bulk into the database")
+    kinds = imports.add_subparsers(dest="kind", required=True)
+    snapshot = kinds.add_parser(
+        "arxiv-snapshot",
+        help="the arXiv metadata snapshot (JSON Lines, plain or .gz); resumable, and a "
+        "second run of the same file adds nothing",
+    )
+    snapshot.add_argument("file", help="e.g. arxiv-metadata-oai-snapshot.json")
+    snapshot.add_argument("--again", action="store_true",
+                          help="re-read a file imported before (merging any changes)")
+    snapshot.add_argument("--batch-size", type=int, default=10_000, help=argparse.SUPPRESS)
+    snapshot.set_defaults(func=cmd_import)
 
 
 def main(argv: list[str] | None = None) -> int:

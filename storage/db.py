@@ -155,7 +155,48 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial]
+def _v2_search_beside_sqlite(db: sqlite_utils.Database) -> None:
+    """Search moves to an index beside the file (see ``storage.search_index``): FTS5 ranked
+    every match, too slow for all of arXiv. Triggers log which papers changed, so the index
+    catches up with any writer; ``imports`` lets a bulk import resume."""
+    for trigger in ("papers_ai", "papers_ad", "papers_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute("DROP TABLE IF EXISTS papers_fts")
+    db.execute(
+        "CREATE TABLE search_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "paper_rowid INTEGER NOT NULL)"
+    )
+    db.execute(
+        "CREATE TRIGGER papers_search_ai AFTER INSERT ON papers BEGIN "
+        "INSERT INTO search_log (paper_rowid) VALUES (new.rowid); END"
+    )
+    db.execute(
+        "CREATE TRIGGER papers_search_ad AFTER DELETE ON papers BEGIN "
+        "INSERT INTO search_log (paper_rowid) VALUES (old.rowid); END"
+    )
+    # Upvotes change on every HF poll: only a change to searched fields is logged.
+    db.execute(
+        "CREATE TRIGGER papers_search_au AFTER UPDATE ON papers WHEN "
+        "old.rowid IS NOT new.rowid OR old.title IS NOT new.title "
+        "OR old.abstract IS NOT new.abstract OR old.authors IS NOT new.authors "
+        "OR old.categories IS NOT new.categories OR old.published IS NOT new.published BEGIN "
+        "INSERT INTO search_log (paper_rowid) VALUES (old.rowid); "
+        "INSERT INTO search_log (paper_rowid) SELECT new.rowid WHERE new.rowid != old.rowid; "
+        "END"
+    )
+    # A fresh id per database file, so an index folder is never used for another file.
+    db.execute("CREATE TABLE search_meta (key TEXT PRIMARY KEY, value TEXT)")
+    db.execute("INSERT INTO search_meta VALUES ('db_id', lower(hex(randomblob(16))))")
+    db.execute(
+        "CREATE TABLE imports (file_key TEXT PRIMARY KEY, path TEXT, bytes_done INTEGER, "
+        "lines_done INTEGER, started_at REAL, updated_at REAL, finished_at REAL)"
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1_initial,
+    _v2_search_beside_sqlite,
+]
 
 
 @contextmanager

@@ -15,6 +15,7 @@ import sqlite_utils
 from bot.papers import Paper
 from bot.search_query import SearchQuery
 from storage.db import transaction
+from storage.search_index import SearchIndex
 
 Clock = Callable[[], float]
 
@@ -99,6 +100,7 @@ class Store:
     def __init__(self, db: sqlite_utils.Database, clock: Clock = time.time) -> None:
         self.db = db
         self.clock = clock
+        self._search_index: SearchIndex | None = None
 
     def _rows(self, sql: str, params: Iterable = ()) -> list[dict]:
         cursor = self.db.execute(sql, tuple(params))
@@ -152,31 +154,26 @@ class Store:
                 self.db["papers"].upsert_all(rows, pk="id", alter=False)
         return new
 
+    @property
+    def search_index(self) -> SearchIndex:
+        """The full-text index beside the file, opened (or built) on first use."""
+        if self._search_index is None:
+            self._search_index = SearchIndex(self.db)
+        return self._search_index
+
     def search(self, query: SearchQuery, limit: int = 5) -> list[Paper]:
-        """The best ``limit`` papers by BM25 (title weighs most), newer first on ties."""
-        where, params = [], []
-        if query.category:
-            where.append("(' ' || p.categories || ' ') LIKE ?")
-            params.append(f"% {query.category} %")
-        if query.since:
-            where.append("p.published >= ?")
-            params.append(query.since)
-        if query.has_text:
-            sql = (
-                f"SELECT {_PAPER_COLUMNS} FROM papers_fts f JOIN papers p ON p.rowid = f.rowid "
-                "WHERE papers_fts MATCH ? "
-                + "".join(f"AND {w} " for w in where)
-                + "ORDER BY bm25(papers_fts, 10.0, 1.0, 3.0), p.published DESC LIMIT ?"
-            )
-            params = [query.fts_match(), *params, limit]
-        else:
-            sql = (
-                f"SELECT {_PAPER_COLUMNS} FROM papers p "
-                + ("WHERE " + " AND ".join(where) + " " if where else "")
-                + "ORDER BY p.published DESC LIMIT ?"
-            )
-            params = [*params, limit]
-        return [row_to_paper(r) for r in self._rows(sql, params)]
+        """The best ``limit`` papers by BM25 (title weighs most), newer first on ties;
+        with no words, the newest papers that pass the filters."""
+        rowids = self.search_index.search(query, limit)
+        if not rowids:
+            return []
+        rows = self._rows(
+            f"SELECT p.rowid AS rowid_, {_PAPER_COLUMNS} FROM papers p "
+            f"WHERE p.rowid IN ({','.join('?' * len(rowids))})",
+            rowids,
+        )
+        by_rowid = {row.pop("rowid_"): row for row in rows}
+        return [row_to_paper(by_rowid[r]) for r in rowids if r in by_rowid]
 
     def paper_count(self) -> int:
         return self.db["papers"].count
