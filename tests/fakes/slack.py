@@ -28,6 +28,9 @@ Test controls:
   next calls of ``method`` fail (429 with ``Retry-After``; 5xx; or 200 with ``ok: false``
   and ``error``). ``commit=True`` performs the call first and then answers with the
   failure: an "unknown outcome". ``method`` may be ``"response_url"``.
+* ``delay_answers(method, seconds)``: ``method`` does its work at once, then waits ``seconds``
+  (a number, or a callable asked per call) before answering: a window in which the message
+  exists but the caller does not know it yet. ``seconds=None`` stops delaying.
 * ``refuse_channel(channel, error="not_in_channel", joinable=True)``: posting there fails
   (until the bot joins, for a joinable ``not_in_channel``).
 * ``add_user(user_id, is_admin=False, is_owner=False)``: what ``users.info`` answers.
@@ -220,6 +223,7 @@ class FakeSlack:
         self._refused: dict[str, str] = {}
         self._private: set[str] = set()
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self._delays: dict[str, float | Callable[[], float]] = {}
         self._expired: set[str] = set()
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = itertools.count(1)
@@ -294,6 +298,13 @@ class FakeSlack:
         """The next ``times`` calls of ``method`` fail; see the module docstring."""
         for _ in range(times):
             self._failures[method].append(Failure(status, retry_after, error, commit))
+
+    def delay_answers(self, method: str, seconds: float | Callable[[], float] | None) -> None:
+        """``method`` acts at once but answers ``seconds`` later (callable: asked per call)."""
+        if seconds is None:
+            self._delays.pop(method, None)
+        else:
+            self._delays[method] = seconds
 
     def refuse_channel(self, channel: str, error: str = "not_in_channel", *,
                        joinable: bool = True) -> None:
@@ -492,8 +503,13 @@ class FakeSlack:
             status, answer = 200, handler(self, args, token)
         if failure is not None:
             status, answer, headers = _failure_answer(failure)
-            return self._record(method, args, token, status, answer, headers)
-        return self._record(method, args, token, status, answer)
+            response = self._record(method, args, token, status, answer, headers)
+        else:
+            response = self._record(method, args, token, status, answer)
+        delay = self._delays.get(method)
+        if delay is not None:
+            await asyncio.sleep(delay() if callable(delay) else delay)
+        return response
 
     def _record(self, method: str, args: dict, token: str, status: int, answer: dict,
                 headers: Mapping[str, str] | None = None) -> web.Response:
