@@ -19,6 +19,11 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
+# The kill -9 test, longer: SOAK_KILLS kill -9s of real bot processes mid-round (CI: ~50).
+SOAK_KILLS ?= 500
+soak: $(STAMP)
+	PAPERBOY_SOAK_KILLS=$(SOAK_KILLS) $(BIN)/pytest -s tests/test_kill_posting.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
