@@ -15,7 +15,7 @@ def test_a_new_file_is_in_wal_mode_at_the_latest_schema(tmp_path) -> None:
     db = open_db(str(tmp_path / "p.db"))
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert schema_version(db) == len(MIGRATIONS)
-    assert {"papers", "papers_fts", "subscriptions", "posts", "votes"} <= set(db.table_names())
+    assert {"papers", "subscriptions", "posts", "reactions", "votes"} <= set(db.table_names())
 
 
 def test_an_old_database_is_upgraded_in_place_and_keeps_its_data(tmp_path, monkeypatch) -> None:
