@@ -318,8 +318,8 @@ class SearchIndex:
         must: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for words in [(t,) for t in query.terms] + list(query.phrases):
             tokens = [tok for w in words for tok in self.analyzer.analyze(w)]
-            if not tokens:
-                continue
+            if not tokens:  # a word no paper can contain (longer than any indexed word)
+                return None
             fields = [
                 Query.boost_query(self._phrase(name, tokens), boost)
                 for name, boost in FIELD_BOOSTS.items()
@@ -331,8 +331,6 @@ class SearchIndex:
                 return None
             must.append((Occur.Must, Query.boost_query(self._phrase("authors", tokens),
                                                        FIELD_BOOSTS["authors"])))
-        if query.has_text and not must:
-            return None
         filters = []
         if query.category:
             filters.append(Query.term_query(self.schema, "categories", query.category.lower(),

@@ -1,0 +1,216 @@
+"""The search index beside SQLite: kept in step with every writer, rebuilt when it must be,
+and ranking the way FTS5 BM25 did (title first, newer first on ties)."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.papers import Paper
+from bot.search_query import QueryError, parse_search
+from storage.db import open_db
+from storage.search_index import SearchIndex
+from storage.store import Store
+
+
+def ids(papers: list[Paper]) -> list[str]:
+    return [p.id for p in papers]
+
+
+@pytest.fixture
+def path(tmp_path) -> str:
+    return str(tmp_path / "p.db")
+
+
+@pytest.fixture
+def store(path) -> Store:
+    return Store(open_db(path))
+
+
+def search(store: Store, text: str, limit: int = 5) -> list[str]:
+    return ids(store.search(parse_search(text), limit))
+
+
+PAPERS = [
+    Paper("2401.00001", "Diffusion models for video", "We study diffusion in video.",
+          ("Jonathan Ho", "Ajay Jain"), "2024-01-02", ("cs.CV",)),
+    Paper("2301.00002", "Attention is all you need again", "Transformers and attention.",
+          ("Ashish Vaswani",), "2023-01-05", ("cs.CL", "cs.LG")),
+    Paper("2402.00003", "Schrödinger bridges", "Optimal transport meets modelling.",
+          ("Erwin Bridge",), "2024-02-09", ("math.PR",)),
+    Paper("hep-th/9901001", "Strings at the boundary", "A holographic model.",
+          ("Juan Maldacena",), "1999-01-01", ("hep-th",)),
+]
+
+
+def test_words_stems_accents_and_phrases_match_as_fts5_did(store) -> None:
+    store.save_papers(PAPERS)
+    assert search(store, "diffusion") == ["2401.00001"]
+    assert search(store, "models") == ["2401.00001", "hep-th/9901001"] or \
+        set(search(store, "models")) == {"2401.00001", "hep-th/9901001", "2402.00003"}
+    assert search(store, "modeling") == search(store, "models")  # one stem
+    assert search(store, "schrodinger") == ["2402.00003"]  # accents folded
+    assert search(store, "SCHRÖDINGER") == ["2402.00003"]
+    assert search(store, '"attention is all"') == ["2301.00002"]
+    assert search(store, '"all attention"') == []  # a phrase keeps its order
+    assert search(store, "attention video") == []  # every word is required
+    assert search(store, "vaswani") == ["2301.00002"]  # authors are searched too
+
+
+def test_filters_narrow_without_changing_the_order(store) -> None:
+    store.save_papers(PAPERS)
+    assert search(store, "author:ho") == ["2401.00001"]
+    assert search(store, 'author:"jonathan ho"') == ["2401.00001"]
+    assert search(store, 'author:"ho ajay"') == []  # a phrase never spans two names
+    assert search(store, "attention cat:cs.lg") == ["2301.00002"]  # any case
+    assert search(store, "attention cat:cs") == []  # whole categories only
+    assert search(store, "cat:hep-th") == ["hep-th/9901001"]
+    assert search(store, "since:2024-01-01") == ["2402.00003", "2401.00001"]  # newest first
+    assert search(store, "since:2024-01-03 cat:cs.CV") == []
+
+
+def test_the_title_weighs_most_and_ties_go_to_the_newer_paper(store) -> None:
+    store.save_papers([
+        Paper("2101.00001", "Graphs", "Nothing about the topic at all, really.", (), "2021-01-01"),
+        Paper("2201.00002", "Nothing here", "Graphs are everywhere in this.", (), "2022-01-01"),
+    ] + [
+        Paper(f"23{m:02d}.00003", "Same title on trees", "Same abstract.", ("A",),
+              f"2023-{m:02d}-01") for m in range(1, 10)
+    ])
+    assert search(store, "graphs") == ["2101.00001", "2201.00002"]  # title first, though older
+    same = search(store, '"same title"', 9)
+    assert same == [f"23{m:02d}.00003" for m in range(9, 0, -1)]
+
+
+def test_text_that_analyses_to_nothing_matches_nothing(store) -> None:
+    store.save_papers(PAPERS)
+    assert search(store, "__ diffusion") == ["2401.00001"]
+    assert search(store, "x" * 150) == []  # longer than any indexed word
+    assert search(store, "diffusion " + "x" * 150) == []
+
+
+def test_writes_by_other_programs_are_found_at_the_next_search(store, path) -> None:
+    store.save_papers(PAPERS[:1])
+    assert search(store, "diffusion") == ["2401.00001"]
+    other = sqlite3.connect(path, isolation_level=None)  # e.g. the sqlite-utils CLI
+    other.execute("INSERT INTO papers (id, title) VALUES ('2405.00009', 'Diffusion again')")
+    other.execute("UPDATE papers SET title = 'Video only' WHERE id = '2401.00001'")
+    assert search(store, "diffusion") == ["2405.00009", "2401.00001"]  # abstract still
+    other.execute("DELETE FROM papers WHERE id = '2405.00009'")
+    assert search(store, "diffusion") == ["2401.00001"]
+    other.close()
+
+
+def test_vote_and_upvote_updates_do_not_touch_the_index(store) -> None:
+    store.save_papers(PAPERS)
+    store.search_index.catch_up()
+    seq = store.search_index.state.seq
+    store.save_papers([Paper("2401.00001", "Diffusion models for video", upvotes=99)])
+    store.db.execute("UPDATE papers SET hf_date = '2026-01-01'")
+    assert store.db.execute("SELECT count(*) FROM search_log").fetchone()[0] == 0
+    assert store.search_index._max_seq() == seq
+
+
+def test_the_log_is_pruned_once_applied(store) -> None:
+    store.save_papers(PAPERS)
+    assert store.db.execute("SELECT count(*) FROM search_log").fetchone()[0] == 4
+    search(store, "diffusion")
+    assert store.db.execute("SELECT count(*) FROM search_log").fetchone()[0] == 0
+
+
+def test_the_index_survives_a_restart_without_a_rebuild(store, path, monkeypatch) -> None:
+    store.save_papers(PAPERS)
+    assert search(store, "strings") == ["hep-th/9901001"]
+    store.db.close()
+
+    def no_rebuild(self) -> None:
+        raise AssertionError("rebuilt")
+
+    monkeypatch.setattr(SearchIndex, "rebuild", no_rebuild)
+    again = Store(open_db(path))
+    again.save_papers([Paper("2406.00001", "Strings again")])
+    assert search(again, "strings") == ["2406.00001", "hep-th/9901001"]
+
+
+def test_a_missing_or_foreign_index_is_rebuilt_from_the_table(store, path, tmp_path) -> None:
+    store.save_papers(PAPERS)
+    search(store, "strings")
+    store.db.close()
+    shutil.rmtree(path + "-search")
+    assert search(Store(open_db(path)), "strings") == ["hep-th/9901001"]
+
+    # Another database's index must not answer for this one.
+    other = Store(open_db(str(tmp_path / "other.db")))
+    other.save_papers([Paper("2407.00001", "Strings of another file")])
+    search(other, "strings")
+    other.db.close()
+    shutil.rmtree(path + "-search")
+    shutil.copytree(str(tmp_path / "other.db") + "-search", path + "-search")
+    assert search(Store(open_db(path)), "strings") == ["hep-th/9901001"]
+
+
+def test_an_old_fts5_database_is_migrated_and_indexed(path, monkeypatch) -> None:
+    from storage import db as dbmod
+
+    monkeypatch.setattr(dbmod, "MIGRATIONS", dbmod.MIGRATIONS[:1])
+    old = Store(open_db(path))
+    old.db["papers"].insert({"id": "2301.00001", "title": "Legacy diffusion", "abstract": ""})
+    old.db.close()
+    monkeypatch.undo()
+    store = Store(open_db(path))
+    assert "papers_fts" not in store.db.table_names()
+    assert search(store, "legacy") == ["2301.00001"]
+
+
+def test_in_memory_databases_get_an_in_memory_index() -> None:
+    store = Store(open_db(":memory:"))
+    store.save_papers(PAPERS)
+    assert store.search_index.path is None
+    assert search(store, "holographic") == ["hep-th/9901001"]
+
+
+def test_a_busy_index_still_answers_from_its_last_commit(store, path) -> None:
+    store.save_papers(PAPERS)
+    search(store, "diffusion")
+    held = store.search_index.index.writer(15_000_000, 1)  # as an import in another process
+    store.save_papers([Paper("2408.00001", "Diffusion later")])
+    assert search(store, "diffusion") == ["2401.00001"]
+    del held
+    assert search(store, "diffusion") == ["2408.00001", "2401.00001"]
+
+
+def test_many_papers_keep_exact_counts(store) -> None:
+    store.save_papers(
+        Paper(f"2409.{i:05d}", f"Bulk paper {i}", "common words here", ("X",), "2024-09-01")
+        for i in range(1500)
+    )
+    assert store.search_index.doc_count() == 1500
+    assert len(search(store, "bulk common", 50)) == 50
+    store.save_papers([Paper("2409.00007", "Renamed entirely")])
+    assert store.search_index.doc_count() == 1500
+    assert "2409.00007" not in search(store, '"bulk paper 7"', 50)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=80))
+def test_any_user_text_searches_or_is_refused_politely(store, text) -> None:
+    if not store.paper_count():
+        store.save_papers(PAPERS)
+    try:
+        query = parse_search(text)
+    except QueryError:
+        return
+    results = store.search(query, 5)
+    assert len(results) <= 5
+
+
+def test_the_search_folder_sits_beside_the_file(store, path) -> None:
+    store.save_papers(PAPERS[:1])
+    search(store, "diffusion")
+    assert Path(path + "-search").is_dir()
