@@ -37,6 +37,8 @@ Test controls:
 * ``seed_message(channel, ...)``: history that the bot did not post.
 * ``expire(response_url)``: the URL answers 404 ``expired_url``.
 * ``ask_to_reconnect()``: Socket Mode ``disconnect`` envelope (the client reconnects).
+* ``drop_connections()``: close every Socket Mode websocket without warning (a restart or a
+  proxy); envelopes sent meanwhile wait for the next connection, as Slack redelivers them.
 * ``send_hello=False`` (constructor), ``refuse_sockets = True``: a websocket that stays
   silent, or none at all.
 
@@ -342,6 +344,10 @@ class FakeSlack:
 
     async def ask_to_reconnect(self) -> None:
         await self._send_ws({"type": "disconnect", "reason": "refresh_requested"})
+
+    async def drop_connections(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
 
     # --- what happened ---------------------------------------------------------------------
 
