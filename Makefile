@@ -28,5 +28,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Every performance figure with its target and a baseline from the same run (100k and
+# 1M synthetic papers; ~20 min on 2 cores, plus ~10 min once to generate the corpora).
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# The same code at tiny sizes, in seconds: it runs, it proves nothing.
+bench-smoke: $(STAMP)
+	$(BIN)/python -m benchmarks.run --quick --data $${TMPDIR:-/tmp}/paperboy-bench-smoke
+
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -54,7 +54,7 @@ def naive_import(snapshot: Path, db_path: Path) -> ImportTiming:
             for line in lines:
                 p = json.loads(line)
                 rows.append((p["id"], p["title"], p["abstract"], p["authors"],
-                             p["update_date"], p["categories"]))
+                             _first_version_day(p), p["categories"]))
             conn.execute("BEGIN")
             conn.executemany("INSERT OR IGNORE INTO papers VALUES (?, ?, ?, ?, ?, ?)", rows)
             conn.execute("COMMIT")
@@ -62,6 +62,19 @@ def naive_import(snapshot: Path, db_path: Path) -> ImportTiming:
     conn.execute("INSERT INTO papers_fts (papers_fts) VALUES ('rebuild')")
     conn.close()
     return ImportTiming(count, time.perf_counter() - started)
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+
+
+def _first_version_day(p: dict) -> str:
+    """The same ``published`` day as ours, so ``since:`` filters compare like with like."""
+    try:
+        _, day, month, year = p["versions"][0]["created"].split()[:4]
+        return f"{year}-{_MONTHS[month]:02d}-{int(day):02d}"
+    except (KeyError, IndexError, ValueError):
+        return p.get("update_date") or ""
 
 
 def paperboy_import(snapshot: Path, db_path: Path) -> ImportTiming:

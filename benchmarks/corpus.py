@@ -19,6 +19,7 @@ Run ``python -m benchmarks.corpus N FILE`` to write N papers (``.gz`` compresses
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import itertools
 import json
@@ -208,20 +209,26 @@ def _made_up_words(rng: random.Random, count: int) -> list[str]:
     return sorted(words)
 
 
+@functools.cache
+def _tail(seed: int, count: int) -> tuple[list[str], list[str]]:
+    """The long tail and its draw table: the slow part of setting up, made once per seed."""
+    tail = _made_up_words(random.Random(seed + 1), count)
+    random.Random(seed + 2).shuffle(tail)
+    return tail, _table(tail, _zipf(len(tail), 1.05, offset=50), TAIL_TABLE)
+
+
 class Corpus:
     """Draws papers; one instance per seed, papers in id (time) order."""
 
     def __init__(self, count: int, seed: int = 42, tail_words: int = 200_000) -> None:
         self.count = count
         self.rng = random.Random(seed)
-        self.tail = _made_up_words(random.Random(seed + 1), tail_words)
-        random.Random(seed + 2).shuffle(self.tail)
+        self.tail, self.tail_table = _tail(seed, tail_words)
         self.common = list(dict.fromkeys(FUNCTION_WORDS + GENERAL_WORDS))
         self.subjects = list(SUBJECTS)
         self.subject_cum = list(itertools.accumulate(SUBJECT_WEIGHTS[s] for s in self.subjects))
         # Drawing from flat tables (a word repeated in proportion to its probability) is
         # ten times faster than weighted draws, which matters for a million papers.
-        self.tail_table = _table(self.tail, _zipf(len(self.tail), 1.05, offset=50), TAIL_TABLE)
         common_p = [0.5 * p for p in _zipf(len(self.common), 1.05)]
         self.tables: dict[str, list[str | None]] = {}
         self.phrases: dict[str, list[str]] = {}
