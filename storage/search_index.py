@@ -40,7 +40,7 @@ CATEGORY_ANALYZER = "paperboy_category"
 FIELD_BOOSTS = {"title": 10.0, "abstract": 1.0, "authors": 3.0}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
 # Hits looked at beyond ``limit`` so that ties can go to the newer paper.
-TIE_WINDOW = 20
+TIE_WINDOW = 10
 
 SMALL_WRITER_HEAP = 20_000_000
 BULK_WRITER_HEAP = 400_000_000
@@ -86,16 +86,17 @@ def day_number(day: str) -> int:
     return int(digits) if len(digits) == 8 and digits.isdigit() else 0
 
 
-def make_document(rowid: int, title: str, abstract: str, authors: str, categories: str,
-                  published: str) -> tantivy.Document:
-    # Authors are one value each, so a phrase cannot run from one name into the next.
+def make_document(rowid: int, title: str | None, abstract: str | None, authors: str | None,
+                  categories: str | None, published: str | None) -> tantivy.Document:
+    # Other programs may leave NULLs where paperboy writes "". Authors are one value each,
+    # so a phrase cannot run from one name into the next.
     return tantivy.Document(
         rowid=rowid,
-        title=title,
-        abstract=abstract,
-        authors=authors.split("\n"),
-        categories=categories.split() or [""],
-        published=day_number(published),
+        title=title or "",
+        abstract=abstract or "",
+        authors=(authors or "").split("\n"),
+        categories=(categories or "").split() or [""],
+        published=day_number(published or ""),
     )
 
 
@@ -185,6 +186,7 @@ class SearchIndex:
             build_path.rename(self.path)
             shutil.rmtree(old, ignore_errors=True)
             index = self._register(tantivy.Index.open(str(self.path)))
+        index.reload()  # searchers see the commit now, not after the reload delay
         self._index, self.state = index, state
         self._prune_log()
 

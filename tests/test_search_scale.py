@@ -101,6 +101,9 @@ def test_writes_by_other_programs_are_found_at_the_next_search(store, path) -> N
     other.execute("INSERT INTO papers (id, title) VALUES ('2405.00009', 'Diffusion again')")
     other.execute("UPDATE papers SET title = 'Video only' WHERE id = '2401.00001'")
     assert search(store, "diffusion") == ["2405.00009", "2401.00001"]  # abstract still
+    other.execute("INSERT INTO papers (id, title, abstract, authors, categories, published) "
+                  "VALUES ('2405.00010', 'Nulls', NULL, NULL, NULL, NULL)")
+    assert search(store, "nulls") == ["2405.00010"]
     other.execute("DELETE FROM papers WHERE id = '2405.00009'")
     assert search(store, "diffusion") == ["2401.00001"]
     other.close()
