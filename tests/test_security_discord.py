@@ -27,6 +27,7 @@ from tests.fakes.discord import (
     wait_until,
 )
 from tests.fakes.paper_sources import FakePaperSources
+from tests.isolation import logger_levels_restored  # noqa: F401 (autouse)
 
 GUILD = FakeDiscord.GUILD_ID
 CHANNEL = FakeDiscord.CHANNEL_ID

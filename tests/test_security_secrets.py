@@ -29,6 +29,7 @@ from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord import wait_until as discord_wait
 from tests.fakes.paper_sources import FakePaperSources
 from tests.fakes.slack import FakeSlack, wait_until
+from tests.isolation import logger_levels_restored  # noqa: F401 (autouse)
 
 # A user token of someone else's app: not one of our settings, but token-shaped.
 FOREIGN_TOKEN = "xoxp-1111-2222-3333-foreign-user-token"
@@ -36,16 +37,12 @@ FOREIGN_TOKEN = "xoxp-1111-2222-3333-foreign-user-token"
 
 @pytest.fixture
 def log_output() -> Iterator[io.StringIO]:
-    """What paperboy's log handler writes; the process's logging is restored afterwards."""
+    """What paperboy's log handler writes; the root logger is restored afterwards."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    levels = {n: logging.getLogger(n).level for n in logging.root.manager.loggerDict}
-    stream = io.StringIO()
-    yield stream
+    yield io.StringIO()
     root.handlers[:] = handlers
     root.setLevel(level)
-    for name, old in levels.items():
-        logging.getLogger(name).setLevel(old)
 
 
 @pytest.fixture

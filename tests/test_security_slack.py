@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.core import Bot
 from tests.fakes.paper_sources import FakePaperSources
 from tests.fakes.slack import LIMITS, FakeSlack, block_problems, units, wait_until
+from tests.isolation import logger_levels_restored  # noqa: F401 (autouse)
 
 ADMIN = "UADMIN"
 
