@@ -8,9 +8,10 @@ and after. Meanwhile new papers keep appearing in the feed. At the end the bot r
 it is done and every channel must hold each matching paper exactly once, with the
 database agreeing (every post 'sent', none left 'pending').
 
-Several bots ("lanes", each with its own fake and database) run side by side to make many
-kills affordable. CI runs about 50 kills in all; ``make soak`` sets PAPERBOY_SOAK_KILLS.
-Set PAPERBOY_KILL_SEED to replay a failing run's random choices.
+Several bots ("lanes", each with its own fake and database) run side by side, and each
+start forks ``bot.cli.main(["run"])`` from a process that has already imported paperboy
+(``tests/zygote.py``), to make many kills affordable. CI runs about 50 kills in all;
+``make soak`` sets PAPERBOY_SOAK_KILLS. PAPERBOY_KILL_SEED replays a run's random choices.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import contextlib
 import math
 import os
 import random
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -30,18 +32,18 @@ import pytest
 
 from storage.db import open_db
 from storage.store import Store
-from tests.botprocess import BotProcess, read_rows, sources_env
+from tests.botprocess import BotProcess, Zygote, read_rows, sources_env
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.paper_sources import FakePaperSources, hf_item
 from tests.fakes.slack import FakeSlack, wait_until
 
 SOAK_KILLS = int(os.environ.get("PAPERBOY_SOAK_KILLS", "0"))
 SEED = int(os.environ.get("PAPERBOY_KILL_SEED", str(random.randrange(2**32))))
-# CI: 3 Slack lanes x 12 kills + 4 Discord lanes x 4 kills = 52 kills. A Discord start
-# costs ~3 s (discord.py waits 2 s for guilds), a Slack start ~1 s, hence the split.
+# CI: 4 Slack lanes x 9 kills + 4 Discord lanes x 4 kills = 52 kills. A Discord start
+# takes ~2.5 s (discord.py waits 2 s for guilds), a Slack start well under 1 s.
 SLACK_KILLS = math.ceil(SOAK_KILLS * 0.6) if SOAK_KILLS else 36
 DISCORD_KILLS = SOAK_KILLS - SLACK_KILLS if SOAK_KILLS else 16
-SLACK_LANES = 3
+SLACK_LANES = 4
 DISCORD_LANES = 4
 MAX_POSTS_PER_POLL = 3
 ANSWER_DELAY = (0.0, 0.05)  # how long a fake holds its answer after storing a message
@@ -234,7 +236,7 @@ def seed_subscriptions(db_path: str, target: Target) -> None:
 
 
 def make_lane(name: str, target: Target, sources: FakePaperSources, workdir: Path,
-              rng: random.Random) -> Lane:
+              rng: random.Random, zygote: Zygote) -> Lane:
     workdir.mkdir()
     db_path = str(workdir / "paperboy.db")
     seed_subscriptions(db_path, target)
@@ -246,7 +248,7 @@ def make_lane(name: str, target: Target, sources: FakePaperSources, workdir: Pat
         **sources_env(sources),
         **target.env(),
     }
-    return Lane(name, target, BotProcess(env, workdir, name), rng)
+    return Lane(name, target, BotProcess(env, workdir, name, zygote), rng)
 
 
 async def kill_at_a_random_moment(lane: Lane, start_seconds: float) -> None:
@@ -254,15 +256,15 @@ async def kill_at_a_random_moment(lane: Lane, start_seconds: float) -> None:
     lane.left_pending += lane.pending()
     await lane.bot.start()
     if lane.rng.random() < 0.3:
-        # Anywhere from importing to the first round: start-up, settling, fetching.
+        # Anywhere in start-up and the first round: connecting, settling, fetching, posting.
         await asyncio.sleep(lane.rng.uniform(0.05, start_seconds + 0.5))
         lane.kill_moments["timer"] += 1
     else:
-        target = lane.target.attempts() + lane.rng.randint(1, 6)
+        target = lane.target.attempts() + lane.rng.randint(1, 5)
         with contextlib.suppress(AssertionError):  # nothing left to post: kill it anyway
             await wait_until(
                 lambda: lane.target.attempts() >= target or lane.bot.crashed,
-                timeout=start_seconds + 8, interval=0.002,
+                timeout=start_seconds + 3, interval=0.002,
             )
         # Before, during or after the fake's (delayed) answer.
         await asyncio.sleep(lane.rng.uniform(0.0, ANSWER_DELAY[1] * 1.5))
@@ -272,9 +274,10 @@ async def kill_at_a_random_moment(lane: Lane, start_seconds: float) -> None:
     lane.kills += 1
 
 
-async def run_lane(lane: Lane, kills: int, feed: Feed, start_seconds: float) -> None:
+async def run_lane(lane: Lane, kills: int, feed: Feed, start_seconds: float,
+                   growth: float) -> None:
     for _ in range(kills):
-        if lane.rng.random() < 0.5:
+        if lane.rng.random() < growth:  # a new paper: more to post, in every lane
             feed.grow()
         await kill_at_a_random_moment(lane, start_seconds)
 
@@ -318,11 +321,15 @@ def check_exactly_once(lane: Lane, feed: Feed) -> None:
     assert "Traceback" not in lane.bot.log(), lane.context()
 
 
-async def kill_many_times(lanes: list[Lane], feed: Feed, kills: int,
-                          start_seconds: float) -> None:
+async def kill_many_times(lanes: list[Lane], feed: Feed, kills: int, start_seconds: float,
+                          growth: float) -> None:
+    """``growth``: the chance that a lane adds a paper to the feed before one of its starts."""
     per_lane = math.ceil(kills / len(lanes))
+    started = time.perf_counter()
     try:
-        await asyncio.gather(*(run_lane(lane, per_lane, feed, start_seconds) for lane in lanes))
+        await asyncio.gather(
+            *(run_lane(lane, per_lane, feed, start_seconds, growth) for lane in lanes)
+        )
         finish_timeout = 30 + feed.count * 2.0
         await asyncio.gather(*(finish(lane, feed, finish_timeout) for lane in lanes))
     finally:
@@ -334,9 +341,17 @@ async def kill_many_times(lanes: list[Lane], feed: Feed, kills: int,
     moments = sum((lane.kill_moments for lane in lanes), Counter())
     pending = sum(lane.left_pending for lane in lanes)
     found = sum(lane.bot.log().count("was posted before a restart") for lane in lanes)
-    print(f"\n{total} kills ({dict(moments)}), {feed.count} papers, seed {SEED}: "
+    print(f"\n{lanes[0].target.platform}: {total} kills ({dict(moments)}) in "
+          f"{time.perf_counter() - started:.0f} s, {feed.count} papers, seed {SEED}: "
           f"{pending} posts left pending, {found} of them found in the channel on restart")
     assert total >= kills
+
+
+@pytest.fixture
+async def zygote() -> AsyncIterator[Zygote]:
+    zygote = await Zygote().start()
+    yield zygote
+    await zygote.aclose()
 
 
 @pytest.fixture
@@ -347,7 +362,8 @@ async def feed() -> AsyncIterator[Feed]:
 
 
 @pytest.mark.timeout(timeout_for(SLACK_KILLS, SLACK_LANES, 2.5))
-async def test_slack_kill_9_never_doubles_or_loses_a_post(feed: Feed, tmp_path: Path) -> None:
+async def test_slack_kill_9_never_doubles_or_loses_a_post(feed: Feed, tmp_path: Path,
+                                                         zygote: Zygote) -> None:
     rng = random.Random(SEED)
     async with contextlib.AsyncExitStack() as stack:
         lanes = []
@@ -356,12 +372,16 @@ async def test_slack_kill_9_never_doubles_or_loses_a_post(feed: Feed, tmp_path: 
             target = SlackTarget(fake, socket_mode=i % 2 == 0, rng=random.Random(rng.random()))
             mode = "socket" if target.socket_mode else "http"
             lanes.append(make_lane(f"slack-{mode}-{i}", target, feed.sources,
-                                   tmp_path / f"slack{i}", random.Random(rng.random())))
-        await kill_many_times(lanes, feed, SLACK_KILLS, start_seconds=1.5)
+                                   tmp_path / f"slack{i}", random.Random(rng.random()), zygote))
+        # Slack posts one message a second per channel: about one new paper per kill round
+        # across all lanes keeps each lane busy without piling up a backlog.
+        await kill_many_times(lanes, feed, SLACK_KILLS, start_seconds=0.6,
+                              growth=1 / SLACK_LANES)
 
 
 @pytest.mark.timeout(timeout_for(DISCORD_KILLS, DISCORD_LANES, 5.0))
-async def test_discord_kill_9_never_doubles_or_loses_a_post(feed: Feed, tmp_path: Path) -> None:
+async def test_discord_kill_9_never_doubles_or_loses_a_post(feed: Feed, tmp_path: Path,
+                                                           zygote: Zygote) -> None:
     rng = random.Random(SEED + 1)
     async with contextlib.AsyncExitStack() as stack:
         lanes = []
@@ -370,6 +390,7 @@ async def test_discord_kill_9_never_doubles_or_loses_a_post(feed: Feed, tmp_path
             guild = {FakeDiscord.GUILD_ID: discord_channels(len(SUBSCRIPTIONS))}
             fake = await stack.enter_async_context(SlowDiscord(delay, guilds=guild))
             lanes.append(make_lane(f"discord-{i}", DiscordTarget(fake), feed.sources,
-                                   tmp_path / f"discord{i}", random.Random(rng.random())))
-        # discord.py waits 2 s for guilds before it is ready, so starts take ~3 s.
-        await kill_many_times(lanes, feed, DISCORD_KILLS, start_seconds=3.5)
+                                   tmp_path / f"discord{i}", random.Random(rng.random()),
+                                   zygote))
+        # discord.py waits 2 s for guilds before it is ready; then it posts without pacing.
+        await kill_many_times(lanes, feed, DISCORD_KILLS, start_seconds=2.5, growth=0.5)
