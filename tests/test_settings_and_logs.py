@@ -57,7 +57,8 @@ def test_tokens_never_reach_the_log(restore_logging) -> None:
     token = "xoxb-1234567890-secret-token-value"
     discord = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.discord-secret-value"
     setup_logging("DEBUG", [token, discord], stream)
-    log = logging.getLogger("paperboy.test")
+    log = logging.getLogger("paperboy.test.secrets")
+    log.setLevel(logging.DEBUG)  # other tests may have quietened a parent logger
     log.info("calling chat.postMessage with %s", token)
     try:
         raise RuntimeError(f"invalid_auth for {discord}")
