@@ -217,3 +217,26 @@ def test_the_search_folder_sits_beside_the_file(store, path) -> None:
     store.save_papers(PAPERS[:1])
     search(store, "diffusion")
     assert Path(path + "-search").is_dir()
+
+
+def test_the_title_first_shortcut_gives_exactly_the_full_ranking(store) -> None:
+    from benchmarks.corpus import SUBJECTS, Corpus
+    from storage.bulk_import import parse_snapshot_line
+
+    store.save_papers(parse_snapshot_line(__import__("json").dumps(p))
+                      for p in Corpus(1500, seed=5).papers())
+    index = store.search_index
+    index.catch_up()
+    searcher = index.index.searcher()
+    phrases = [p for _, text in SUBJECTS.values() for p in text.split("|")[1].split(";")]
+    used = 0
+    for phrase in phrases:
+        for text in (f'"{phrase}"', f'"{phrase}" cat:cs.LG', f'"{phrase}" author:wang'):
+            query = parse_search(text)
+            clauses = index.clauses(query)
+            full = searcher.search(index._compile(clauses, query), 8, count=False).hits
+            fast = index._title_first(searcher, clauses, query, 8)
+            if fast is not None:
+                used += 1
+                assert [round(s, 4) for s, _ in fast] == [round(s, 4) for s, _ in full], text
+    assert used > 5  # the shortcut was exercised, not always declined
