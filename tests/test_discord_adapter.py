@@ -18,7 +18,8 @@ from bot.outbox import SendError
 from bot.papers import Paper
 from bot.replies import PaperCard, Text
 from tests.conftest import FakeClock, close_bot, make_bot
-from tests.fakes.discord import EPHEMERAL, MANAGE_CHANNELS, FakeDiscord, wait_until
+from tests.fakes.discord import EPHEMERAL, MANAGE_CHANNELS, FakeDiscord
+from tests.fakes.local_server import wait_until
 from tests.fakes.paper_sources import FakePaperSources
 
 GUILD = FakeDiscord.GUILD_ID

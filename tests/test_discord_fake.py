@@ -10,7 +10,8 @@ import discord
 import pytest
 
 from adapters.discord.client import intents, use_endpoints
-from tests.fakes.discord import FakeDiscord, wait_until
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.local_server import wait_until
 
 
 @pytest.fixture

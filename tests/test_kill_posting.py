@@ -34,8 +34,9 @@ from storage.db import open_db
 from storage.store import Store
 from tests.botprocess import BotProcess, Zygote, read_rows, sources_env
 from tests.fakes.discord import FakeDiscord
+from tests.fakes.local_server import wait_until
 from tests.fakes.paper_sources import FakePaperSources, hf_item
-from tests.fakes.slack import FakeSlack, wait_until
+from tests.fakes.slack import FakeSlack
 
 SOAK_KILLS = int(os.environ.get("PAPERBOY_SOAK_KILLS", "0"))
 SEED = int(os.environ.get("PAPERBOY_KILL_SEED", str(random.randrange(2**32))))

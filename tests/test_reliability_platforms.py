@@ -16,8 +16,9 @@ import pytest
 from adapters.slack.app import SlackAdapter
 from bot.config import Settings
 from bot.core import Bot
+from tests.fakes.local_server import wait_until
 from tests.fakes.paper_sources import FakePaperSources, hf_item
-from tests.fakes.slack import FakeSlack, wait_until
+from tests.fakes.slack import FakeSlack
 from tests.isolation import logger_levels_restored  # noqa: F401 (autouse)
 
 PAPERS = [f"2605.{i:05d}" for i in range(1, 7)]

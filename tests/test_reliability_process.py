@@ -17,6 +17,7 @@ from bot.papers import Paper
 from storage.db import open_db
 from storage.store import Store
 from tests.botprocess import BotProcess, read_rows, sources_env
+from tests.fakes.local_server import wait_until
 from tests.fakes.paper_sources import (
     EMPTY_RSS,
     FakePaperSources,
@@ -24,7 +25,7 @@ from tests.fakes.paper_sources import (
     hf_item,
     rss_feed,
 )
-from tests.fakes.slack import FakeSlack, wait_until
+from tests.fakes.slack import FakeSlack
 
 ARXIV_PAPERS = ["2504.00001"]
 HF_PAPERS = ["2605.00001"]

@@ -24,8 +24,8 @@ from tests.fakes.discord import (
     VIEW_AND_SEND,
     FakeDiscord,
     message_problems,
-    wait_until,
 )
+from tests.fakes.local_server import wait_until
 from tests.fakes.paper_sources import FakePaperSources
 from tests.isolation import logger_levels_restored  # noqa: F401 (autouse)
 

@@ -26,9 +26,9 @@ from storage.store import Store
 from tests.botprocess import BotProcess, sources_env
 from tests.conftest import FakeClock, close_bot, make_bot
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.discord import wait_until as discord_wait
+from tests.fakes.local_server import wait_until
 from tests.fakes.paper_sources import FakePaperSources
-from tests.fakes.slack import FakeSlack, wait_until
+from tests.fakes.slack import FakeSlack
 from tests.isolation import logger_levels_restored  # noqa: F401 (autouse)
 
 # A user token of someone else's app: not one of our settings, but token-shaped.
@@ -87,7 +87,7 @@ async def test_an_error_carrying_tokens_reaches_neither_log_nor_reply(
         await slack.deliver(payload, to=url)
         slack_answer = str(await slack.wait_response(payload["response_url"]))
         interaction = await discord.inject_interaction("search", {"query": "diffusion"})
-        discord_answer = str(await discord_wait(lambda: interaction.replies))
+        discord_answer = str(await wait_until(lambda: interaction.replies))
     finally:
         await discord_adapter.stop()
         await slack_adapter.stop()

@@ -22,8 +22,9 @@ from adapters.slack.app import SlackAdapter
 from bot.commands import COMMAND_NAMES
 from bot.config import Settings
 from bot.core import Bot
+from tests.fakes.local_server import wait_until
 from tests.fakes.paper_sources import FakePaperSources
-from tests.fakes.slack import LIMITS, FakeSlack, block_problems, units, wait_until
+from tests.fakes.slack import LIMITS, FakeSlack, block_problems, units
 from tests.isolation import logger_levels_restored  # noqa: F401 (autouse)
 
 ADMIN = "UADMIN"

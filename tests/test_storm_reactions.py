@@ -33,7 +33,8 @@ from bot.replies import PaperCard
 from bot.votes import VoteRules
 from tests.conftest import FakeClock, close_bot, make_bot
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.slack import FakeSlack, wait_until
+from tests.fakes.local_server import wait_until
+from tests.fakes.slack import FakeSlack
 from tests.isolation import logger_levels_restored  # noqa: F401 (autouse)
 
 EVENTS = 10_000

@@ -9,8 +9,9 @@ from bot.config import Settings
 from storage.db import open_db
 from storage.store import Store
 from tests.fakes.discord import MANAGE_CHANNELS, FakeDiscord
+from tests.fakes.local_server import wait_until
 from tests.fakes.paper_sources import FakePaperSources, hf_item
-from tests.fakes.slack import FakeSlack, wait_until
+from tests.fakes.slack import FakeSlack
 
 PAPER = "2605.00001"
 

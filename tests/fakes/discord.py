@@ -52,6 +52,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from bot.config import Settings
+from tests.fakes.local_server import LocalServer
 
 DISCORD_EPOCH_MS = 1420070400000
 EPHEMERAL = 1 << 6
@@ -65,20 +66,6 @@ ADMINISTRATOR = 1 << 3
 OPTION_TYPES = {str: 3, int: 4, bool: 5, float: 10}
 
 Json = dict[str, Any]
-
-
-async def wait_until(
-    predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01
-) -> Any:
-    """Wait until ``predicate()`` is truthy and return its value; fail after ``timeout``."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s: {predicate}")
-        await asyncio.sleep(interval)
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -209,7 +196,7 @@ class FakeDiscord:
         self.ready = asyncio.Event()  # set once a client is identified or resumed
 
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
+        self._server = LocalServer(host)
         self._sockets: set[web.WebSocketResponse] = set()
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -218,20 +205,14 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = await self._server.start(app)
         return self
 
     async def stop(self) -> None:
         for ws in list(self._sockets):
             with contextlib.suppress(Exception):
                 await ws.close(code=1001)
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._server.close()
 
     async def __aenter__(self) -> FakeDiscord:
         return await self.start()

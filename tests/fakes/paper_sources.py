@@ -42,7 +42,6 @@ import asyncio
 import contextlib
 import json
 import re
-import socket
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -56,6 +55,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.ids import canonical_id
+from tests.fakes.local_server import LocalServer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -134,36 +134,25 @@ class FakePaperSources:
         self._api_override: bytes | None = None
         self._faults: dict[str, deque[Fault]] = {route: deque() for route in ROUTES}
         self._closing = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port = 0
+        self._server = LocalServer()
 
     # --- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> FakePaperSources:
         app = web.Application()
         app.router.add_get("/api/daily_papers", self._daily_route)
-        app.router.add_get(
-            "/api/papers/search", self._search_route
-        )  # before {id}: first match wins
+        # Before {id}: the first matching route wins.
+        app.router.add_get("/api/papers/search", self._search_route)
         app.router.add_get("/api/papers/{id:.+}", self._paper_route)
         app.router.add_get("/api/query", self._api_route)
         app.router.add_get("/rss/{category}", self._rss_route)
-        # handler_cancellation: a client that timed out should not leave a stalled handler behind.
-        self._runner = web.AppRunner(
-            app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5
-        )
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        # A client that timed out should not leave a stalled handler behind.
+        await self._server.start(app, handler_cancellation=True)
         return self
 
     async def stop(self) -> None:
         self._closing.set()  # wakes handlers stalled by delay()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._server.close()
 
     async def __aenter__(self) -> FakePaperSources:
         return await self.start()
@@ -175,7 +164,7 @@ class FakePaperSources:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
+        return self._server.base_url
 
     @property
     def base_urls(self) -> dict[str, str]:

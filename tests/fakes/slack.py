@@ -67,6 +67,7 @@ import aiohttp
 from aiohttp import WSMsgType, web
 
 from bot.config import Settings
+from tests.fakes.local_server import LocalServer, wait_until
 
 # Slack's Block Kit limits, counted in UTF-16 units as the strictest reading.
 LIMITS = {
@@ -82,21 +83,6 @@ LIMITS = {
     "action_id": 255,
     "text": 40000,
 }
-
-
-async def wait_until(
-    predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.01
-) -> Any:
-    """Wait until ``predicate()`` is truthy and return its value; fail after ``timeout``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s: {predicate}")
-        await asyncio.sleep(interval)
 
 
 def units(text: str) -> int:
@@ -230,8 +216,7 @@ class FakeSlack:
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = itertools.count(1)
         self._ts_base = int(time.time())
-        self._runner: web.AppRunner | None = None
-        self._port = 0
+        self._server = LocalServer()
         self._session: aiohttp.ClientSession | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -241,11 +226,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response_url)
         app.router.add_get("/socket/{id}", self._socket)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = self._runner.addresses[0][1]
+        await self._server.start(app)
         self._session = aiohttp.ClientSession()
         return self
 
@@ -255,9 +236,7 @@ class FakeSlack:
         if self._session is not None:
             await self._session.close()
             self._session = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._server.close()
 
     async def __aenter__(self) -> FakeSlack:
         return await self.start()
@@ -269,7 +248,7 @@ class FakeSlack:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
+        return self._server.base_url
 
     @property
     def api_url(self) -> str:
@@ -546,7 +525,7 @@ class FakeSlack:
             return {"ok": False, "error": "not_allowed_token_type"}
         return self._check_token(token, self.app_token) or {
             "ok": True,
-            "url": f"ws://127.0.0.1:{self._port}/socket/{uuid.uuid4().hex}",
+            "url": f"ws://127.0.0.1:{self._server.port}/socket/{uuid.uuid4().hex}",
         }
 
     def _post_message(self, args: dict, token: str) -> dict:
