@@ -29,7 +29,8 @@ from bot.replies import PaperCard
 from storage.db import open_db
 from storage.store import Store
 from tests.fakes import slack as fake_slack
-from tests.fakes.slack import FakeSlack, wait_until
+from tests.fakes.local_server import wait_until
+from tests.fakes.slack import FakeSlack
 
 CARDS = 50
 
