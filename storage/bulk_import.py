@@ -82,9 +82,19 @@ def _canonical(raw_id: str) -> str | None:
     return canonical_id(raw_id)
 
 
+_ODD_SPACE = ("  ", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
+
+
 def _text(value: object) -> str:
-    # The snapshot wraps and indents titles and abstracts as the listing shows them.
-    return " ".join(value.split()) if isinstance(value, str) else ""
+    """Runs of whitespace as one space: the snapshot wraps and indents titles and abstracts
+    as the listing shows them. Usually the wraps are all there is, and replacing them is
+    eight times faster than splitting a thousand characters into words and joining them."""
+    if not isinstance(value, str):
+        return ""
+    text = value.strip().replace("\n", " ")
+    if text.isascii() and not any(odd in text for odd in _ODD_SPACE):
+        return text
+    return " ".join(text.split())
 
 
 def _authors(record: dict) -> tuple[str, ...]:

@@ -126,6 +126,15 @@ def test_any_bytes_are_a_paper_or_a_bad_line(raw) -> None:
         parse_snapshot_line(raw)
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(" \t\n\r\x0b\x0c\x1c\x1fab\xa0\u2009é")),
+               max_size=30))
+def test_whitespace_is_collapsed_exactly_as_split_and_join_would(text) -> None:
+    from storage.bulk_import import _text
+
+    assert _text(text) == " ".join(text.split())
+
+
 # -- whole files ------------------------------------------------------------------------
 
 
