@@ -179,7 +179,9 @@ class SearchIndex:
             shutil.rmtree(build_path, ignore_errors=True)
         index = self._new_index(build_path)
         state = _State(self._db_id())
-        writer = index.writer(BULK_WRITER_HEAP if count > 10_000 else SMALL_WRITER_HEAP, 1)
+        big = count > 10_000
+        writer = index.writer(BULK_WRITER_HEAP if big else SMALL_WRITER_HEAP,
+                              BULK_THREADS if big else 1)
         # One read snapshot: the rows and the log position they correspond to.
         with _read_snapshot(self.db):
             state.seq = self._max_seq()
