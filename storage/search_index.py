@@ -22,6 +22,7 @@ import math
 import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -443,6 +444,7 @@ class BulkWriter:
         self.writer = writer
         self.applied = index.state.seq  # log entries added to the writer, not yet committed
         self.pending = 0
+        self.committed_at = time.monotonic()
 
     def add_rows(self, rows: Iterable[tuple]) -> None:
         """Apply the log up to now, using ``rows`` (rowid, title, abstract, authors,
@@ -451,7 +453,9 @@ class BulkWriter:
         upto = self.index._max_seq()
         self.pending += self.index._apply(self.writer, self.applied, upto, fresh)
         self.applied = upto
-        if self.pending >= BULK_COMMIT_EVERY:
+        # Committing also shows other writers' papers (the bot's, waiting on this import's
+        # lock on the index) to searches, so it happens at least every minute.
+        if self.pending >= BULK_COMMIT_EVERY or time.monotonic() - self.committed_at > 60:
             self.commit()
 
     def commit(self) -> None:
@@ -459,6 +463,7 @@ class BulkWriter:
         if self.applied > self.index.state.seq:
             self.index._commit(self.writer, self.applied)
             self.pending = 0
+        self.committed_at = time.monotonic()
 
 
 def _tie_key(score: float) -> float:
