@@ -193,9 +193,38 @@ def _v2_search_beside_sqlite(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v3_clustered_vote_ledger(db: sqlite_utils.Database) -> None:
+    """Reactions and votes become WITHOUT ROWID tables keyed by (platform, workspace, paper,
+    user, ...): a reaction event then writes two b-tree pages instead of six, which is most of
+    what a reaction storm costs, and re-deriving a vote reads one key range."""
+    db.execute(
+        "CREATE TABLE reactions_v3 (platform TEXT, workspace TEXT, paper_id TEXT, "
+        "user_id TEXT, channel TEXT, message_id TEXT, emoji TEXT, value INTEGER, "
+        "created_at REAL, PRIMARY KEY (platform, workspace, paper_id, user_id, channel, "
+        "message_id, emoji)) WITHOUT ROWID"
+    )
+    db.execute(
+        "INSERT OR IGNORE INTO reactions_v3 SELECT platform, workspace, paper_id, user_id, "
+        "channel, message_id, emoji, value, created_at FROM reactions"
+    )
+    db.execute(
+        "CREATE TABLE votes_v3 (platform TEXT, workspace TEXT, paper_id TEXT, user_id TEXT, "
+        "value INTEGER, updated_at REAL, PRIMARY KEY (platform, workspace, paper_id, user_id)) "
+        "WITHOUT ROWID"
+    )
+    db.execute(
+        "INSERT OR IGNORE INTO votes_v3 SELECT platform, workspace, paper_id, user_id, value, "
+        "updated_at FROM votes"
+    )
+    for table in ("reactions", "votes"):
+        db.execute(f"DROP TABLE {table}")
+        db.execute(f"ALTER TABLE {table}_v3 RENAME TO {table}")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_search_beside_sqlite,
+    _v3_clustered_vote_ledger,
 ]
 
 

@@ -332,52 +332,53 @@ class Store:
         depends on the set of reactions alone, so retried or reordered events agree.
         Returns the user's vote after the change.
         """
-        key = [post.platform, post.channel, post.message_id, user_id, emoji]
+        # The hot path of a reaction storm: plain sqlite3 calls, as few statements as can be.
+        sql = self.db.conn.execute
         with transaction(self.db):
             if present:
-                self.db.execute(
+                changed = sql(
                     "INSERT INTO reactions (platform, workspace, channel, message_id, user_id, "
                     "emoji, paper_id, value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT DO NOTHING",
-                    [post.platform, post.workspace, post.channel, post.message_id, user_id,
-                     emoji, post.paper_id, value, self.clock()],
-                )
+                    (post.platform, post.workspace, post.channel, post.message_id, user_id,
+                     emoji, post.paper_id, value, self.clock()),
+                ).rowcount
             else:
-                self.db.execute(
-                    "DELETE FROM reactions WHERE platform = ? AND channel = ? AND message_id = ? "
-                    "AND user_id = ? AND emoji = ?",
-                    key,
-                )
-            return self._rederive_vote(post.platform, post.workspace, post.paper_id, user_id)
+                changed = sql(
+                    "DELETE FROM reactions WHERE platform = ? AND workspace = ? AND paper_id = ? "
+                    "AND user_id = ? AND channel = ? AND message_id = ? AND emoji = ?",
+                    (post.platform, post.workspace, post.paper_id, user_id, post.channel,
+                     post.message_id, emoji),
+                ).rowcount
+            return self._rederive_vote(post, user_id, changed=bool(changed))
 
-    def _rederive_vote(self, platform: str, workspace: str, paper_id: str, user_id: str) -> int:
-        ups, downs = self.db.execute(
-            "SELECT coalesce(sum(value > 0), 0), coalesce(sum(value < 0), 0) FROM reactions "
-            "WHERE platform = ? AND workspace = ? AND paper_id = ? AND user_id = ?",
-            [platform, workspace, paper_id, user_id],
-        ).fetchone()
-        value = (ups > 0) - (downs > 0)
-        key = [platform, workspace, paper_id, user_id]
-        current = self.db.execute(
-            "SELECT value FROM votes WHERE platform = ? AND workspace = ? AND paper_id = ? "
-            "AND user_id = ?",
+    def _rederive_vote(self, post: Post, user_id: str, *, changed: bool) -> int:
+        sql = self.db.conn.execute
+        key = (post.platform, post.workspace, post.paper_id, user_id)
+        derived, current = sql(
+            "SELECT (SELECT coalesce(max(value > 0), 0) - coalesce(max(value < 0), 0) "
+            "        FROM reactions WHERE platform = ?1 AND workspace = ?2 AND paper_id = ?3 "
+            "        AND user_id = ?4), "
+            "       (SELECT value FROM votes WHERE platform = ?1 AND workspace = ?2 "
+            "        AND paper_id = ?3 AND user_id = ?4)",
             key,
         ).fetchone()
-        if value == 0:
-            if current is not None:
-                self.db.execute(
-                    "DELETE FROM votes WHERE platform = ? AND workspace = ? AND paper_id = ? "
-                    "AND user_id = ?",
-                    key,
-                )
-        elif current is None or current[0] != value:
-            self.db.execute(
+        if not changed or derived == (current or 0):
+            return derived  # a repeated event, or one that leaves the vote as it was
+        if derived == 0:
+            sql(
+                "DELETE FROM votes WHERE platform = ? AND workspace = ? AND paper_id = ? "
+                "AND user_id = ?",
+                key,
+            )
+        else:
+            sql(
                 "INSERT INTO votes (platform, workspace, paper_id, user_id, value, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value, "
                 "updated_at = excluded.updated_at",
-                [*key, value, self.clock()],
+                (*key, derived, self.clock()),
             )
-        return value
+        return derived
 
     def net_votes(self, platform: str, workspace: str, paper_id: str) -> int:
         row = self.db.execute(
