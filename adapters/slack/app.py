@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import aiohttp
@@ -17,6 +18,9 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -134,6 +138,30 @@ def _refused(exc: SlackApiError) -> bool:
     """Slack answered, and the answer was no: nothing was posted (a 429 too, retries spent)."""
     status = getattr(exc.response, "status_code", 0) or 0
     return status < 500
+
+
+class DropRedeliveries(AsyncMiddleware):
+    """Slack re-sends what it thinks we missed (X-Slack-Retry-Num); run each thing once.
+
+    A class middleware rather than a function: Bolt builds a dozen keyword arguments for
+    every function it calls, which is a good part of each request's cost in a reaction storm.
+    """
+
+    def __init__(self, seen: SeenKeys) -> None:
+        self.seen = seen
+
+    async def async_process(
+        self,
+        *,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse:
+        key = delivery_key(req.body)
+        if key is not None and not self.seen.first_time(key):
+            log.info("Slack: dropped a re-sent %s", key.split(":", 1)[0])
+            return await req.context.ack()
+        return await next()
 
 
 class SlackAdapter:
@@ -302,21 +330,14 @@ class SlackAdapter:
     # -- Slack to core --------------------------------------------------------------------
 
     def _register(self) -> None:
-        self.app.use(self._drop_redeliveries)
+        self.app.use(DropRedeliveries(self._seen))
+        # Bolt tries listeners in this order, and each try costs: reactions, by far the most
+        # frequent request, come first and share one listener.
+        self.app.event(re.compile(r"^reaction_(added|removed)$"))(self._on_reaction)
         # Any command name: a second install of the app (say /papers-dev) works unchanged.
         self.app.command(re.compile(r"^/"))(self._on_command)
-        self.app.event("reaction_added")(self._on_reaction)
-        self.app.event("reaction_removed")(self._on_reaction)
         # Link buttons only send these when interactivity is turned on; ack, nothing to do.
         self.app.action(re.compile(r"^paperboy_link_"))(self._ack_only)
-
-    async def _drop_redeliveries(self, body: dict, ack, next):  # Bolt injects by these names
-        """Slack re-sends what it thinks we missed (X-Slack-Retry-Num); run each thing once."""
-        key = delivery_key(body)
-        if key is not None and not self._seen.first_time(key):
-            log.info("Slack: dropped a re-sent %s", key.split(":", 1)[0])
-            return await ack()
-        return await next()
 
     async def _ack_only(self, ack) -> None:
         await ack()
