@@ -6,12 +6,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from adapters.discord.client import DiscordAdapter
 from adapters.memory import MemoryAdapter
 from bot.config import Settings
 from bot.core import Bot
 from bot.sources import Sources
 from storage.db import open_db
 from storage.store import Store
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.paper_sources import FakePaperSources
 
 # 2026-05-13 12:00 UTC: the day of the first recorded HF Daily Papers file.
@@ -69,3 +71,29 @@ async def bot(settings: Settings, clock: FakeClock) -> AsyncIterator[Bot]:
 @pytest.fixture
 def chat(bot: Bot) -> MemoryAdapter:
     return MemoryAdapter(bot)
+
+
+# -- the real Discord adapter and core against the fake Discord ------------------------
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def core(settings: Settings, clock: FakeClock, fake: FakeDiscord) -> AsyncIterator[Bot]:
+    bot = make_bot(fake.settings(settings), clock)
+    yield bot
+    await close_bot(bot)
+
+
+@pytest.fixture
+async def adapter(core: Bot, fake: FakeDiscord) -> AsyncIterator[DiscordAdapter]:
+    # A short guild_ready_timeout: the fake sends every GUILD_CREATE at once.
+    adapter = DiscordAdapter(core, core.settings, guild_ready_timeout=0.05)
+    await adapter.start()
+    yield adapter
+    await adapter.stop()
+    assert fake.unhandled == [], "the adapter called REST routes the fake does not know"

@@ -6,18 +6,14 @@ Slash commands, reactions and auto-posts make the full round trip: gateway event
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from adapters.discord.client import DiscordAdapter
-from bot.config import Settings
 from bot.core import Bot
 from bot.events import ChannelRef, MessageRef
 from bot.outbox import SendError
 from bot.papers import Paper
 from bot.replies import PaperCard, Text
-from tests.conftest import FakeClock, close_bot, make_bot
 from tests.fakes.discord import EPHEMERAL, MANAGE_CHANNELS, FakeDiscord
 from tests.fakes.local_server import wait_until
 from tests.fakes.paper_sources import FakePaperSources
@@ -27,26 +23,6 @@ CHANNEL = FakeDiscord.CHANNEL_ID
 TOP_PAPER = "2605.12500"  # the most upvoted paper of the recorded HF day
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def core(settings: Settings, clock: FakeClock, fake: FakeDiscord) -> AsyncIterator[Bot]:
-    bot = make_bot(fake.settings(settings), clock)
-    yield bot
-    await close_bot(bot)
-
-
-@pytest.fixture
-async def adapter(core: Bot, fake: FakeDiscord) -> AsyncIterator[DiscordAdapter]:
-    adapter = DiscordAdapter(core, core.settings, guild_ready_timeout=0.05)
-    await adapter.start()
-    yield adapter
-    await adapter.stop()
-    assert fake.unhandled == [], "the adapter called REST routes the fake does not know"
 
 
 def channel(channel_id: str = CHANNEL) -> ChannelRef:

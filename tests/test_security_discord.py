@@ -7,7 +7,6 @@ no answer at all.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,9 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.discord.client import DiscordAdapter
-from bot.config import Settings
 from bot.core import Bot
-from tests.conftest import FakeClock, close_bot, make_bot
 from tests.fakes.discord import (
     ADMINISTRATOR,
     MANAGE_CHANNELS,
@@ -33,25 +30,6 @@ GUILD = FakeDiscord.GUILD_ID
 CHANNEL = FakeDiscord.CHANNEL_ID
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def core(settings: Settings, clock: FakeClock, fake: FakeDiscord) -> AsyncIterator[Bot]:
-    bot = make_bot(fake.settings(settings), clock)
-    yield bot
-    await close_bot(bot)
-
-
-@pytest.fixture
-async def adapter(core: Bot, fake: FakeDiscord) -> AsyncIterator[DiscordAdapter]:
-    adapter = DiscordAdapter(core, core.settings, guild_ready_timeout=0.05)
-    await adapter.start()
-    yield adapter
-    await adapter.stop()
 
 
 async def replies(fake: FakeDiscord, subcommand: str, options: dict[str, Any],
