@@ -59,7 +59,12 @@ class MemoryAdapter:
         return answers[0]
 
     async def react(
-        self, ref: MessageRef, emoji: str, *, user: str = "U1", added: bool = True,
+        self,
+        ref: MessageRef,
+        emoji: str,
+        *,
+        user: str = "U1",
+        added: bool = True,
         bot_user: bool = False,
     ) -> None:
         await self.bot.handle(

@@ -63,13 +63,15 @@ def _bot(db_path: Path, settings: Settings, papers: list[Paper] = ()) -> Bot:  #
 
 
 async def _post_cards(bot: Bot, outbox, channel: ChannelRef) -> list[MessageRef]:
-    papers = [Paper(f"2605.{i:05d}", f"Paper {i}", published="2026-05-13")
-              for i in range(1, CARDS + 1)]
+    papers = [
+        Paper(f"2605.{i:05d}", f"Paper {i}", published="2026-05-13") for i in range(1, CARDS + 1)
+    ]
     bot.store.save_papers(papers)
     refs = []
     for paper in papers:
-        post_id = bot.store.claim_post(channel.platform, channel.workspace, channel.channel,
-                                       paper.id)
+        post_id = bot.store.claim_post(
+            channel.platform, channel.workspace, channel.channel, paper.id
+        )
         ref = await outbox.send(channel, PaperCard(paper, public=True))
         bot.store.complete_post(post_id, ref.message)
         refs.append(ref)
@@ -121,8 +123,9 @@ async def votes_slack_http(db_path: Path, count: int = 5_000, in_flight: int = 6
             # Distinct adds only, so "all stored" is a row count.
             requests = []
             for i in range(count):
-                payload = slack.reaction_payload(refs[i % CARDS].message,
-                                                 user=f"U{i // CARDS:05d}", emoji="+1")
+                payload = slack.reaction_payload(
+                    refs[i % CARDS].message, user=f"U{i // CARDS:05d}", emoji="+1"
+                )
                 body, content_type = slack.encode(payload)
                 requests.append((body, {"Content-Type": content_type, **slack.sign(body)}))
             requests_file.write_text(json.dumps(requests))
@@ -131,9 +134,16 @@ async def votes_slack_http(db_path: Path, count: int = 5_000, in_flight: int = 6
                 return bot.store.db.execute("SELECT count(*) FROM reactions").fetchone()[0]
 
             sender = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "benchmarks.http_blast", url, str(requests_file),
-                str(in_flight), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                cwd=ROOT)
+                sys.executable,
+                "-m",
+                "benchmarks.http_blast",
+                url,
+                str(requests_file),
+                str(in_flight),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                cwd=ROOT,
+            )
             assert sender.stdin is not None and sender.stdout is not None
             await sender.stdout.readline()  # ready
             started = time.perf_counter()
@@ -172,8 +182,14 @@ class RateLimitedSlack(FakeSlack):
         now = time.monotonic()
         if now - self.last_post.get(channel, float("-inf")) < self.interval:
             self.limited += 1
-            response = self._record("chat.postMessage", args, token, 429,
-                                    {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+            response = self._record(
+                "chat.postMessage",
+                args,
+                token,
+                429,
+                {"ok": False, "error": "ratelimited"},
+                {"Retry-After": "1"},
+            )
         else:
             self.last_post[channel] = now
             answer = self._post_message(args, token)
@@ -192,8 +208,18 @@ class FanOut:
 
 
 async def fan_out(db_path: Path, papers: int = 10, channels: int = 100) -> FanOut:
-    new = [Paper(f"2606.{i:05d}", f"New paper {i}", "An abstract.", ("A. Author",),
-                 "2026-06-01", ("cs.LG",), upvotes=i) for i in range(1, papers + 1)]
+    new = [
+        Paper(
+            f"2606.{i:05d}",
+            f"New paper {i}",
+            "An abstract.",
+            ("A. Author",),
+            "2026-06-01",
+            ("cs.LG",),
+            upvotes=i,
+        )
+        for i in range(1, papers + 1)
+    ]
     async with RateLimitedSlack() as slack:
         base = Settings(db_path=str(db_path), max_posts_per_poll=papers)
         settings = slack.settings(base, socket_mode=False)
@@ -203,8 +229,9 @@ async def fan_out(db_path: Path, papers: int = 10, channels: int = 100) -> FanOu
         await adapter.start()
         try:
             for c in range(channels):
-                bot.store.add_subscription(platform="slack", workspace=slack.team_id,
-                                           channel=f"C{c:03d}", source="hf")
+                bot.store.add_subscription(
+                    platform="slack", workspace=slack.team_id, channel=f"C{c:03d}", source="hf"
+                )
             started = time.perf_counter()
             await bot.poster.run_once()
             elapsed = time.perf_counter() - started

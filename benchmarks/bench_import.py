@@ -53,8 +53,16 @@ def naive_import(snapshot: Path, db_path: Path) -> ImportTiming:
             rows = []
             for line in lines:
                 p = json.loads(line)
-                rows.append((p["id"], p["title"], p["abstract"], p["authors"],
-                             _first_version_day(p), p["categories"]))
+                rows.append(
+                    (
+                        p["id"],
+                        p["title"],
+                        p["abstract"],
+                        p["authors"],
+                        _first_version_day(p),
+                        p["categories"],
+                    )
+                )
             conn.execute("BEGIN")
             conn.executemany("INSERT OR IGNORE INTO papers VALUES (?, ?, ?, ?, ?, ?)", rows)
             conn.execute("COMMIT")
@@ -64,8 +72,12 @@ def naive_import(snapshot: Path, db_path: Path) -> ImportTiming:
     return ImportTiming(count, time.perf_counter() - started)
 
 
-_MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
 
 
 def _first_version_day(p: dict) -> str:

@@ -40,19 +40,49 @@ def query_mix(seed: int = 7) -> dict[str, list[str]]:
     rng = random.Random(seed)
     rare = rng.sample(vocab["rare"], 6)
     mid = rng.sample(vocab["mid"], 2)
-    common = ["model", "results", "learning", "performance", "quantum", "network",
-              "analysis", "data"]
-    phrases = ['"neural network"', '"large language model"', '"dark matter"',
-               '"black hole"', '"quantum error correction"', '"the model"']
-    multi = ["graph neural network robustness", "quantum circuits noise fidelity",
-             "galaxy cluster redshift survey", "diffusion models sampling",
-             f"learning {rare[0]}", f"transformer {mid[0]} attention"]
-    filtered = ["diffusion author:wang", "transformer cat:cs.CL",
-                "quantum since:2024-01-01", "learning author:smith since:2020-01-01",
-                '"dark matter" cat:astro-ph.CO', "cat:math.PR since:2023-06-01",
-                f"{mid[1]} cat:cs.LG", "model author:li"]
-    return {"rare": rare + mid, "common": common, "phrase": phrases, "multi": multi,
-            "filtered": filtered}
+    common = [
+        "model",
+        "results",
+        "learning",
+        "performance",
+        "quantum",
+        "network",
+        "analysis",
+        "data",
+    ]
+    phrases = [
+        '"neural network"',
+        '"large language model"',
+        '"dark matter"',
+        '"black hole"',
+        '"quantum error correction"',
+        '"the model"',
+    ]
+    multi = [
+        "graph neural network robustness",
+        "quantum circuits noise fidelity",
+        "galaxy cluster redshift survey",
+        "diffusion models sampling",
+        f"learning {rare[0]}",
+        f"transformer {mid[0]} attention",
+    ]
+    filtered = [
+        "diffusion author:wang",
+        "transformer cat:cs.CL",
+        "quantum since:2024-01-01",
+        "learning author:smith since:2020-01-01",
+        '"dark matter" cat:astro-ph.CO',
+        "cat:math.PR since:2023-06-01",
+        f"{mid[1]} cat:cs.LG",
+        "model author:li",
+    ]
+    return {
+        "rare": rare + mid,
+        "common": common,
+        "phrase": phrases,
+        "multi": multi,
+        "filtered": filtered,
+    }
 
 
 # Not in the mix, timed apart: a phrase of two words nearly every paper has.
@@ -97,13 +127,17 @@ def fts5_search(conn: sqlite3.Connection, query: SearchQuery, limit: int = 5) ->
     if query.has_text:
         sql = (
             "SELECT p.id FROM papers_fts f JOIN papers p ON p.rowid = f.rowid "
-            "WHERE papers_fts MATCH ? " + "".join(f"AND {w} " for w in where)
+            "WHERE papers_fts MATCH ? "
+            + "".join(f"AND {w} " for w in where)
             + "ORDER BY bm25(papers_fts, 10.0, 1.0, 3.0), p.published DESC LIMIT ?"
         )
         params = [query.fts_match(), *params, limit]
     else:
-        sql = ("SELECT p.id FROM papers p " + ("WHERE " + " AND ".join(where) + " " if where
-                                              else "") + "ORDER BY p.published DESC LIMIT ?")
+        sql = (
+            "SELECT p.id FROM papers p "
+            + ("WHERE " + " AND ".join(where) + " " if where else "")
+            + "ORDER BY p.published DESC LIMIT ?"
+        )
         params = [*params, limit]
     return [r[0] for r in conn.execute(sql, params)]
 
@@ -143,8 +177,13 @@ class SearchResult:
     rss_mb: float = 0.0
 
 
-def run(ours_db: Path, fts5_db: Path | None, repeats: int = 5,
-        fts5_repeats: int = 1, log: Callable[[str], None] = print) -> SearchResult:
+def run(
+    ours_db: Path,
+    fts5_db: Path | None,
+    repeats: int = 5,
+    fts5_repeats: int = 1,
+    log: Callable[[str], None] = print,
+) -> SearchResult:
     """Time every query ``repeats`` times through the core and bare tantivy (after one
     warm-up each), and ``fts5_repeats`` times with FTS5 (slow: hundreds of ms each)."""
     chat, store = core_chat(ours_db)
@@ -208,17 +247,21 @@ def _overlap(ours: list[str], reference: list[str]) -> float:
     return len(set(ours) & set(reference)) / len(reference)
 
 
-def _score_ratio(conn: sqlite3.Connection, query: SearchQuery, ours: list[str],
-                 reference: list[str]) -> float:
+def _score_ratio(
+    conn: sqlite3.Connection, query: SearchQuery, ours: list[str], reference: list[str]
+) -> float:
     """How good our top 5 is by exhaustive FTS5 BM25 itself: the sum of their scores over
     the sum of the best possible. Unlike set overlap, it does not punish a near-tie that
     went the other way."""
+
     def scores(ids: list[str]) -> float:
         if not ids:
             return 0.0
         marks = ",".join("?" * len(ids))
-        sql = ("SELECT -bm25(papers_fts, 10.0, 1.0, 3.0) FROM papers_fts f JOIN papers p "
-               f"ON p.rowid = f.rowid WHERE papers_fts MATCH ? AND p.id IN ({marks})")
+        sql = (
+            "SELECT -bm25(papers_fts, 10.0, 1.0, 3.0) FROM papers_fts f JOIN papers p "
+            f"ON p.rowid = f.rowid WHERE papers_fts MATCH ? AND p.id IN ({marks})"
+        )
         return sum(r[0] for r in conn.execute(sql, [query.fts_match(), *ids]))
 
     best = scores(reference)
@@ -244,15 +287,25 @@ def main() -> None:
     fts5_db = Path(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] != "-" else None
     repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 5
     r = run(ours_db, fts5_db, repeats=repeats)
-    print(json.dumps({
-        "ours_p50": r.ours.p50, "ours_p99": r.ours.p99,
-        "tantivy_p50": r.tantivy.p50, "tantivy_p99": r.tantivy.p99,
-        "fts5_p50": r.fts5.p50 if r.fts5.samples else None,
-        "fts5_p99": r.fts5.p99 if r.fts5.samples else None,
-        "overlap": r.overlap, "overlap_by_kind": r.overlap_by_kind,
-        "score_ratio": r.score_ratio, "worst_case_ms": r.worst_case_ms, "rss_mb": r.rss_mb,
-        "queries": len(all_queries()), "samples": len(r.ours.samples),
-    }))
+    print(
+        json.dumps(
+            {
+                "ours_p50": r.ours.p50,
+                "ours_p99": r.ours.p99,
+                "tantivy_p50": r.tantivy.p50,
+                "tantivy_p99": r.tantivy.p99,
+                "fts5_p50": r.fts5.p50 if r.fts5.samples else None,
+                "fts5_p99": r.fts5.p99 if r.fts5.samples else None,
+                "overlap": r.overlap,
+                "overlap_by_kind": r.overlap_by_kind,
+                "score_ratio": r.score_ratio,
+                "worst_case_ms": r.worst_case_ms,
+                "rss_mb": r.rss_mb,
+                "queries": len(all_queries()),
+                "samples": len(r.ours.samples),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

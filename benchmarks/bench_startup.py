@@ -28,8 +28,13 @@ def startup_seconds(db_path: Path, repeats: int = 3) -> float:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     for _ in range(repeats):
         started = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", _CHILD.format(db=str(db_path))],
-                             capture_output=True, text=True, env=env, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", _CHILD.format(db=str(db_path))],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
         times.append(time.perf_counter() - started)
         if not out.stdout.startswith("ready"):
             raise RuntimeError(f"start-up failed: {out.stdout} {out.stderr}")

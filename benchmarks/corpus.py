@@ -139,15 +139,43 @@ SUBJECTS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
 }
 
-ALL_CATEGORIES = sorted({c for cats, _ in SUBJECTS.values() for c in cats} | {
-    "cs.DS", "cs.IT", "math.IT", "cs.CR", "cs.RO", "cs.SE", "physics.optics", "nucl-th",
-    "econ.EM", "q-bio.NC", "eess.SP", "physics.comp-ph",
-})
-SUBJECT_WEIGHTS = {"cs.LG": 18, "cs.CL": 9, "cs.CV": 11, "quant-ph": 8, "hep-th": 8,
-                   "astro-ph": 14, "cond-mat": 14, "math": 18}
-OLD_ARCHIVES = {"cs.LG": "cs", "cs.CL": "cs", "cs.CV": "cs", "quant-ph": "quant-ph",
-                "hep-th": "hep-th", "astro-ph": "astro-ph", "cond-mat": "cond-mat",
-                "math": "math"}
+ALL_CATEGORIES = sorted(
+    {c for cats, _ in SUBJECTS.values() for c in cats}
+    | {
+        "cs.DS",
+        "cs.IT",
+        "math.IT",
+        "cs.CR",
+        "cs.RO",
+        "cs.SE",
+        "physics.optics",
+        "nucl-th",
+        "econ.EM",
+        "q-bio.NC",
+        "eess.SP",
+        "physics.comp-ph",
+    }
+)
+SUBJECT_WEIGHTS = {
+    "cs.LG": 18,
+    "cs.CL": 9,
+    "cs.CV": 11,
+    "quant-ph": 8,
+    "hep-th": 8,
+    "astro-ph": 14,
+    "cond-mat": 14,
+    "math": 18,
+}
+OLD_ARCHIVES = {
+    "cs.LG": "cs",
+    "cs.CL": "cs",
+    "cs.CV": "cs",
+    "quant-ph": "quant-ph",
+    "hep-th": "hep-th",
+    "astro-ph": "astro-ph",
+    "cond-mat": "cond-mat",
+    "math": "math",
+}
 
 FIRST_NAMES = _split(
     "Wei Jian Yu Li Xin Hao Ming Anna Maria Elena Sofia Laura Julia Sarah Emily Olga "
@@ -204,8 +232,12 @@ def _made_up_words(rng: random.Random, count: int) -> list[str]:
     words: set[str] = set()
     while len(words) < count:
         syllables = rng.choice((2, 2, 3, 3, 3, 4))
-        words.add("".join(rng.choice(onsets) + rng.choice(vowels) + rng.choice(codas)
-                          for _ in range(syllables)))
+        words.add(
+            "".join(
+                rng.choice(onsets) + rng.choice(vowels) + rng.choice(codas)
+                for _ in range(syllables)
+            )
+        )
     return sorted(words)
 
 
@@ -237,8 +269,9 @@ class Corpus:
             vocab = list(dict.fromkeys(words.split()))
             subject_p = [0.32 * p for p in _zipf(len(vocab), 0.9)]
             # None stands for "a word from the long tail", drawn from the tail table.
-            self.tables[subject] = _table([*self.common, *vocab, None],
-                                          [*common_p, *subject_p, 0.18], SUBJECT_TABLE)
+            self.tables[subject] = _table(
+                [*self.common, *vocab, None], [*common_p, *subject_p, 0.18], SUBJECT_TABLE
+            )
             self.phrases[subject] = phrases.split(";")
         self.span = (END - START).total_seconds()
 
@@ -249,8 +282,10 @@ class Corpus:
         picks = memoryview(rng.getrandbits(16 * n).to_bytes(2 * n, "little")).cast("H")
         tails = memoryview(rng.getrandbits(32 * n).to_bytes(4 * n, "little")).cast("I")
         shift = 32 - TAIL_BITS
-        words = [w if w is not None else tail[t >> shift]
-                 for w, t in zip([table[i] for i in picks], tails, strict=True)]
+        words = [
+            w if w is not None else tail[t >> shift]
+            for w, t in zip([table[i] for i in picks], tails, strict=True)
+        ]
         for _ in range(rng.randrange(0, 4)):  # the subject's set phrases, kept whole
             at = rng.randrange(len(words) + 1)
             words[at:at] = rng.choice(self.phrases[subject]).split()
@@ -300,14 +335,18 @@ class Corpus:
             sentences.append(" ".join(abstract_words[start:end]).capitalize() + ".")
             start = end
         # The snapshot wraps lines and indents abstracts, as arXiv's listing does.
-        abstract = "  " + "\n".join(" ".join(sentences[i:i + 2])
-                                    for i in range(0, len(sentences), 2)) + "\n"
+        abstract = (
+            "  "
+            + "\n".join(" ".join(sentences[i : i + 2]) for i in range(0, len(sentences), 2))
+            + "\n"
+        )
         authors = self._authors()
         versions = []
         created = when
         for v in range(1, rng.choice((1, 1, 1, 2, 2, 3)) + 1):
-            versions.append({"version": f"v{v}",
-                             "created": created.strftime("%a, %-d %b %Y %H:%M:%S GMT")})
+            versions.append(
+                {"version": f"v{v}", "created": created.strftime("%a, %-d %b %Y %H:%M:%S GMT")}
+            )
             created += timedelta(days=rng.randint(5, 200))
         update = min(created, END)
         return {
@@ -360,8 +399,12 @@ def query_vocabulary(seed: int = 42) -> dict[str, list[str]]:
     """Words to build benchmark queries from: rare tail words, common words, phrases."""
     corpus = Corpus(1, seed)
     phrases = [p for ps in corpus.phrases.values() for p in ps]
-    return {"rare": corpus.tail[40_000:40_100], "mid": corpus.tail[50:150],
-            "common": corpus.common[:60], "phrases": phrases}
+    return {
+        "rare": corpus.tail[40_000:40_100],
+        "mid": corpus.tail[50:150],
+        "common": corpus.common[:60],
+        "phrases": phrases,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -98,8 +98,9 @@ def _add_import_command(commands: argparse._SubParsersAction) -> None:
         "second run of the same file adds nothing",
     )
     snapshot.add_argument("file", help="e.g. arxiv-metadata-oai-snapshot.json")
-    snapshot.add_argument("--again", action="store_true",
-                          help="re-read a file imported before (merging any changes)")
+    snapshot.add_argument(
+        "--again", action="store_true", help="re-read a file imported before (merging any changes)"
+    )
     snapshot.add_argument("--batch-size", type=int, default=10_000, help=argparse.SUPPRESS)
     snapshot.set_defaults(func=cmd_import)
 

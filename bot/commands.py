@@ -30,17 +30,29 @@ class CommandSpec:
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec("search", "search <words> [author:NAME] [cat:cs.CL] [since:YYYY-MM-DD]",
-                "find papers (best 5 matches)"),
+    CommandSpec(
+        "search",
+        "search <words> [author:NAME] [cat:cs.CL] [since:YYYY-MM-DD]",
+        "find papers (best 5 matches)",
+    ),
     CommandSpec("show", "show <arXiv id or URL>", "one paper as a card"),
     CommandSpec("top", "top [day|week|month|all] [public]", "what this team upvoted most"),
     CommandSpec("today", "today [public]", "today's Hugging Face Daily Papers by upvotes"),
-    CommandSpec("subscribe", "subscribe hf [min_upvotes=N] [keywords=a,b] [authors=x,y]",
-                "auto-post new Hugging Face Daily Papers here (admins)", admin_only=True),
-    CommandSpec("subscribe", "subscribe arxiv <category> [keywords=a,b] [authors=x,y]",
-                "auto-post new arXiv papers of a category here (admins)", admin_only=True),
-    CommandSpec("unsubscribe", "unsubscribe <id|all>", "stop a subscription (admins)",
-                admin_only=True),
+    CommandSpec(
+        "subscribe",
+        "subscribe hf [min_upvotes=N] [keywords=a,b] [authors=x,y]",
+        "auto-post new Hugging Face Daily Papers here (admins)",
+        admin_only=True,
+    ),
+    CommandSpec(
+        "subscribe",
+        "subscribe arxiv <category> [keywords=a,b] [authors=x,y]",
+        "auto-post new arXiv papers of a category here (admins)",
+        admin_only=True,
+    ),
+    CommandSpec(
+        "unsubscribe", "unsubscribe <id|all>", "stop a subscription (admins)", admin_only=True
+    ),
     CommandSpec("subscriptions", "subscriptions", "what this channel is subscribed to"),
     CommandSpec("help", "help", "this list"),
 )
@@ -68,7 +80,7 @@ def parse_command(text: str) -> ParsedCommand:
         )
     # People paste "/papers search x" into the text box, or type the name in capitals.
     if text.lower().startswith("/papers"):
-        text = text[len("/papers"):].strip()
+        text = text[len("/papers") :].strip()
     if not text:
         return ParsedCommand("help", "", (), {})
     name, _, rest = text.partition(" ")

@@ -98,10 +98,13 @@ class Bot:
         except Exception:
             log.exception("could not handle %s", type(event).__name__)
             if isinstance(event, CommandInvoked):
-                await self._respond(event, Error(
-                    "Something went wrong on my side; nothing was changed.",
-                    "Try again in a minute. If it keeps happening, tell whoever runs paperboy.",
-                ))
+                await self._respond(
+                    event,
+                    Error(
+                        "Something went wrong on my side; nothing was changed.",
+                        "Try again in a minute. If it keeps happening, tell whoever runs paperboy.",
+                    ),
+                )
 
     async def _respond(self, event: CommandInvoked, reply: Reply) -> None:
         try:

@@ -57,6 +57,5 @@ def record_reaction(store: Store, rules: VoteRules, event: ReactionChanged) -> b
     # Kept under the platform's own name: 👍 and 👍🏽 are two reactions there (one vote here),
     # and taking one back must not take the other with it.
     vote = store.set_reaction(post, event.user.id, event.emoji, value, present=event.added)
-    log.debug("vote: %s on %s in %s is now %+d", event.user.id, post.paper_id,
-              target.channel, vote)
+    log.debug("vote: %s on %s in %s is now %+d", event.user.id, post.paper_id, target.channel, vote)
     return True

@@ -36,8 +36,13 @@ from storage.store import Store, paper_to_row
 BATCH_SIZE = 10_000
 MAX_BAD_EXAMPLES = 5
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+        start=1,
+    )
+}
 _AUTHOR_SPLIT = re.compile(r"\s*,\s*|\s+and\s+")
 
 
@@ -70,14 +75,25 @@ def _parse(line: str | bytes) -> Parsed:
     if not title:
         raise BadLine(f"{paper_id}: no title")
     categories = record.get("categories")
-    return (paper_id, title, _text(record.get("abstract")), _authors(record),
-            _published(record), tuple(categories.split()) if isinstance(categories, str) else ())
+    return (
+        paper_id,
+        title,
+        _text(record.get("abstract")),
+        _authors(record),
+        _published(record),
+        tuple(categories.split()) if isinstance(categories, str) else (),
+    )
 
 
 def _canonical(raw_id: str) -> str | None:
     # Nearly every snapshot id is already canonical ("2401.12345"): check that cheaply.
-    if len(raw_id) in (9, 10) and raw_id[4] == "." and raw_id[:4].isdigit() \
-            and raw_id[5:].isdigit() and raw_id.isascii():
+    if (
+        len(raw_id) in (9, 10)
+        and raw_id[4] == "."
+        and raw_id[:4].isdigit()
+        and raw_id[5:].isdigit()
+        and raw_id.isascii()
+    ):
         return raw_id
     return canonical_id(raw_id)
 
@@ -175,9 +191,11 @@ class ImportResult:
     def summary(self) -> str:
         if self.already_done:
             return f"{self.path}: already imported; nothing to do (use --again to re-read it)"
-        text = (f"{self.path}: {self.lines:,} lines in {self.seconds:.1f} s "
-                f"({self.rate:,.0f}/s): {self.added:,} added, {self.updated:,} updated, "
-                f"{self.unchanged:,} unchanged, {self.bad:,} bad")
+        text = (
+            f"{self.path}: {self.lines:,} lines in {self.seconds:.1f} s "
+            f"({self.rate:,.0f}/s): {self.added:,} added, {self.updated:,} updated, "
+            f"{self.unchanged:,} unchanged, {self.bad:,} bad"
+        )
         if self.resumed_at:
             text += f"; resumed after line {self.resumed_at:,}"
         return text
@@ -190,8 +208,9 @@ class Progress:
     """One self-rewriting line on stderr: percent, papers/s, ETA. Quiet when not a TTY
     unless ``always``, so logs and tests stay clean."""
 
-    def __init__(self, stream: io.TextIOBase | None = None, always: bool = False,
-                 every: float = 0.5) -> None:
+    def __init__(
+        self, stream: io.TextIOBase | None = None, always: bool = False, every: float = 0.5
+    ) -> None:
         self.stream = stream or sys.stderr
         self.enabled = always or self.stream.isatty()
         self.every = every
@@ -251,8 +270,13 @@ class _Reader:
 
 
 class SnapshotImporter:
-    def __init__(self, store: Store, *, batch_size: int = BATCH_SIZE,
-                 progress: ProgressCallback | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        batch_size: int = BATCH_SIZE,
+        progress: ProgressCallback | None = None,
+    ) -> None:
         self.store = store
         self.batch_size = batch_size
         self.progress = progress
@@ -291,8 +315,16 @@ class SnapshotImporter:
         rows = self.store._rows("SELECT * FROM imports WHERE file_key = ?", [key])
         return rows[0] if rows else None
 
-    def _import_batch(self, lines: list[bytes], result: ImportResult, index: BulkWriter,
-                      key: str, path: Path, offset: int, lines_done: int) -> None:
+    def _import_batch(
+        self,
+        lines: list[bytes],
+        result: ImportResult,
+        index: BulkWriter,
+        key: str,
+        path: Path,
+        offset: int,
+        lines_done: int,
+    ) -> None:
         parsed: dict[str, Parsed] = {}
         for number, line in enumerate(lines, start=lines_done - len(lines) + 1):
             result.lines += 1
@@ -314,10 +346,26 @@ class SnapshotImporter:
             existing = self._existing(list(parsed))
             first_rowid = db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM papers").fetchone()[0]
             rows = [
-                (first_rowid + i, pid, title, abstract, "\n".join(authors), published,
-                 " ".join(categories), None, "", "", "", "", "arxiv", now, now)
+                (
+                    first_rowid + i,
+                    pid,
+                    title,
+                    abstract,
+                    "\n".join(authors),
+                    published,
+                    " ".join(categories),
+                    None,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "arxiv",
+                    now,
+                    now,
+                )
                 for i, (pid, title, abstract, authors, published, categories) in enumerate(
-                    p for pid, p in parsed.items() if pid not in existing)
+                    p for pid, p in parsed.items() if pid not in existing
+                )
             ]
             db.conn.executemany(_INSERT, rows)
             changed = []
@@ -348,38 +396,59 @@ class SnapshotImporter:
         present: list[str] = []
         for start in range(0, len(ids), 900):
             chunk = ids[start : start + 900]
-            present += [r[0] for r in self.store.db.execute(
-                f"SELECT id FROM papers WHERE id IN ({','.join('?' * len(chunk))})", chunk
-            )]
+            present += [
+                r[0]
+                for r in self.store.db.execute(
+                    f"SELECT id FROM papers WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                )
+            ]
         return self.store.get_papers(present) if present else {}
 
     def _finish(self, key: str) -> None:
         with transaction(self.store.db):
-            self.store.db.execute("UPDATE imports SET finished_at = ? WHERE file_key = ?",
-                                  [self.store.clock(), key])
+            self.store.db.execute(
+                "UPDATE imports SET finished_at = ? WHERE file_key = ?", [self.store.clock(), key]
+            )
 
 
-_COLUMNS = ("id", "title", "abstract", "authors", "published", "categories", "upvotes",
-            "hf_date", "code_url", "project_url", "thumbnail_url", "sources")
+_COLUMNS = (
+    "id",
+    "title",
+    "abstract",
+    "authors",
+    "published",
+    "categories",
+    "upvotes",
+    "hf_date",
+    "code_url",
+    "project_url",
+    "thumbnail_url",
+    "sources",
+)
 _INSERT = (
     f"INSERT INTO papers (rowid, {', '.join(_COLUMNS)}, first_seen, updated_at) "
     f"VALUES ({', '.join('?' * (len(_COLUMNS) + 3))})"
 )
 _UPDATE = (
-    f"UPDATE papers SET {', '.join(f'{c} = ?' for c in _COLUMNS[1:])}, updated_at = ? "
-    "WHERE id = ?"
+    f"UPDATE papers SET {', '.join(f'{c} = ?' for c in _COLUMNS[1:])}, updated_at = ? WHERE id = ?"
 )
 
 
 def _as_paper(parsed: Parsed) -> Paper:
     paper_id, title, abstract, authors, published, categories = parsed
-    return Paper(id=paper_id, title=title, abstract=abstract, authors=authors,
-                 published=published, categories=categories, sources=("arxiv",))
+    return Paper(
+        id=paper_id,
+        title=title,
+        abstract=abstract,
+        authors=authors,
+        published=published,
+        categories=categories,
+        sources=("arxiv",),
+    )
 
 
 def _as_tuple(paper: Paper) -> Parsed:
-    return (paper.id, paper.title, paper.abstract, paper.authors, paper.published,
-            paper.categories)
+    return (paper.id, paper.title, paper.abstract, paper.authors, paper.published, paper.categories)
 
 
 def _values(paper: Paper) -> tuple:

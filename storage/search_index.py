@@ -90,8 +90,14 @@ def day_number(day: str) -> int:
     return int(digits) if len(digits) == 8 and digits.isdigit() else 0
 
 
-def make_document(rowid: int, title: str | None, abstract: str | None, authors: str | None,
-                  categories: str | None, published: str | None) -> tantivy.Document:
+def make_document(
+    rowid: int,
+    title: str | None,
+    abstract: str | None,
+    authors: str | None,
+    categories: str | None,
+    published: str | None,
+) -> tantivy.Document:
     # Other programs may leave NULLs where paperboy writes "". Authors are one value each,
     # so a phrase cannot run from one name into the next.
     return tantivy.Document(
@@ -181,8 +187,9 @@ class SearchIndex:
         index = self._new_index(build_path)
         state = _State(self._db_id())
         big = count > 10_000
-        writer = index.writer(BULK_WRITER_HEAP if big else SMALL_WRITER_HEAP,
-                              BULK_THREADS if big else 1)
+        writer = index.writer(
+            BULK_WRITER_HEAP if big else SMALL_WRITER_HEAP, BULK_THREADS if big else 1
+        )
         # One read snapshot: the rows and the log position they correspond to.
         with _read_snapshot(self.db):
             state.seq = self._max_seq()
@@ -240,15 +247,19 @@ class SearchIndex:
         self._commit(writer, latest)
         return changed
 
-    def _apply(self, writer: tantivy.IndexWriter, after: int, upto: int,
-               fresh: dict[int, tantivy.Document]) -> int:
+    def _apply(
+        self, writer: tantivy.IndexWriter, after: int, upto: int, fresh: dict[int, tantivy.Document]
+    ) -> int:
         """Apply log entries in (after, upto]; ``fresh`` holds documents built from rows
         already in hand, so they need not be read back."""
         assert self.state is not None
-        rowids = [r for (r,) in self.db.execute(
-            "SELECT DISTINCT paper_rowid FROM search_log WHERE seq > ? AND seq <= ?",
-            [after, upto],
-        )]
+        rowids = [
+            r
+            for (r,) in self.db.execute(
+                "SELECT DISTINCT paper_rowid FROM search_log WHERE seq > ? AND seq <= ?",
+                [after, upto],
+            )
+        ]
         missing = [r for r in rowids if r not in fresh]
         docs = dict(fresh)
         for start in range(0, len(missing), 500):
@@ -311,8 +322,9 @@ class SearchIndex:
             return []
         compiled = self._compile(clauses, query)
         if not query.has_text:
-            result = searcher.search(compiled, limit, count=False,
-                                     order_by_field="published", order=tantivy.Order.Desc)
+            result = searcher.search(
+                compiled, limit, count=False, order_by_field="published", order=tantivy.Order.Desc
+            )
             hits = [address for _, address in result.hits]
             return searcher.fast_field_values("rowid", hits)
         wanted = limit + TIE_WINDOW
@@ -352,8 +364,9 @@ class SearchIndex:
             clauses.append(_Clause(tokens, (("authors", FIELD_BOOSTS["authors"]),)))
         return clauses
 
-    def _compile(self, clauses: list[_Clause], query: SearchQuery,
-                 in_title: _Clause | None = None) -> tantivy.Query:
+    def _compile(
+        self, clauses: list[_Clause], query: SearchQuery, in_title: _Clause | None = None
+    ) -> tantivy.Query:
         """``in_title``: that clause must match in the title (its other fields still add to
         the score), which lets tantivy walk the title's short postings only."""
         Occur, Query = tantivy.Occur, tantivy.Query
@@ -367,11 +380,20 @@ class SearchIndex:
                 must.append((Occur.Must if name == "title" else Occur.Should, scored))
         filters = []
         if query.category:
-            filters.append(Query.term_query(self.schema, "categories", query.category.lower(),
-                                            index_option="basic"))
+            filters.append(
+                Query.term_query(
+                    self.schema, "categories", query.category.lower(), index_option="basic"
+                )
+            )
         if query.since:
-            filters.append(Query.range_query(self.schema, "published", tantivy.FieldType.Integer,
-                                             lower_bound=day_number(query.since)))
+            filters.append(
+                Query.range_query(
+                    self.schema,
+                    "published",
+                    tantivy.FieldType.Integer,
+                    lower_bound=day_number(query.since),
+                )
+            )
         # Filters narrow the matches without changing the scores.
         must += [(Occur.Must, Query.const_score_query(f, 0.0)) for f in filters]
         if not must:
@@ -379,8 +401,10 @@ class SearchIndex:
         return must[0][1] if len(must) == 1 else Query.boolean_query(must)
 
     def _clause(self, clause: _Clause) -> tantivy.Query:
-        queries = [tantivy.Query.boost_query(self._phrase(name, clause.tokens), boost)
-                   for name, boost in clause.fields]
+        queries = [
+            tantivy.Query.boost_query(self._phrase(name, clause.tokens), boost)
+            for name, boost in clause.fields
+        ]
         if len(queries) == 1:
             return queries[0]
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
@@ -390,8 +414,9 @@ class SearchIndex:
             return tantivy.Query.term_query(self.schema, field, tokens[0])
         return tantivy.Query.phrase_query(self.schema, field, tokens)
 
-    def _title_first(self, searcher: tantivy.Searcher, clauses: list[_Clause],
-                     query: SearchQuery, wanted: int) -> list | None:
+    def _title_first(
+        self, searcher: tantivy.Searcher, clauses: list[_Clause], query: SearchQuery, wanted: int
+    ) -> list | None:
         """The exact top ``wanted`` hits of a phrase query, found among the papers with the
         phrase in their title, when that provably suffices; else None.
 

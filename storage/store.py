@@ -261,8 +261,9 @@ class Store:
             for r in rows
         ]
 
-    def remove_subscriptions(self, platform: str, workspace: str, channel: str,
-                             sub_id: int | None = None) -> int:
+    def remove_subscriptions(
+        self, platform: str, workspace: str, channel: str, sub_id: int | None = None
+    ) -> int:
         """Remove one subscription of this channel (or all of them); returns how many went."""
         sql = "DELETE FROM subscriptions WHERE platform = ? AND workspace = ? AND channel = ?"
         params: list = [platform, workspace, channel]
@@ -340,15 +341,31 @@ class Store:
                     "INSERT INTO reactions (platform, workspace, channel, message_id, user_id, "
                     "emoji, paper_id, value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT DO NOTHING",
-                    (post.platform, post.workspace, post.channel, post.message_id, user_id,
-                     emoji, post.paper_id, value, self.clock()),
+                    (
+                        post.platform,
+                        post.workspace,
+                        post.channel,
+                        post.message_id,
+                        user_id,
+                        emoji,
+                        post.paper_id,
+                        value,
+                        self.clock(),
+                    ),
                 ).rowcount
             else:
                 changed = sql(
                     "DELETE FROM reactions WHERE platform = ? AND workspace = ? AND paper_id = ? "
                     "AND user_id = ? AND channel = ? AND message_id = ? AND emoji = ?",
-                    (post.platform, post.workspace, post.paper_id, user_id, post.channel,
-                     post.message_id, emoji),
+                    (
+                        post.platform,
+                        post.workspace,
+                        post.paper_id,
+                        user_id,
+                        post.channel,
+                        post.message_id,
+                        emoji,
+                    ),
                 ).rowcount
             return self._rederive_vote(post, user_id, changed=bool(changed))
 
@@ -388,8 +405,9 @@ class Store:
         ).fetchone()
         return row[0]
 
-    def leaderboard(self, platform: str, workspace: str, since: float | None,
-                    limit: int = 10) -> list[Tally]:
+    def leaderboard(
+        self, platform: str, workspace: str, since: float | None, limit: int = 10
+    ) -> list[Tally]:
         """Papers ranked by net votes cast (last changed) since ``since``; None means all time."""
         rows = self.db.execute(
             "SELECT paper_id, sum(value) AS score, sum(value > 0), sum(value < 0), "

@@ -78,8 +78,13 @@ class Zygote:
 
     async def start(self) -> Zygote:
         self._proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.zygote", cwd=ROOT, env=clean_env(),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "tests.zygote",
+            cwd=ROOT,
+            env=clean_env(),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
         )
         assert self._proc.stdout is not None
         ready = await asyncio.wait_for(self._proc.stdout.readline(), 30)
@@ -149,8 +154,9 @@ class _Forked:
 class BotProcess:
     """One bot, started and stopped (or killed) as often as a test likes."""
 
-    def __init__(self, env: Mapping[str, str], workdir: Path, name: str = "bot",
-                 zygote: Zygote | None = None) -> None:
+    def __init__(
+        self, env: Mapping[str, str], workdir: Path, name: str = "bot", zygote: Zygote | None = None
+    ) -> None:
         self.workdir = workdir
         self.log_path = workdir / f"{name}.log"
         self.env = clean_env({"LOG_LEVEL": "WARNING", **env})
@@ -183,9 +189,15 @@ class BotProcess:
             return
         with self.log_path.open("ab") as log:
             self._proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "run",
-                cwd=self.workdir, env=self.env, stdin=asyncio.subprocess.DEVNULL,
-                stdout=log, stderr=log,
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "run",
+                cwd=self.workdir,
+                env=self.env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
             )
 
     async def kill(self) -> None:

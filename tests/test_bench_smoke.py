@@ -27,8 +27,16 @@ def test_the_corpus_is_deterministic_and_in_snapshot_format(tmp_path) -> None:
     assert len({p.id for p in papers}) == 50
     assert [p.published for p in papers] == sorted(p.published for p in papers)
     record = json.loads(lines[-1])
-    assert {"id", "title", "abstract", "authors", "authors_parsed", "categories", "versions",
-            "update_date"} <= set(record)
+    assert {
+        "id",
+        "title",
+        "abstract",
+        "authors",
+        "authors_parsed",
+        "categories",
+        "versions",
+        "update_date",
+    } <= set(record)
     assert 30 <= len(record["abstract"].split()) <= 400
 
 
@@ -53,7 +61,17 @@ def test_make_bench_runs_end_to_end_at_tiny_sizes(tmp_path, capsys) -> None:
     assert run.main(["--quick", "--data", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "| Figure | Measured | Target |" in out
-    for figure in ("Import", "Second import", "Search p50", "Search p99", "tantivy",
-                   "overlap@5", "Resident set", "Start-up", "Votes through the core",
-                   "Votes through Slack HTTP", "Fan-out"):
+    for figure in (
+        "Import",
+        "Second import",
+        "Search p50",
+        "Search p99",
+        "tantivy",
+        "overlap@5",
+        "Resident set",
+        "Start-up",
+        "Votes through the core",
+        "Votes through Slack HTTP",
+        "Fan-out",
+    ):
         assert figure in out, figure

@@ -28,11 +28,16 @@ def record(paper_id: str = "2401.00001", **fields) -> dict:
         "title": "  Engines that\n  compute ",
         "abstract": "  We describe an engine.\nIt computes.\n",
         "categories": "cs.LG stat.ML",
-        "versions": [{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"},
-                     {"version": "v2", "created": "Tue, 3 Jul 2007 10:00:00 GMT"}],
+        "versions": [
+            {"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"},
+            {"version": "v2", "created": "Tue, 3 Jul 2007 10:00:00 GMT"},
+        ],
         "update_date": "2008-11-13",
-        "authors_parsed": [["Lovelace", "Ada", ""], ["Babbage", "Charles", ""],
-                           ["King", "Martin Luther", "Jr."]],
+        "authors_parsed": [
+            ["Lovelace", "Ada", ""],
+            ["Babbage", "Charles", ""],
+            ["King", "Martin Luther", "Jr."],
+        ],
     }
     base.update(fields)
     return base
@@ -87,11 +92,23 @@ def test_published_falls_back_to_the_update_date() -> None:
     assert parse_snapshot_line(line(versions=junk, update_date="n/a")).published == ""
 
 
-@pytest.mark.parametrize("text", [
-    "", "not json", "[1, 2]", "null", '"2401.00001"', json.dumps({"title": "no id"}),
-    line(paper_id="not-an-id"), line(paper_id=12345), line(title=""), line(title=None),
-    '{"id": "2401.00001", "title": "cut', b"\xff\xfe{}",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "not json",
+        "[1, 2]",
+        "null",
+        '"2401.00001"',
+        json.dumps({"title": "no id"}),
+        line(paper_id="not-an-id"),
+        line(paper_id=12345),
+        line(title=""),
+        line(title=None),
+        '{"id": "2401.00001", "title": "cut',
+        b"\xff\xfe{}",
+    ],
+)
 def test_lines_that_are_not_papers_are_refused_with_a_reason(text) -> None:
     with pytest.raises(BadLine):
         parse_snapshot_line(text)
@@ -105,11 +122,23 @@ json_values = st.recursive(
 
 
 @settings(max_examples=300, deadline=None)
-@given(fields=st.dictionaries(
-    st.sampled_from(["id", "title", "abstract", "authors", "authors_parsed", "categories",
-                     "versions", "update_date"]),
-    json_values,
-))
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(
+            [
+                "id",
+                "title",
+                "abstract",
+                "authors",
+                "authors_parsed",
+                "categories",
+                "versions",
+                "update_date",
+            ]
+        ),
+        json_values,
+    )
+)
 def test_any_json_object_is_a_paper_or_a_bad_line(fields) -> None:
     try:
         paper = parse_snapshot_line(json.dumps({"id": "2401.00001", "title": "T", **fields}))
@@ -127,8 +156,7 @@ def test_any_bytes_are_a_paper_or_a_bad_line(raw) -> None:
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list(" \t\n\r\x0b\x0c\x1c\x1fab\xa0\u2009é")),
-               max_size=30))
+@given(st.text(alphabet=st.sampled_from(list(" \t\n\r\x0b\x0c\x1c\x1fab\xa0\u2009é")), max_size=30))
 def test_whitespace_is_collapsed_exactly_as_split_and_join_would(text) -> None:
     from storage.bulk_import import _text
 
@@ -144,8 +172,10 @@ def store(tmp_path) -> Store:
 
 
 def snapshot(tmp_path: Path, count: int, name: str = "snap.jsonl", bad: int = 0) -> Path:
-    lines = [line(paper_id=f"2401.{i:05d}", title=f"Paper number {i} about engines")
-             for i in range(1, count + 1)]
+    lines = [
+        line(paper_id=f"2401.{i:05d}", title=f"Paper number {i} about engines")
+        for i in range(1, count + 1)
+    ]
     for i in range(bad):
         lines.insert(3 * i + 1, "{broken" if i % 2 else '{"id": "nope", "title": "x"}')
     return write(tmp_path / name, lines)
@@ -195,8 +225,17 @@ def test_an_interrupted_import_resumes_where_it_stopped(tmp_path, store) -> None
 
 
 def test_imported_papers_merge_with_what_hf_told_us(tmp_path, store) -> None:
-    store.save_papers([Paper("2401.00002", "Paper number 2 about engines", upvotes=42,
-                             code_url="https://github.com/a/b", sources=("hf",))])
+    store.save_papers(
+        [
+            Paper(
+                "2401.00002",
+                "Paper number 2 about engines",
+                upvotes=42,
+                code_url="https://github.com/a/b",
+                sources=("hf",),
+            )
+        ]
+    )
     result = SnapshotImporter(store).run(snapshot(tmp_path, 3))
     assert (result.added, result.updated) == (2, 1)
     merged = store.get_paper("2401.00002")
@@ -216,7 +255,8 @@ def test_the_same_id_twice_in_a_file_is_one_paper(tmp_path, store) -> None:
 def test_progress_shows_rate_and_eta(tmp_path, store) -> None:
     out = io.StringIO()
     SnapshotImporter(store, batch_size=4, progress=Progress(out, always=True, every=0)).run(
-        snapshot(tmp_path, 10))
+        snapshot(tmp_path, 10)
+    )
     text = out.getvalue()
     assert "100.0%" in text and "/s" in text and "ETA" in text and text.endswith("\n")
 

@@ -27,8 +27,7 @@ async def test_empty_text_and_help_list_every_command(chat: MemoryAdapter) -> No
         reply = await chat.command(text)
         assert isinstance(reply, Help)
         usages = " ".join(usage for usage, _ in reply.commands)
-        for name in ("search", "show", "top", "today", "subscribe", "unsubscribe",
-                     "subscriptions"):
+        for name in ("search", "show", "top", "today", "subscribe", "unsubscribe", "subscriptions"):
             assert f"/papers {name}" in usages
 
 
@@ -46,8 +45,13 @@ async def test_oversized_command_is_refused_politely(chat: MemoryAdapter) -> Non
 
 
 async def test_show_finds_a_paper_by_any_id_form_and_keeps_it(chat, paper_sources) -> None:
-    for text in ("2605.12500", "arXiv:2605.12500v2", "https://arxiv.org/abs/2605.12500",
-                 "https://huggingface.co/papers/2605.12500", "arxiv.org/pdf/2605.12500v1"):
+    for text in (
+        "2605.12500",
+        "arXiv:2605.12500v2",
+        "https://arxiv.org/abs/2605.12500",
+        "https://huggingface.co/papers/2605.12500",
+        "arxiv.org/pdf/2605.12500v1",
+    ):
         reply = await chat.command(f"show {text}")
         assert isinstance(reply, PaperCard), reply
         assert reply.paper.id == "2605.12500"
@@ -66,9 +70,7 @@ async def test_show_falls_back_to_arxiv_when_hf_does_not_know_it(chat, paper_sou
 
 
 async def test_show_unknown_and_malformed_ids(chat, paper_sources) -> None:
-    paper_sources.set_api(
-        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"></feed>'
-    )
+    paper_sources.set_api(b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"></feed>')
     unknown = await chat.command("show 2401.99999")
     assert isinstance(unknown, Error) and "2401.99999" in unknown.message
     for text in ("show", "show banana", "show 12345", "show https://example.com/x"):
@@ -86,15 +88,38 @@ async def test_show_says_when_sources_are_unreachable(chat, paper_sources) -> No
 
 
 async def test_search_ranks_local_papers_and_applies_filters(chat, bot) -> None:
-    bot.store.save_papers([
-        Paper("2401.00001", "Diffusion models for video", "We study diffusion.",
-              ("Jonathan Ho",), "2024-01-02", ("cs.CV",)),
-        Paper("2301.00002", "Attention is all you need again", "Diffusion appears once.",
-              ("Ashish Vaswani",), "2023-01-05", ("cs.CL",)),
-        Paper("2401.00003", "Diffusion diffusion diffusion", "Diffusion, more diffusion.",
-              ("Someone Else",), "2024-01-09", ("cs.LG",)),
-    ] + [Paper(f"2402.{i:05d}", f"Diffusion filler {i}", "diffusion", ("X",), "2024-02-01")
-         for i in range(10)])
+    bot.store.save_papers(
+        [
+            Paper(
+                "2401.00001",
+                "Diffusion models for video",
+                "We study diffusion.",
+                ("Jonathan Ho",),
+                "2024-01-02",
+                ("cs.CV",),
+            ),
+            Paper(
+                "2301.00002",
+                "Attention is all you need again",
+                "Diffusion appears once.",
+                ("Ashish Vaswani",),
+                "2023-01-05",
+                ("cs.CL",),
+            ),
+            Paper(
+                "2401.00003",
+                "Diffusion diffusion diffusion",
+                "Diffusion, more diffusion.",
+                ("Someone Else",),
+                "2024-01-09",
+                ("cs.LG",),
+            ),
+        ]
+        + [
+            Paper(f"2402.{i:05d}", f"Diffusion filler {i}", "diffusion", ("X",), "2024-02-01")
+            for i in range(10)
+        ]
+    )
     reply = await chat.command("search diffusion")
     assert isinstance(reply, PaperList)
     assert len(reply.papers) == 5
@@ -108,8 +133,9 @@ async def test_search_ranks_local_papers_and_applies_filters(chat, bot) -> None:
     assert [p.paper.id for p in since.papers] == ["2401.00003"]
 
 
-async def test_search_asks_hf_when_local_hits_are_few_and_keeps_them(chat, bot,
-                                                                      paper_sources) -> None:
+async def test_search_asks_hf_when_local_hits_are_few_and_keeps_them(
+    chat, bot, paper_sources
+) -> None:
     reply = await chat.command("search privacy memory")
     assert isinstance(reply, PaperList)
     assert "2605.09530" in [p.paper.id for p in reply.papers]  # MemPrivacy, from HF search
@@ -126,19 +152,34 @@ async def test_search_with_hf_down_still_answers_locally(chat, bot, paper_source
     assert "can't be reached" in reply.note
 
 
-@pytest.mark.parametrize("text", [
-    'search "unbalanced', 'search AND OR NOT', 'search NEAR(a b)', "search -foo", "search a:b",
-    "search *", "search 🔥🔥", 'search "" ""', "search ' OR 1=1 --", "search title:x",
-    "search " + "word " * 2000, "search " + "é" * 900,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'search "unbalanced',
+        "search AND OR NOT",
+        "search NEAR(a b)",
+        "search -foo",
+        "search a:b",
+        "search *",
+        "search 🔥🔥",
+        'search "" ""',
+        "search ' OR 1=1 --",
+        "search title:x",
+        "search " + "word " * 2000,
+        "search " + "é" * 900,
+    ],
+)
 async def test_search_never_breaks_on_hostile_text(chat, text) -> None:
     reply = await chat.command(text)
     assert isinstance(reply, PaperList | Error), reply
 
 
 async def test_search_needs_words_and_valid_filters(chat) -> None:
-    for text, needle in (("search", "Search for what"), ("search since:yesterday", "date"),
-                         ("search cat:'; DROP", "category")):
+    for text, needle in (
+        ("search", "Search for what"),
+        ("search since:yesterday", "date"),
+        ("search cat:'; DROP", "category"),
+    ):
         reply = await chat.command(text)
         assert isinstance(reply, Error), text
         assert needle in reply.message
@@ -193,8 +234,15 @@ async def test_configured_admins_and_platform_admin_checks(settings, clock) -> N
         async def yes() -> bool:
             return True
 
-        await bot.handle(CommandInvoked(chat.channel(), User("memory", "U5"),
-                                        "subscribe arxiv cs.LG", respond, check_admin=yes))
+        await bot.handle(
+            CommandInvoked(
+                chat.channel(),
+                User("memory", "U5"),
+                "subscribe arxiv cs.LG",
+                respond,
+                check_admin=yes,
+            )
+        )
         assert isinstance(answers[0], Text)
         assert len(bot.store.subscriptions()) == 3
     finally:
@@ -210,7 +258,8 @@ async def test_subscription_lifecycle(chat, bot) -> None:
     listed = await chat.command("subscriptions")
     assert isinstance(listed, SubscriptionList)
     assert [(s.source, s.category, s.min_upvotes, s.keywords) for s in listed.subscriptions] == [
-        ("hf", "", 10, ("agents", "memory")), ("arxiv", "cs.CL", 0, ()),
+        ("hf", "", 10, ("agents", "memory")),
+        ("arxiv", "cs.CL", 0, ()),
     ]
     other_channel = await chat.command("subscriptions", channel="C2")
     assert other_channel.subscriptions == ()
@@ -222,13 +271,26 @@ async def test_subscription_lifecycle(chat, bot) -> None:
     assert (await chat.command("subscriptions")).subscriptions == ()
 
 
-@pytest.mark.parametrize("text", [
-    "subscribe", "subscribe rss", "subscribe arxiv", "subscribe arxiv not/a/cat",
-    "subscribe arxiv cs.CL min_upvotes=3", "subscribe hf min_upvotes=lots",
-    "subscribe hf min_upvotes=-1", "subscribe hf colour=blue", "subscribe hf extra words",
-    "subscribe hf keywords=" + ",".join(["k"] * 50), "unsubscribe", "unsubscribe banana",
-    "unsubscribe 99999999999999999999999", "top fortnight", "top week month",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "subscribe",
+        "subscribe rss",
+        "subscribe arxiv",
+        "subscribe arxiv not/a/cat",
+        "subscribe arxiv cs.CL min_upvotes=3",
+        "subscribe hf min_upvotes=lots",
+        "subscribe hf min_upvotes=-1",
+        "subscribe hf colour=blue",
+        "subscribe hf extra words",
+        "subscribe hf keywords=" + ",".join(["k"] * 50),
+        "unsubscribe",
+        "unsubscribe banana",
+        "unsubscribe 99999999999999999999999",
+        "top fortnight",
+        "top week month",
+    ],
+)
 async def test_bad_arguments_get_a_one_line_error_with_a_hint(chat, text) -> None:
     reply = await chat.command(text, admin=True)
     assert isinstance(reply, Error), (text, reply)

@@ -17,17 +17,30 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 async def test_subscribe_posts_react_top_and_search(bot, paper_sources) -> None:
-    paper_sources.set_daily("2026-05-13", [
-        hf_item("2605.00001", "Agents that remember", upvotes=9),
-        hf_item("2605.00002", "Agents that forget", upvotes=4),
-    ])
+    paper_sources.set_daily(
+        "2026-05-13",
+        [
+            hf_item("2605.00001", "Agents that remember", upvotes=9),
+            hf_item("2605.00002", "Agents that forget", upvotes=4),
+        ],
+    )
     paper_sources.set_default_daily([])
     out = io.StringIO()
     console = ConsoleAdapter(bot, io.StringIO(), out)
     await bot.start()
-    for line in ("/papers subscribe hf", "+1 1", "fire 2", "-1 2", "/papers top",
-                 "unreact 2", "/papers top all", "/papers search remember", "+1 9",
-                 "hello there friend", "/papers nope"):
+    for line in (
+        "/papers subscribe hf",
+        "+1 1",
+        "fire 2",
+        "-1 2",
+        "/papers top",
+        "unreact 2",
+        "/papers top all",
+        "/papers search remember",
+        "+1 9",
+        "hello there friend",
+        "/papers nope",
+    ):
         await console.handle_line(line)
     text = out.getvalue()
     assert "[1] Agents that remember" in text and "[2] Agents that forget" in text
@@ -72,9 +85,15 @@ async def test_the_real_process_reads_piped_commands(tmp_path, paper_sources) ->
     for key in ("SLACK_BOT_TOKEN", "DISCORD_TOKEN"):
         env.pop(key, None)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
     )
     stdout, stderr = await asyncio.wait_for(
         process.communicate(b"/papers subscribe hf\n+1 1\n/papers top\n"), timeout=60

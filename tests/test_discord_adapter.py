@@ -23,8 +23,6 @@ CHANNEL = FakeDiscord.CHANNEL_ID
 TOP_PAPER = "2605.12500"  # the most upvoted paper of the recorded HF day
 
 
-
-
 def channel(channel_id: str = CHANNEL) -> ChannelRef:
     return ChannelRef("discord", GUILD, channel_id)
 

@@ -202,9 +202,9 @@ class Lane:
     left_pending: int = 0  # posts a kill left between "claimed" and "sent"
 
     def pending(self) -> int:
-        return read_rows(self.bot.db_path, "SELECT count(*) FROM posts WHERE state = 'pending'")[
+        return read_rows(self.bot.db_path, "SELECT count(*) FROM posts WHERE state = 'pending'")[0][
             0
-        ][0]
+        ]
 
     def expected(self, feed: Feed) -> dict[str, set[str]]:
         return {
@@ -229,15 +229,24 @@ def seed_subscriptions(db_path: str, target: Target) -> None:
         for channel, (subs, _) in zip(target.channels, SUBSCRIPTIONS, strict=True):
             for options in subs:
                 store.add_subscription(
-                    platform=target.platform, workspace=target.workspace, channel=channel,
-                    source="hf", **options,
+                    platform=target.platform,
+                    workspace=target.workspace,
+                    channel=channel,
+                    source="hf",
+                    **options,
                 )
     finally:
         store.db.close()
 
 
-def make_lane(name: str, target: Target, sources: FakePaperSources, workdir: Path,
-              rng: random.Random, zygote: Zygote) -> Lane:
+def make_lane(
+    name: str,
+    target: Target,
+    sources: FakePaperSources,
+    workdir: Path,
+    rng: random.Random,
+    zygote: Zygote,
+) -> Lane:
     workdir.mkdir()
     db_path = str(workdir / "paperboy.db")
     seed_subscriptions(db_path, target)
@@ -265,7 +274,8 @@ async def kill_at_a_random_moment(lane: Lane, start_seconds: float) -> None:
         with contextlib.suppress(AssertionError):  # nothing left to post: kill it anyway
             await wait_until(
                 lambda: lane.target.attempts() >= target or lane.bot.crashed,
-                timeout=start_seconds + 3, interval=0.002,
+                timeout=start_seconds + 3,
+                interval=0.002,
             )
         # Before, during or after the fake's (delayed) answer.
         await asyncio.sleep(lane.rng.uniform(0.0, ANSWER_DELAY[1] * 1.5))
@@ -275,8 +285,7 @@ async def kill_at_a_random_moment(lane: Lane, start_seconds: float) -> None:
     lane.kills += 1
 
 
-async def run_lane(lane: Lane, kills: int, feed: Feed, start_seconds: float,
-                   growth: float) -> None:
+async def run_lane(lane: Lane, kills: int, feed: Feed, start_seconds: float, growth: float) -> None:
     for _ in range(kills):
         if lane.rng.random() < growth:  # a new paper: more to post, in every lane
             feed.grow()
@@ -322,8 +331,9 @@ def check_exactly_once(lane: Lane, feed: Feed) -> None:
     assert "Traceback" not in lane.bot.log(), lane.context()
 
 
-async def kill_many_times(lanes: list[Lane], feed: Feed, kills: int, start_seconds: float,
-                          growth: float) -> None:
+async def kill_many_times(
+    lanes: list[Lane], feed: Feed, kills: int, start_seconds: float, growth: float
+) -> None:
     """``growth``: the chance that a lane adds a paper to the feed before one of its starts."""
     per_lane = math.ceil(kills / len(lanes))
     started = time.perf_counter()
@@ -342,9 +352,11 @@ async def kill_many_times(lanes: list[Lane], feed: Feed, kills: int, start_secon
     moments = sum((lane.kill_moments for lane in lanes), Counter())
     pending = sum(lane.left_pending for lane in lanes)
     found = sum(lane.bot.log().count("was posted before a restart") for lane in lanes)
-    print(f"\n{lanes[0].target.platform}: {total} kills ({dict(moments)}) in "
-          f"{time.perf_counter() - started:.0f} s, {feed.count} papers, seed {SEED}: "
-          f"{pending} posts left pending, {found} of them found in the channel on restart")
+    print(
+        f"\n{lanes[0].target.platform}: {total} kills ({dict(moments)}) in "
+        f"{time.perf_counter() - started:.0f} s, {feed.count} papers, seed {SEED}: "
+        f"{pending} posts left pending, {found} of them found in the channel on restart"
+    )
     assert total >= kills
 
 
@@ -363,8 +375,9 @@ async def feed() -> AsyncIterator[Feed]:
 
 
 @pytest.mark.timeout(timeout_for(SLACK_KILLS, SLACK_LANES, 2.5))
-async def test_slack_kill_9_never_doubles_or_loses_a_post(feed: Feed, tmp_path: Path,
-                                                         zygote: Zygote) -> None:
+async def test_slack_kill_9_never_doubles_or_loses_a_post(
+    feed: Feed, tmp_path: Path, zygote: Zygote
+) -> None:
     rng = random.Random(SEED)
     async with contextlib.AsyncExitStack() as stack:
         lanes = []
@@ -372,17 +385,25 @@ async def test_slack_kill_9_never_doubles_or_loses_a_post(feed: Feed, tmp_path: 
             fake = await stack.enter_async_context(FakeSlack())
             target = SlackTarget(fake, socket_mode=i % 2 == 0, rng=random.Random(rng.random()))
             mode = "socket" if target.socket_mode else "http"
-            lanes.append(make_lane(f"slack-{mode}-{i}", target, feed.sources,
-                                   tmp_path / f"slack{i}", random.Random(rng.random()), zygote))
+            lanes.append(
+                make_lane(
+                    f"slack-{mode}-{i}",
+                    target,
+                    feed.sources,
+                    tmp_path / f"slack{i}",
+                    random.Random(rng.random()),
+                    zygote,
+                )
+            )
         # Slack posts one message a second per channel: about one new paper per kill round
         # across all lanes keeps each lane busy without piling up a backlog.
-        await kill_many_times(lanes, feed, SLACK_KILLS, start_seconds=0.6,
-                              growth=1 / SLACK_LANES)
+        await kill_many_times(lanes, feed, SLACK_KILLS, start_seconds=0.6, growth=1 / SLACK_LANES)
 
 
 @pytest.mark.timeout(timeout_for(DISCORD_KILLS, DISCORD_LANES, 5.0))
-async def test_discord_kill_9_never_doubles_or_loses_a_post(feed: Feed, tmp_path: Path,
-                                                           zygote: Zygote) -> None:
+async def test_discord_kill_9_never_doubles_or_loses_a_post(
+    feed: Feed, tmp_path: Path, zygote: Zygote
+) -> None:
     rng = random.Random(SEED + 1)
     async with contextlib.AsyncExitStack() as stack:
         lanes = []
@@ -390,8 +411,15 @@ async def test_discord_kill_9_never_doubles_or_loses_a_post(feed: Feed, tmp_path
             delay = answer_delay(random.Random(rng.random()))
             guild = {FakeDiscord.GUILD_ID: discord_channels(len(SUBSCRIPTIONS))}
             fake = await stack.enter_async_context(SlowDiscord(delay, guilds=guild))
-            lanes.append(make_lane(f"discord-{i}", DiscordTarget(fake), feed.sources,
-                                   tmp_path / f"discord{i}", random.Random(rng.random()),
-                                   zygote))
+            lanes.append(
+                make_lane(
+                    f"discord-{i}",
+                    DiscordTarget(fake),
+                    feed.sources,
+                    tmp_path / f"discord{i}",
+                    random.Random(rng.random()),
+                    zygote,
+                )
+            )
         # discord.py waits 2 s for guilds before it is ready; then it posts without pacing.
         await kill_many_times(lanes, feed, DISCORD_KILLS, start_seconds=2.5, growth=0.5)

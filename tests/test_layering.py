@@ -27,7 +27,8 @@ def test_core_modules_import_no_platform_sdk() -> None:
         f"for name in {modules!r}: importlib.import_module(name)\n"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {SDKS!r}))\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert "bot.core" in modules and "bot.cli" in modules
     assert result.stdout.strip() == "[]"

@@ -52,8 +52,7 @@ async def test_no_repeat_across_a_restart(settings, clock, paper_sources) -> Non
     assert len(chat.cards()) == 2
     await close_bot(bot)
 
-    serve_today(paper_sources, items(("2605.00001", 9), ("2605.00002", 3),
-                                          ("2605.00003", 1)))
+    serve_today(paper_sources, items(("2605.00001", 9), ("2605.00002", 3), ("2605.00003", 1)))
     bot = make_bot(settings, clock)
     chat = MemoryAdapter(bot)
     await bot.poster.run_once()
@@ -81,11 +80,14 @@ async def test_a_paper_crossing_min_upvotes_is_posted_then(bot, chat, paper_sour
 
 
 async def test_filters_keywords_and_authors(bot, chat, paper_sources) -> None:
-    serve_today(paper_sources, [
-        hf_item("2605.00001", "Agents that plan", authors=["Geoffrey Hinton"]),
-        hf_item("2605.00002", "Organic chemistry", summary="Organ growth."),
-        hf_item("2605.00003", "GAN training", authors=["Ian Goodfellow"]),
-    ])
+    serve_today(
+        paper_sources,
+        [
+            hf_item("2605.00001", "Agents that plan", authors=["Geoffrey Hinton"]),
+            hf_item("2605.00002", "Organic chemistry", summary="Organ growth."),
+            hf_item("2605.00003", "GAN training", authors=["Ian Goodfellow"]),
+        ],
+    )
     await subscribe(chat, "hf keywords=gan,planning", channel="K")
     await subscribe(chat, "hf authors=hinton", channel="A")
     await subscribe(chat, "hf keywords=agents authors=goodfellow", channel="AND")
@@ -96,18 +98,25 @@ async def test_filters_keywords_and_authors(bot, chat, paper_sources) -> None:
 
 
 async def test_arxiv_category_posts_only_new_announcements(bot, chat, paper_sources) -> None:
-    paper_sources.set_rss("cs.CL", rss_feed([
-        {"id": "2504.00001", "title": "Fresh"},
-        {"id": "2504.00002", "announce_type": "replace"},
-        {"id": "2504.00003", "announce_type": "cross"},
-    ], "cs.CL"))
+    paper_sources.set_rss(
+        "cs.CL",
+        rss_feed(
+            [
+                {"id": "2504.00001", "title": "Fresh"},
+                {"id": "2504.00002", "announce_type": "replace"},
+                {"id": "2504.00003", "announce_type": "cross"},
+            ],
+            "cs.CL",
+        ),
+    )
     await subscribe(chat, "arxiv cs.CL")
     await bot.poster.run_once()
     assert chat.card_ids() == ["2504.00001"]
 
 
-async def test_channels_are_independent_and_one_failure_is_retried(bot, chat,
-                                                                   paper_sources) -> None:
+async def test_channels_are_independent_and_one_failure_is_retried(
+    bot, chat, paper_sources
+) -> None:
     serve_today(paper_sources, items(("2605.00001", 5), ("2605.00002", 4)))
     await subscribe(chat, channel="C1")
     await subscribe(chat, channel="C2")
@@ -115,8 +124,9 @@ async def test_channels_are_independent_and_one_failure_is_retried(bot, chat,
     await bot.poster.run_once()
     assert sorted(chat.card_ids("C1") + chat.card_ids("C2")).count("2605.00001") == 1
     await bot.poster.run_once()
-    assert sorted(chat.card_ids("C1")) == sorted(chat.card_ids("C2")) == [
-        "2605.00001", "2605.00002"]
+    assert (
+        sorted(chat.card_ids("C1")) == sorted(chat.card_ids("C2")) == ["2605.00001", "2605.00002"]
+    )
 
 
 async def test_an_unknown_send_outcome_is_settled_not_repeated(bot, chat, paper_sources) -> None:
@@ -188,8 +198,9 @@ async def test_unsubscribed_channels_get_nothing_more(bot, chat, paper_sources) 
     assert chat.sent == []
 
 
-async def test_each_round_logs_one_line_per_source_and_channel(bot, chat, paper_sources,
-                                                               caplog) -> None:
+async def test_each_round_logs_one_line_per_source_and_channel(
+    bot, chat, paper_sources, caplog
+) -> None:
     serve_today(paper_sources, items(("2605.00001", 5), ("2605.00002", 1)))
     await subscribe(chat, "hf min_upvotes=3")
     caplog.set_level("INFO", logger="bot.poster")

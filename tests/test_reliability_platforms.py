@@ -60,8 +60,7 @@ async def test_rate_limits_and_5xx_while_posting_lose_and_double_nothing(
 ) -> None:
     serve(paper_sources)
     bot.settings = replace(bot.settings, max_posts_per_poll=len(PAPERS))
-    bot.store.add_subscription(platform="slack", workspace=slack.team_id, channel="C1",
-                               source="hf")
+    bot.store.add_subscription(platform="slack", workspace=slack.team_id, channel="C1", source="hf")
     adapter = await started(bot, slack, settings, "http")
     # One per paper, in posting order (best first):
     slack.fail_next("chat.postMessage", 500, commit=True)  # 1: posted, but "500"...
@@ -91,8 +90,7 @@ async def test_socket_mode_drop_loses_no_event(
     bot: Bot, slack: FakeSlack, settings: Settings, paper_sources: FakePaperSources
 ) -> None:
     serve(paper_sources)
-    bot.store.add_subscription(platform="slack", workspace=slack.team_id, channel="C1",
-                               source="hf")
+    bot.store.add_subscription(platform="slack", workspace=slack.team_id, channel="C1", source="hf")
     adapter = await started(bot, slack, settings, "socket")
     try:
         await bot.poster.run_once()

@@ -60,12 +60,14 @@ class Running:
 
 
 @asynccontextmanager
-async def running_bot(tmp_path: Path, seed: Callable[[Store, FakeSlack], None],
-                      **env: str) -> AsyncIterator[Running]:
+async def running_bot(
+    tmp_path: Path, seed: Callable[[Store, FakeSlack], None], **env: str
+) -> AsyncIterator[Running]:
     """A bot process in Socket Mode against fresh fakes; ``seed`` fills its database first."""
-    async with FakeSlack() as slack, FakePaperSources(
-        daily_files={}, default_daily_file=None
-    ) as sources:
+    async with (
+        FakeSlack() as slack,
+        FakePaperSources(daily_files={}, default_daily_file=None) as sources,
+    ):
         db_path = str(tmp_path / "paperboy.db")
         store = Store(open_db(db_path))
         seed(store, slack)
@@ -87,10 +89,12 @@ async def running_bot(tmp_path: Path, seed: Callable[[Store, FakeSlack], None],
             await bot.aclose()
 
 
-def subscribe(store: Store, slack: FakeSlack, channel: str, source: str,
-              category: str = "") -> None:
-    store.add_subscription(platform="slack", workspace=slack.team_id, channel=channel,
-                           source=source, category=category)
+def subscribe(
+    store: Store, slack: FakeSlack, channel: str, source: str, category: str = ""
+) -> None:
+    store.add_subscription(
+        platform="slack", workspace=slack.team_id, channel=channel, source=source, category=category
+    )
 
 
 def hf_outage(sources: FakePaperSources, requests: int = 400) -> None:
@@ -120,8 +124,12 @@ async def test_a_source_down_for_hours_alerts_once_recovers_once_and_others_keep
         subscribe(store, slack, "CBOTH", "arxiv", "cs.CL")
         subscribe(store, slack, "CHOLIDAY", "arxiv", "cs.AI")  # announces nothing
 
-    env = {"POLL_INTERVAL": "0.3", "SOURCE_ALERT_AFTER": "1.5", "HTTP_TIMEOUT": "0.5",
-           "LOG_LEVEL": "INFO"}
+    env = {
+        "POLL_INTERVAL": "0.3",
+        "SOURCE_ALERT_AFTER": "1.5",
+        "HTTP_TIMEOUT": "0.5",
+        "LOG_LEVEL": "INFO",
+    }
     async with running_bot(tmp_path, seed, **env) as run:
         run.sources.set_default_daily([hf_item(p, upvotes=10) for p in HF_PAPERS])
         run.sources.set_rss("cs.CL", rss_feed([{"id": p} for p in ARXIV_PAPERS], "cs.CL"))
@@ -174,7 +182,12 @@ print("released", released, flush=True)
 async def hold_lock(db_path: str, begin: str, seconds: float) -> asyncio.subprocess.Process:
     """Another process (sqlite-utils, Datasette, a backup) holding the database a while."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", LOCKER, db_path, begin, str(seconds),
+        sys.executable,
+        "-c",
+        LOCKER,
+        db_path,
+        begin,
+        str(seconds),
         stdout=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None

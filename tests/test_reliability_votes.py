@@ -27,8 +27,9 @@ async def post(chat: MemoryAdapter, paper_id: str = "2605.00001"):
     ("kept", "taken_back"),
     [("👍", "👍🏽"), ("👍🏽", "👍"), ("+1", "+1::skin-tone-2"), ("⬆️", "⬆"), ("-1", "thumbsdown")],
 )
-async def test_taking_back_one_spelling_keeps_the_other(chat: MemoryAdapter, kept: str,
-                                                        taken_back: str) -> None:
+async def test_taking_back_one_spelling_keeps_the_other(
+    chat: MemoryAdapter, kept: str, taken_back: str
+) -> None:
     ref = await post(chat)
     await chat.react(ref, kept, user="u")
     await chat.react(ref, taken_back, user="u")

@@ -37,22 +37,47 @@ def search(store: Store, text: str, limit: int = 5) -> list[str]:
 
 
 PAPERS = [
-    Paper("2401.00001", "Diffusion models for video", "We study diffusion in video.",
-          ("Jonathan Ho", "Ajay Jain"), "2024-01-02", ("cs.CV",)),
-    Paper("2301.00002", "Attention is all you need again", "Transformers and attention.",
-          ("Ashish Vaswani",), "2023-01-05", ("cs.CL", "cs.LG")),
-    Paper("2402.00003", "Schrödinger bridges", "Optimal transport meets modelling.",
-          ("Erwin Bridge",), "2024-02-09", ("math.PR",)),
-    Paper("hep-th/9901001", "Strings at the boundary", "A holographic model.",
-          ("Juan Maldacena",), "1999-01-01", ("hep-th",)),
+    Paper(
+        "2401.00001",
+        "Diffusion models for video",
+        "We study diffusion in video.",
+        ("Jonathan Ho", "Ajay Jain"),
+        "2024-01-02",
+        ("cs.CV",),
+    ),
+    Paper(
+        "2301.00002",
+        "Attention is all you need again",
+        "Transformers and attention.",
+        ("Ashish Vaswani",),
+        "2023-01-05",
+        ("cs.CL", "cs.LG"),
+    ),
+    Paper(
+        "2402.00003",
+        "Schrödinger bridges",
+        "Optimal transport meets modelling.",
+        ("Erwin Bridge",),
+        "2024-02-09",
+        ("math.PR",),
+    ),
+    Paper(
+        "hep-th/9901001",
+        "Strings at the boundary",
+        "A holographic model.",
+        ("Juan Maldacena",),
+        "1999-01-01",
+        ("hep-th",),
+    ),
 ]
 
 
 def test_words_stems_accents_and_phrases_match_as_fts5_did(store) -> None:
     store.save_papers(PAPERS)
     assert search(store, "diffusion") == ["2401.00001"]
-    assert search(store, "models") == ["2401.00001", "hep-th/9901001"] or \
-        set(search(store, "models")) == {"2401.00001", "hep-th/9901001", "2402.00003"}
+    assert search(store, "models") == ["2401.00001", "hep-th/9901001"] or set(
+        search(store, "models")
+    ) == {"2401.00001", "hep-th/9901001", "2402.00003"}
     assert search(store, "modeling") == search(store, "models")  # one stem
     assert search(store, "schrodinger") == ["2402.00003"]  # accents folded
     assert search(store, "SCHRÖDINGER") == ["2402.00003"]
@@ -75,13 +100,24 @@ def test_filters_narrow_without_changing_the_order(store) -> None:
 
 
 def test_the_title_weighs_most_and_ties_go_to_the_newer_paper(store) -> None:
-    store.save_papers([
-        Paper("2101.00001", "Graphs", "Nothing about the topic at all, really.", (), "2021-01-01"),
-        Paper("2201.00002", "Nothing here", "Graphs are everywhere in this.", (), "2022-01-01"),
-    ] + [
-        Paper(f"23{m:02d}.00003", "Same title on trees", "Same abstract.", ("A",),
-              f"2023-{m:02d}-01") for m in range(1, 10)
-    ])
+    store.save_papers(
+        [
+            Paper(
+                "2101.00001", "Graphs", "Nothing about the topic at all, really.", (), "2021-01-01"
+            ),
+            Paper("2201.00002", "Nothing here", "Graphs are everywhere in this.", (), "2022-01-01"),
+        ]
+        + [
+            Paper(
+                f"23{m:02d}.00003",
+                "Same title on trees",
+                "Same abstract.",
+                ("A",),
+                f"2023-{m:02d}-01",
+            )
+            for m in range(1, 10)
+        ]
+    )
     assert search(store, "graphs") == ["2101.00001", "2201.00002"]  # title first, though older
     same = search(store, '"same title"', 9)
     assert same == [f"23{m:02d}.00003" for m in range(9, 0, -1)]
@@ -101,8 +137,10 @@ def test_writes_by_other_programs_are_found_at_the_next_search(store, path) -> N
     other.execute("INSERT INTO papers (id, title) VALUES ('2405.00009', 'Diffusion again')")
     other.execute("UPDATE papers SET title = 'Video only' WHERE id = '2401.00001'")
     assert search(store, "diffusion") == ["2405.00009", "2401.00001"]  # abstract still
-    other.execute("INSERT INTO papers (id, title, abstract, authors, categories, published) "
-                  "VALUES ('2405.00010', 'Nulls', NULL, NULL, NULL, NULL)")
+    other.execute(
+        "INSERT INTO papers (id, title, abstract, authors, categories, published) "
+        "VALUES ('2405.00010', 'Nulls', NULL, NULL, NULL, NULL)"
+    )
     assert search(store, "nulls") == ["2405.00010"]
     other.execute("DELETE FROM papers WHERE id = '2405.00009'")
     assert search(store, "diffusion") == ["2401.00001"]
@@ -199,8 +237,9 @@ def test_many_papers_keep_exact_counts(store) -> None:
     assert "2409.00007" not in search(store, '"bulk paper 7"', 50)
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.text(max_size=80))
 def test_any_user_text_searches_or_is_refused_politely(store, text) -> None:
     if not store.paper_count():
@@ -223,8 +262,9 @@ def test_the_title_first_shortcut_gives_exactly_the_full_ranking(store) -> None:
     from benchmarks.corpus import SUBJECTS, Corpus
     from storage.bulk_import import parse_snapshot_line
 
-    store.save_papers(parse_snapshot_line(__import__("json").dumps(p))
-                      for p in Corpus(1500, seed=5).papers())
+    store.save_papers(
+        parse_snapshot_line(__import__("json").dumps(p)) for p in Corpus(1500, seed=5).papers()
+    )
     index = store.search_index
     index.catch_up()
     searcher = index.index.searcher()

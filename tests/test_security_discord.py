@@ -30,10 +30,9 @@ GUILD = FakeDiscord.GUILD_ID
 CHANNEL = FakeDiscord.CHANNEL_ID
 
 
-
-
-async def replies(fake: FakeDiscord, subcommand: str, options: dict[str, Any],
-                  permissions: int = VIEW_AND_SEND) -> list[dict]:
+async def replies(
+    fake: FakeDiscord, subcommand: str, options: dict[str, Any], permissions: int = VIEW_AND_SEND
+) -> list[dict]:
     interaction = await fake.inject_interaction(subcommand, options, permissions=permissions)
     return await wait_until(lambda: interaction.replies)
 
@@ -53,8 +52,7 @@ async def replies(fake: FakeDiscord, subcommand: str, options: dict[str, Any],
 async def test_members_without_manage_channels_cannot_change_subscriptions(
     adapter: DiscordAdapter, fake: FakeDiscord, core: Bot, subcommand: str, options: dict
 ) -> None:
-    core.store.add_subscription(platform="discord", workspace=GUILD, channel=CHANNEL,
-                                source="hf")
+    core.store.add_subscription(platform="discord", workspace=GUILD, channel=CHANNEL, source="hf")
     before = core.store.subscriptions()
     (refusal,) = await replies(fake, subcommand, options)
     assert "admins" in refusal["content"] and refusal["flags"] & (1 << 6)  # ephemeral
@@ -66,20 +64,61 @@ async def test_manage_channels_or_administrator_may_subscribe(
 ) -> None:
     await replies(fake, "subscribe", {"source": "hf"}, permissions=MANAGE_CHANNELS)
     # Discord resolves an administrator's permissions to every bit, Manage Channels included.
-    await replies(fake, "subscribe", {"source": "arxiv", "category": "cs.CL"},
-                  permissions=ADMINISTRATOR | MANAGE_CHANNELS | VIEW_AND_SEND)
+    await replies(
+        fake,
+        "subscribe",
+        {"source": "arxiv", "category": "cs.CL"},
+        permissions=ADMINISTRATOR | MANAGE_CHANNELS | VIEW_AND_SEND,
+    )
     assert [s.source for s in core.store.subscriptions()] == ["hf", "arxiv"]
 
 
 # -- any option values ----------------------------------------------------------------------
 
-HOSTILE = st.sampled_from([
-    "@everyone", "@here", "<@123>", "<#456>", "**bold**", "`code`", "```", "> quote", "||x||",
-    "[link](https://evil.example)", '"', "'", "AND", "OR", "NEAR(", "*", ":", "^", "()",
-    "author:", "cat:", "since:", "=", ",", "DROP TABLE votes;--", "' OR 1=1 --", "%", "\\",
-    "\n", "\t", "‮", "\u200b", "🔥", "👍🏽", "漢字", "İ", "2401.12345", "hep-th/9901001",
-    "https://arxiv.org/abs/2401.12345v2", "https://huggingface.co/papers/2401.12345",
-])
+HOSTILE = st.sampled_from(
+    [
+        "@everyone",
+        "@here",
+        "<@123>",
+        "<#456>",
+        "**bold**",
+        "`code`",
+        "```",
+        "> quote",
+        "||x||",
+        "[link](https://evil.example)",
+        '"',
+        "'",
+        "AND",
+        "OR",
+        "NEAR(",
+        "*",
+        ":",
+        "^",
+        "()",
+        "author:",
+        "cat:",
+        "since:",
+        "=",
+        ",",
+        "DROP TABLE votes;--",
+        "' OR 1=1 --",
+        "%",
+        "\\",
+        "\n",
+        "\t",
+        "‮",
+        "\u200b",
+        "🔥",
+        "👍🏽",
+        "漢字",
+        "İ",
+        "2401.12345",
+        "hep-th/9901001",
+        "https://arxiv.org/abs/2401.12345v2",
+        "https://huggingface.co/papers/2401.12345",
+    ]
+)
 
 
 def text(min_size: int, max_size: int) -> st.SearchStrategy[str]:
@@ -95,24 +134,37 @@ def optional(strategy: st.SearchStrategy) -> st.SearchStrategy:
 
 
 SUBCOMMANDS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
-    "search": st.fixed_dictionaries({
-        "query": text(1, 300), "author": optional(text(1, 100)),
-        "category": optional(text(1, 40)), "since": optional(text(10, 10)),
-    }),
+    "search": st.fixed_dictionaries(
+        {
+            "query": text(1, 300),
+            "author": optional(text(1, 100)),
+            "category": optional(text(1, 40)),
+            "since": optional(text(10, 10)),
+        }
+    ),
     "show": st.fixed_dictionaries({"paper": text(1, 200)}),
-    "top": st.fixed_dictionaries({
-        "period": optional(st.sampled_from(["day", "week", "month", "all"])),
-        "public": st.booleans(),
-    }),
+    "top": st.fixed_dictionaries(
+        {
+            "period": optional(st.sampled_from(["day", "week", "month", "all"])),
+            "public": st.booleans(),
+        }
+    ),
     "today": st.fixed_dictionaries({"public": st.booleans()}),
-    "subscribe": st.fixed_dictionaries({
-        "source": st.sampled_from(["hf", "arxiv"]), "category": optional(text(1, 40)),
-        "min_upvotes": optional(st.integers(0, 100_000)),
-        "keywords": optional(text(1, 500)), "authors": optional(text(1, 500)),
-    }),
-    "unsubscribe": st.fixed_dictionaries({
-        "id": optional(st.integers(1, 10**12)), "all": st.booleans(),
-    }),
+    "subscribe": st.fixed_dictionaries(
+        {
+            "source": st.sampled_from(["hf", "arxiv"]),
+            "category": optional(text(1, 40)),
+            "min_upvotes": optional(st.integers(0, 100_000)),
+            "keywords": optional(text(1, 500)),
+            "authors": optional(text(1, 500)),
+        }
+    ),
+    "unsubscribe": st.fixed_dictionaries(
+        {
+            "id": optional(st.integers(1, 10**12)),
+            "all": st.booleans(),
+        }
+    ),
     "subscriptions": st.just({}),
     "help": st.just({}),
 }
@@ -121,12 +173,17 @@ INVOCATIONS = st.sampled_from(sorted(SUBCOMMANDS)).flatmap(
 )
 
 
-@settings(max_examples=100, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(invocation=INVOCATIONS, manager=st.booleans())
 async def test_any_options_of_any_subcommand_get_an_answer_within_discord_limits(
-    adapter: DiscordAdapter, fake: FakeDiscord, core: Bot, paper_sources: FakePaperSources,
-    invocation: tuple[str, dict[str, Any]], manager: bool,
+    adapter: DiscordAdapter,
+    fake: FakeDiscord,
+    core: Bot,
+    paper_sources: FakePaperSources,
+    invocation: tuple[str, dict[str, Any]],
+    manager: bool,
 ) -> None:
     subcommand, options = invocation
     permissions = VIEW_AND_SEND | (MANAGE_CHANNELS if manager else 0)

@@ -52,8 +52,9 @@ async def both() -> AsyncIterator[tuple[FakeSlack, FakeDiscord]]:
 
 
 @pytest.fixture
-async def core(settings: Settings, clock: FakeClock,
-               both: tuple[FakeSlack, FakeDiscord]) -> AsyncIterator[Bot]:
+async def core(
+    settings: Settings, clock: FakeClock, both: tuple[FakeSlack, FakeDiscord]
+) -> AsyncIterator[Bot]:
     slack, discord = both
     bot = make_bot(discord.settings(slack.settings(settings, socket_mode=False)), clock)
     yield bot
@@ -65,7 +66,9 @@ def secrets_of(settings: Settings) -> list[str]:
 
 
 async def test_an_error_carrying_tokens_reaches_neither_log_nor_reply(
-    core: Bot, both: tuple[FakeSlack, FakeDiscord], log_output: io.StringIO,
+    core: Bot,
+    both: tuple[FakeSlack, FakeDiscord],
+    log_output: io.StringIO,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     slack, discord = both
@@ -106,8 +109,7 @@ async def test_the_bot_process_never_prints_a_token(tmp_path: Path) -> None:
         echo = f"invalid_auth: {slack.bot_token} / {slack.app_token} / {FOREIGN_TOKEN}"
         db_path = str(tmp_path / "paperboy.db")
         store = Store(open_db(db_path))
-        store.add_subscription(platform="slack", workspace=slack.team_id, channel="C1",
-                               source="hf")
+        store.add_subscription(platform="slack", workspace=slack.team_id, channel="C1", source="hf")
         store.claim_post("slack", slack.team_id, "C1", "2605.12500")  # a crash left it pending
         store.db.close()
         # Settling the pending post reads history: Slack's error echoes the tokens (logged

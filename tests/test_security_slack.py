@@ -42,14 +42,17 @@ class App:
     def signed(self, payload: dict, *, age: int = 0) -> tuple[bytes, dict[str, str]]:
         """A request as Slack (or an attacker who captured it) would send it."""
         body, content_type = self.slack.encode(payload)
-        headers = {"Content-Type": content_type,
-                   **self.slack.sign(body, timestamp=int(time.time()) - age)}
+        headers = {
+            "Content-Type": content_type,
+            **self.slack.sign(body, timestamp=int(time.time()) - age),
+        }
         return body.encode(), headers
 
     async def send(self, body: bytes, headers: dict[str, str]) -> int:
-        async with aiohttp.ClientSession() as session, session.post(
-            self.url, data=body, headers=headers
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self.url, data=body, headers=headers) as response,
+        ):
             return response.status
 
     async def barrier(self) -> None:
@@ -66,8 +69,12 @@ class App:
 async def app(settings: Settings, bot: Bot) -> AsyncIterator[App]:
     bot.settings = replace(bot.settings, admins=frozenset({ADMIN}))
     async with FakeSlack() as slack:
-        adapter = SlackAdapter(bot, slack.settings(settings, socket_mode=False),
-                               http_host="127.0.0.1", post_interval=0.0)
+        adapter = SlackAdapter(
+            bot,
+            slack.settings(settings, socket_mode=False),
+            http_host="127.0.0.1",
+            post_interval=0.0,
+        )
         bot.attach(adapter)
         await adapter.start()
         try:
@@ -90,8 +97,9 @@ async def test_a_replayed_command_runs_once(app: App) -> None:
 
 
 async def test_a_replayed_reaction_cannot_bring_a_removed_vote_back(app: App) -> None:
-    app.bot.store.add_subscription(platform="slack", workspace=app.slack.team_id,
-                                   channel="C1", source="hf")
+    app.bot.store.add_subscription(
+        platform="slack", workspace=app.slack.team_id, channel="C1", source="hf"
+    )
     await app.bot.poster.run_once()
     card = app.slack.posts("C1")[0]
     paper = card["metadata"]["event_payload"]["paper_id"]
@@ -143,15 +151,71 @@ async def test_non_admins_cannot_change_subscriptions(app: App) -> None:
 
 # Slack markup, entities and mentions, SQL and FTS syntax, unicode that changes how text
 # displays, and words long enough to overflow a block if echoed whole.
-HOSTILE = st.sampled_from([
-    "&amp;", "&lt;", "&gt;", "<http://example.com|click>", "<@U123>", "<!channel>",
-    "<#C123|general>", "*bold*", "_it_", "~strike~", "`code`", "```", ">", '"', "'",
-    "AND", "OR", "NOT", "NEAR(", "*", "-", ":", "^", "(", ")", "{", "}", "=", ",",
-    "author:", "cat:", "since:", "min_upvotes=", "keywords=", "authors=", "public",
-    "DROP TABLE posts;--", "' OR 1=1 --", "%", "_", "\\", "\x00", "\n", "\t", "‮", "\u200b",
-    "🔥", "👍🏽", "漢字", "İ", "ß", "all", "hf", "arxiv", "cs.CL", "2401.12345",
-    "https://arxiv.org/abs/2401.12345v2", "9" * 30, "x" * 3000, "é" * 1000, "😀" * 800,
-])
+HOSTILE = st.sampled_from(
+    [
+        "&amp;",
+        "&lt;",
+        "&gt;",
+        "<http://example.com|click>",
+        "<@U123>",
+        "<!channel>",
+        "<#C123|general>",
+        "*bold*",
+        "_it_",
+        "~strike~",
+        "`code`",
+        "```",
+        ">",
+        '"',
+        "'",
+        "AND",
+        "OR",
+        "NOT",
+        "NEAR(",
+        "*",
+        "-",
+        ":",
+        "^",
+        "(",
+        ")",
+        "{",
+        "}",
+        "=",
+        ",",
+        "author:",
+        "cat:",
+        "since:",
+        "min_upvotes=",
+        "keywords=",
+        "authors=",
+        "public",
+        "DROP TABLE posts;--",
+        "' OR 1=1 --",
+        "%",
+        "_",
+        "\\",
+        "\x00",
+        "\n",
+        "\t",
+        "‮",
+        "\u200b",
+        "🔥",
+        "👍🏽",
+        "漢字",
+        "İ",
+        "ß",
+        "all",
+        "hf",
+        "arxiv",
+        "cs.CL",
+        "2401.12345",
+        "https://arxiv.org/abs/2401.12345v2",
+        "9" * 30,
+        "x" * 3000,
+        "é" * 1000,
+        "😀" * 800,
+    ]
+)
 WORDS = st.one_of(HOSTILE, st.text(max_size=20))
 COMMAND_TEXT = st.tuples(
     st.sampled_from([*COMMAND_NAMES, "bogus", ""]), st.lists(WORDS, max_size=8).map(" ".join)
@@ -168,8 +232,9 @@ def within_slack_limits(answer: dict) -> list[str]:
     return problems
 
 
-@settings(max_examples=120, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=COMMAND_TEXT, admin=st.booleans())
 async def test_any_slash_command_text_gets_one_answer_within_slack_limits(
     app: App, paper_sources: FakePaperSources, text: str, admin: bool

@@ -17,10 +17,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_defaults_and_overrides() -> None:
     assert Settings.from_env({}) == Settings()
-    settings = Settings.from_env({
-        "PAPERBOY_DB": "/data/p.db", "POLL_INTERVAL": "60", "MAX_POSTS_PER_POLL": "3",
-        "PAPERBOY_ADMINS": "U1, U2 ,", "UP_EMOJI": "rocket,+1", "SLACK_BOT_TOKEN": "",
-    })
+    settings = Settings.from_env(
+        {
+            "PAPERBOY_DB": "/data/p.db",
+            "POLL_INTERVAL": "60",
+            "MAX_POSTS_PER_POLL": "3",
+            "PAPERBOY_ADMINS": "U1, U2 ,",
+            "UP_EMOJI": "rocket,+1",
+            "SLACK_BOT_TOKEN": "",
+        }
+    )
     assert settings.db_path == "/data/p.db" and settings.poll_interval == 60.0
     assert settings.max_posts_per_poll == 3 and settings.admins == {"U1", "U2"}
     assert settings.up_emoji == ("rocket", "+1")
@@ -33,10 +39,13 @@ def test_a_bad_value_names_the_setting() -> None:
 
 
 def test_env_example_documents_every_setting() -> None:
-    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(),
-                                re.MULTILINE))
-    names = {"PAPERBOY_DB" if f == "db_path" else "PAPERBOY_ADMINS" if f == "admins"
-             else f.upper() for f in Settings.__dataclass_fields__}
+    documented = set(
+        re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE)
+    )
+    names = {
+        "PAPERBOY_DB" if f == "db_path" else "PAPERBOY_ADMINS" if f == "admins" else f.upper()
+        for f in Settings.__dataclass_fields__
+    }
     assert names <= documented, names - documented
 
 

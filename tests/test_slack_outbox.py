@@ -25,8 +25,9 @@ C2 = ChannelRef("slack", "T0PAPERS", "C2")
 
 
 def paper(n: int = 1) -> Paper:
-    return Paper(id=f"2401.{n:05d}", title=f"Paper {n}", authors=("Ada",), sources=("hf",),
-                 upvotes=n)
+    return Paper(
+        id=f"2401.{n:05d}", title=f"Paper {n}", authors=("Ada",), sources=("hf",), upvotes=n
+    )
 
 
 class NoBot:
@@ -72,8 +73,9 @@ async def test_a_card_is_posted_with_metadata_and_found_again(slack, adapter) ->
 async def test_find_card_pages_back_and_ignores_other_authors(slack, adapter) -> None:
     ref = await adapter.send(C1, PaperCard(paper(1)))
     fake_card = {"event_type": CARD_EVENT_TYPE, "event_payload": {"paper_id": "2401.00002"}}
-    slack.seed_message("C1", "a lookalike from another app", user="UOTHER", bot_id="BOTHER",
-                       metadata=fake_card)
+    slack.seed_message(
+        "C1", "a lookalike from another app", user="UOTHER", bot_id="BOTHER", metadata=fake_card
+    )
     for i in range(450):  # the card is now three pages back
         slack.seed_message("C1", f"chatter {i}")
     assert await adapter.find_card(C1, "2401.00001") == ref
@@ -109,7 +111,9 @@ async def test_the_bot_joins_a_public_channel_to_post_there(slack, adapter) -> N
     slack.refuse_channel("C2", "not_in_channel")
     ref = await adapter.send(C2, PaperCard(paper(1)))
     assert [c.method for c in slack.calls][-3:] == [
-        "chat.postMessage", "conversations.join", "chat.postMessage"
+        "chat.postMessage",
+        "conversations.join",
+        "chat.postMessage",
     ]
     assert [m["ts"] for m in slack.posts("C2")] == [ref.message]
 
@@ -156,7 +160,9 @@ async def test_posts_to_one_channel_are_spaced_and_other_channels_do_not_wait(sl
     assert c2[0] < c1[1]  # C2's first post did not queue behind C1's
     # In order within a channel: the poster sends best first.
     assert [m["metadata"]["event_payload"]["paper_id"] for m in slack.posts("C1")] == [
-        "2401.00000", "2401.00001", "2401.00002"
+        "2401.00000",
+        "2401.00001",
+        "2401.00002",
     ]
 
 

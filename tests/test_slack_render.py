@@ -213,13 +213,19 @@ text = st.text(alphabet=st.characters(codec="utf-8"), max_size=400)
     abstract=st.text(max_size=3000),
     authors=st.lists(text, max_size=30),
     url=text,
-    votes=st.integers(-10**6, 10**6),
+    votes=st.integers(-(10**6), 10**6),
     upvotes=st.none() | st.integers(0, 10**9),
 )
 def test_any_paper_renders_within_limits(title, abstract, authors, url, votes, upvotes) -> None:
     paper = Paper(
-        id="2401.00001", title=title, abstract=abstract, authors=tuple(authors),
-        upvotes=upvotes, code_url=url, project_url="https://" + url, published=title[:12],
+        id="2401.00001",
+        title=title,
+        abstract=abstract,
+        authors=tuple(authors),
+        upvotes=upvotes,
+        code_url=url,
+        project_url="https://" + url,
+        published=title[:12],
     )
     for reply in (
         PaperCard(paper, votes=votes),

@@ -187,8 +187,11 @@ async def test_no_secret_reaches_the_log_even_at_debug(mode, settings, bot, capl
         await bot.poster.run_once()
         await debug_run.react(debug_run.slack.posts("C1")[0]["ts"])
         await wait_until(debug_run.tally)
-        secrets = (debug_run.slack.bot_token, debug_run.slack.app_token,
-                   debug_run.slack.signing_secret)
+        secrets = (
+            debug_run.slack.bot_token,
+            debug_run.slack.app_token,
+            debug_run.slack.signing_secret,
+        )
     assert "chat.postMessage" in caplog.text  # debug logging was really on
     assert not [s for s in secrets if s in caplog.text]
 

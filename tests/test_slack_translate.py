@@ -39,8 +39,9 @@ def test_command_text_is_unescaped_as_slack_escapes_it() -> None:
 
 
 def test_reaction_on_a_bot_message_becomes_a_vote_candidate() -> None:
-    payload = slack.reaction_payload("1700000000.000100", channel="C2", user="U3",
-                                     emoji="thumbsup::skin-tone-3", added=False)
+    payload = slack.reaction_payload(
+        "1700000000.000100", channel="C2", user="U3", emoji="thumbsup::skin-tone-3", added=False
+    )
     event = reaction_event(payload, bot_user_id=slack.bot_user_id)
     assert event is not None
     assert event.target == MessageRef(ChannelRef("slack", "T0PAPERS", "C2"), "1700000000.000100")
@@ -130,8 +131,16 @@ def test_manifest_declares_what_the_adapter_uses() -> None:
     for event in REACTION_EVENTS:
         assert f"- {event}" in items
     # One scope per Web API method the adapter calls, plus the command and the events.
-    for scope in ("commands", "chat:write", "channels:join", "reactions:read",
-                  "channels:history", "groups:history", "metadata.message:read", "users:read"):
+    for scope in (
+        "commands",
+        "chat:write",
+        "channels:join",
+        "reactions:read",
+        "channels:history",
+        "groups:history",
+        "metadata.message:read",
+        "users:read",
+    ):
         assert f"- {scope}" in items
     assert "- command: /papers" in items
     assert "socket_mode_enabled: true" in items

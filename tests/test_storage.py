@@ -49,10 +49,25 @@ def test_the_search_index_follows_inserts_and_edits(tmp_path) -> None:
 
 def test_the_same_paper_from_two_sources_is_one_merged_row(tmp_path) -> None:
     store = Store(open_db(str(tmp_path / "p.db")))
-    hf = Paper("2401.00001", "T", "hf abstract", ("A",), "2024-01-01", upvotes=7,
-               code_url="https://github.com/x/y", sources=("hf",))
-    arxiv = Paper("2401.00001", "T", "arXiv abstract", ("A", "B"), "2024-01-01",
-                  categories=("cs.CL",), sources=("arxiv",))
+    hf = Paper(
+        "2401.00001",
+        "T",
+        "hf abstract",
+        ("A",),
+        "2024-01-01",
+        upvotes=7,
+        code_url="https://github.com/x/y",
+        sources=("hf",),
+    )
+    arxiv = Paper(
+        "2401.00001",
+        "T",
+        "arXiv abstract",
+        ("A", "B"),
+        "2024-01-01",
+        categories=("cs.CL",),
+        sources=("arxiv",),
+    )
     assert [p.id for p in store.save_papers([hf])] == ["2401.00001"]
     assert store.save_papers([arxiv]) == []
     merged = store.get_paper("2401.00001")

@@ -72,8 +72,14 @@ class Storm:
         return streams
 
 
-def make_storm(rng: random.Random, users: list[str], bot_user: str, stuffer: str,
-               emoji: list[str], up: list[str]) -> Storm:
+def make_storm(
+    rng: random.Random,
+    users: list[str],
+    bot_user: str,
+    stuffer: str,
+    emoji: list[str],
+    up: list[str],
+) -> Storm:
     """EVENTS events consistent with what users did, plus noise that must change nothing."""
     standing: set[tuple[str, int, str]] = set()
     events: list[Reaction] = []
@@ -107,8 +113,9 @@ def make_storm(rng: random.Random, users: list[str], bot_user: str, stuffer: str
     return Storm(events[:EVENTS], standing)
 
 
-def expected_ledger(storm: Storm, rules: VoteRules
-                    ) -> tuple[set[tuple], dict[tuple[str, str], int]]:
+def expected_ledger(
+    storm: Storm, rules: VoteRules
+) -> tuple[set[tuple], dict[tuple[str, str], int]]:
     """The vote reactions left standing, and each (paper, user)'s vote derived from them."""
     reactions = set()
     signs: dict[tuple[str, str], set[int]] = defaultdict(set)
@@ -154,8 +161,9 @@ async def post_cards(bot: Bot, outbox, channels: list[ChannelRef]) -> list[Messa
     refs = []
     for channel, papers in ((channels[0], PAPERS), (channels[1], TWICE)):
         for paper in papers:
-            post_id = bot.store.claim_post(channel.platform, channel.workspace, channel.channel,
-                                           paper)
+            post_id = bot.store.claim_post(
+                channel.platform, channel.workspace, channel.channel, paper
+            )
             ref = await outbox.send(channel, PaperCard(bot.store.get_paper(paper), public=True))
             bot.store.complete_post(post_id, ref.message)
             refs.append(ref)
@@ -170,8 +178,10 @@ async def settle(check: Callable[[], bool], started: float, label: str) -> None:
     with contextlib.suppress(AssertionError):
         await wait_until(check, timeout=30, interval=0.2)
         elapsed = time.perf_counter() - started
-        print(f"\nreaction storm, {label}: {EVENTS} events in {elapsed:.1f} s "
-              f"= {EVENTS / elapsed:,.0f} events/s")
+        print(
+            f"\nreaction storm, {label}: {EVENTS} events in {elapsed:.1f} s "
+            f"= {EVENTS / elapsed:,.0f} events/s"
+        )
 
 
 def assert_ledger(ledger: Ledger, reactions: set, votes: dict, stuffer: str) -> None:
@@ -198,21 +208,30 @@ async def slack() -> AsyncIterator[FakeSlack]:
         yield fake
 
 
-async def test_slack_http_storm(bot: Bot, slack: FakeSlack, settings: Settings,
-                                capsys: pytest.CaptureFixture) -> None:
-    adapter = SlackAdapter(bot, slack.settings(settings, socket_mode=False),
-                           http_host="127.0.0.1", post_interval=0.0)
+async def test_slack_http_storm(
+    bot: Bot, slack: FakeSlack, settings: Settings, capsys: pytest.CaptureFixture
+) -> None:
+    adapter = SlackAdapter(
+        bot, slack.settings(settings, socket_mode=False), http_host="127.0.0.1", post_interval=0.0
+    )
     bot.attach(adapter)
     await adapter.start()
     url = f"http://127.0.0.1:{adapter.http_port}/slack/events"
     try:
         team = slack.team_id
-        refs = await post_cards(bot, adapter, [ChannelRef("slack", team, "C1"),
-                                               ChannelRef("slack", team, "C2")])
+        refs = await post_cards(
+            bot, adapter, [ChannelRef("slack", team, "C1"), ChannelRef("slack", team, "C2")]
+        )
         human = slack.seed_message("C1", "lunch?", user="UHUMAN")
         users = [f"U{i:04d}" for i in range(USERS)]
-        storm = make_storm(random.Random(1), [*users, STUFFER], slack.bot_user_id, STUFFER,
-                           SLACK_EMOJI, SLACK_EMOJI[:4])
+        storm = make_storm(
+            random.Random(1),
+            [*users, STUFFER],
+            slack.bot_user_id,
+            STUFFER,
+            SLACK_EMOJI,
+            SLACK_EMOJI[:4],
+        )
         reactions, votes = expected_ledger(storm, bot.rules)
         ledger = Ledger(bot, "slack", team, {r.message: i for i, r in enumerate(refs)})
         gate = asyncio.Semaphore(IN_FLIGHT)
@@ -222,8 +241,11 @@ async def test_slack_http_storm(bot: Bot, slack: FakeSlack, settings: Settings,
             payload = slack.reaction_payload(
                 ref.message if ref else human,
                 channel=ref.channel.channel if ref else "C1",
-                user=event.user, emoji=event.emoji, added=event.added,
-                item_user=slack.bot_user_id if ref else "UHUMAN", event_id=event.event_id,
+                user=event.user,
+                emoji=event.emoji,
+                added=event.added,
+                item_user=slack.bot_user_id if ref else "UHUMAN",
+                event_id=event.event_id,
             )
             async with gate:
                 answer = await slack.deliver(payload, to=url, retry=int(event.resent))
@@ -255,27 +277,40 @@ async def discord() -> AsyncIterator[FakeDiscord]:
 
 
 @pytest.fixture
-async def discord_core(settings: Settings, clock: FakeClock,
-                       discord: FakeDiscord) -> AsyncIterator[Bot]:
+async def discord_core(
+    settings: Settings, clock: FakeClock, discord: FakeDiscord
+) -> AsyncIterator[Bot]:
     bot = make_bot(discord.settings(settings), clock)
     yield bot
     await close_bot(bot)
 
 
-async def test_discord_gateway_storm_with_resumes(discord_core: Bot, discord: FakeDiscord,
-                                                  capsys: pytest.CaptureFixture) -> None:
+async def test_discord_gateway_storm_with_resumes(
+    discord_core: Bot, discord: FakeDiscord, capsys: pytest.CaptureFixture
+) -> None:
     bot = discord_core
     adapter = DiscordAdapter(bot, bot.settings, guild_ready_timeout=0.05)
     await adapter.start()
     try:
         guild = discord.GUILD_ID
-        refs = await post_cards(bot, adapter, [ChannelRef("discord", guild, discord.CHANNEL_ID),
-                                               ChannelRef("discord", guild, SECOND_CHANNEL)])
-        other = discord.seed_message(discord.CHANNEL_ID, author_id=discord.USER_ID,
-                                     content="hello")
+        refs = await post_cards(
+            bot,
+            adapter,
+            [
+                ChannelRef("discord", guild, discord.CHANNEL_ID),
+                ChannelRef("discord", guild, SECOND_CHANNEL),
+            ],
+        )
+        other = discord.seed_message(discord.CHANNEL_ID, author_id=discord.USER_ID, content="hello")
         users = [str(710000000000000000 + i) for i in range(USERS)]
-        storm = make_storm(random.Random(2), [*users, DISCORD_STUFFER], discord.bot_user_id,
-                           DISCORD_STUFFER, DISCORD_EMOJI, DISCORD_EMOJI[:4])
+        storm = make_storm(
+            random.Random(2),
+            [*users, DISCORD_STUFFER],
+            discord.bot_user_id,
+            DISCORD_STUFFER,
+            DISCORD_EMOJI,
+            DISCORD_EMOJI[:4],
+        )
         reactions, votes = expected_ledger(storm, bot.rules)
         ledger = Ledger(bot, "discord", guild, {r.message: i for i, r in enumerate(refs)})
         drops = {EVENTS // 3, 2 * EVENTS // 3}

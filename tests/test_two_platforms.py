@@ -21,9 +21,11 @@ async def test_one_process_posts_to_slack_and_discord_and_counts_votes_from_both
 ) -> None:
     async with FakePaperSources() as sources, FakeSlack() as slack, FakeDiscord() as discord:
         sources.set_default_daily([hf_item(PAPER, "Shared between platforms", upvotes=42)])
-        settings = discord.settings(slack.settings(sources.settings(
-            Settings(db_path=str(tmp_path / "p.db"), poll_interval=3600)
-        )))
+        settings = discord.settings(
+            slack.settings(
+                sources.settings(Settings(db_path=str(tmp_path / "p.db"), poll_interval=3600))
+            )
+        )
         stop = asyncio.Event()
         bot_task = asyncio.create_task(run(settings, stop=stop))
         try:
@@ -49,10 +51,12 @@ async def test_one_process_posts_to_slack_and_discord_and_counts_votes_from_both
                 f"https://arxiv.org/abs/{PAPER}"
             ]
 
-            await slack.deliver(slack.reaction_payload(slack_cards()[0]["ts"], user="UALICE",
-                                                       emoji="+1"))
-            await slack.deliver(slack.reaction_payload(slack_cards()[0]["ts"], user="UBOB",
-                                                       emoji="fire"))
+            await slack.deliver(
+                slack.reaction_payload(slack_cards()[0]["ts"], user="UALICE", emoji="+1")
+            )
+            await slack.deliver(
+                slack.reaction_payload(slack_cards()[0]["ts"], user="UBOB", emoji="fire")
+            )
             await discord.inject_reaction(discord_cards()[0]["id"], "👎")
 
             ledger = Store(open_db(settings.db_path))  # a second reader of the same file

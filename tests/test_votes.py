@@ -32,8 +32,9 @@ def test_emoji_names_are_normalised() -> None:
 
 async def test_up_and_down_emoji_in_slack_names_and_unicode(chat) -> None:
     ref = await post(chat, "2605.00001")
-    for i, emoji in enumerate(["+1", "thumbsup", "arrow_up", "fire", "👍", "🔥", "⬆️",
-                               "+1::skin-tone-2", "👍🏿"]):
+    for i, emoji in enumerate(
+        ["+1", "thumbsup", "arrow_up", "fire", "👍", "🔥", "⬆️", "+1::skin-tone-2", "👍🏿"]
+    ):
         await chat.react(ref, emoji, user=f"up{i}")
     for i, emoji in enumerate(["-1", "thumbsdown", "arrow_down", "👎", "⬇️"]):
         await chat.react(ref, emoji, user=f"down{i}")
@@ -122,7 +123,9 @@ async def test_top_ranks_by_net_votes_within_the_period(chat, clock) -> None:
 
     week = await chat.command("top week")
     assert [(e.paper.id, e.score, e.ups, e.downs) for e in week.entries] == [
-        ("2605.00002", 2, 2, 0), ("2605.00003", 1, 2, 1)]
+        ("2605.00002", 2, 2, 0),
+        ("2605.00003", 1, 2, 1),
+    ]
     everything = await chat.command("top all")
     assert [e.paper.id for e in everything.entries] == ["2605.00001", "2605.00002", "2605.00003"]
     month = await chat.command("top month")

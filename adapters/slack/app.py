@@ -190,9 +190,7 @@ class SlackAdapter:
         handlers = self.client.retry_handlers
         if not any(isinstance(h, AsyncRateLimitErrorRetryHandler) for h in handlers):
             # A 429 retry handler is not on by default; without it one burst loses posts.
-            handlers.append(
-                AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)
-            )
+            handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
         self._post_client = _posting_client(self.client)
         self._pacer = ChannelPacer(post_interval)
         self._seen = SeenKeys()
@@ -388,7 +386,8 @@ class SlackAdapter:
             if result.status_code != 200:
                 log.warning(
                     "Slack: answer to a command refused (%s %s)",
-                    result.status_code, (result.body or "")[:100],
+                    result.status_code,
+                    (result.body or "")[:100],
                 )
 
         return respond
@@ -473,8 +472,9 @@ class SlackAdapter:
         try:
             return await self.find_card(channel, paper_id)
         except Exception as exc:
-            log.warning("Slack: could not check %s for a card after a failed post: %s",
-                        channel, exc)
+            log.warning(
+                "Slack: could not check %s for a card after a failed post: %s", channel, exc
+            )
             return None
 
     async def find_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:

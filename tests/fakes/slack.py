@@ -137,7 +137,9 @@ def block_problems(blocks: Any) -> list[str]:
                     f"{where}[{j}]", element.get("text"), LIMITS["button_text"], ("plain_text",)
                 )
                 url = element.get("url", "")
-                if units(url) > LIMITS["url"] or (url and not url.startswith(("http://", "https://"))):
+                if units(url) > LIMITS["url"] or (
+                    url and not url.startswith(("http://", "https://"))
+                ):
                     problems.append(f"{where}[{j}]: bad url")
                 action_id = element.get("action_id", "")
                 if units(action_id) > LIMITS["action_id"] or action_id in action_ids:
@@ -255,8 +257,9 @@ class FakeSlack:
         """What ``SLACK_API_URL`` should be (the Web API base URL, with its trailing slash)."""
         return f"{self.base_url}/api/"
 
-    def settings(self, base: Settings | None = None, *, socket_mode: bool = True,
-                 **overrides: Any) -> Settings:
+    def settings(
+        self, base: Settings | None = None, *, socket_mode: bool = True, **overrides: Any
+    ) -> Settings:
         """``base`` (default Settings()) with SLACK_* pointing at the fake.
 
         ``socket_mode=False`` leaves ``slack_app_token`` empty (HTTP mode) and sets port 0,
@@ -274,8 +277,16 @@ class FakeSlack:
 
     # --- test controls ---------------------------------------------------------------------
 
-    def fail_next(self, method: str, status: int = 429, retry_after: float = 1, *,
-                  error: str | None = None, times: int = 1, commit: bool = False) -> None:
+    def fail_next(
+        self,
+        method: str,
+        status: int = 429,
+        retry_after: float = 1,
+        *,
+        error: str | None = None,
+        times: int = 1,
+        commit: bool = False,
+    ) -> None:
         """The next ``times`` calls of ``method`` fail; see the module docstring."""
         for _ in range(times):
             self._failures[method].append(Failure(status, retry_after, error, commit))
@@ -287,16 +298,18 @@ class FakeSlack:
         else:
             self._delays[method] = seconds
 
-    def refuse_channel(self, channel: str, error: str = "not_in_channel", *,
-                       joinable: bool = True) -> None:
+    def refuse_channel(
+        self, channel: str, error: str = "not_in_channel", *, joinable: bool = True
+    ) -> None:
         """Posting in ``channel`` fails with ``error``. A ``not_in_channel`` channel that is
         ``joinable`` (public) accepts posts once the bot calls ``conversations.join``."""
         self._refused[channel] = error
         if not joinable:
             self._private.add(channel)
 
-    def add_user(self, user_id: str, *, name: str = "", is_admin: bool = False,
-                 is_owner: bool = False) -> None:
+    def add_user(
+        self, user_id: str, *, name: str = "", is_admin: bool = False, is_owner: bool = False
+    ) -> None:
         self.users[user_id] = {
             "id": user_id,
             "team_id": self.team_id,
@@ -307,8 +320,15 @@ class FakeSlack:
             "is_bot": False,
         }
 
-    def seed_message(self, channel: str, text: str = "hello", *, user: str = "UHUMAN",
-                     bot_id: str | None = None, metadata: dict | None = None) -> str:
+    def seed_message(
+        self,
+        channel: str,
+        text: str = "hello",
+        *,
+        user: str = "UHUMAN",
+        bot_id: str | None = None,
+        metadata: dict | None = None,
+    ) -> str:
         """Add a message the bot did not post (or did, with ``user=fake.bot_user_id``)."""
         message = {"type": "message", "user": user, "text": text, "ts": self._next_ts()}
         if bot_id:
@@ -344,8 +364,7 @@ class FakeSlack:
             m for ch in channels for m in self._messages[ch] if m.get("user") == self.bot_user_id
         ]
 
-    async def wait_response(self, response_url: str, count: int = 1,
-                            timeout: float = 5.0) -> dict:
+    async def wait_response(self, response_url: str, count: int = 1, timeout: float = 5.0) -> dict:
         """The ``count``-th payload posted to ``response_url`` (waits for it)."""
         await wait_until(lambda: len(self.responses.get(response_url, ())) >= count, timeout)
         return self.responses[response_url][count - 1]
@@ -355,8 +374,15 @@ class FakeSlack:
     def new_response_url(self) -> str:
         return f"{self.base_url}/response/{uuid.uuid4().hex}"
 
-    def command_payload(self, text: str, *, user: str = "UALICE", channel: str = "C1",
-                        command: str = "/papers", user_name: str = "alice") -> dict[str, str]:
+    def command_payload(
+        self,
+        text: str,
+        *,
+        user: str = "UALICE",
+        channel: str = "C1",
+        command: str = "/papers",
+        user_name: str = "alice",
+    ) -> dict[str, str]:
         """A slash command as Slack sends it, with a fresh response_url and trigger_id."""
         return {
             "token": "legacy-verification-token",
@@ -374,9 +400,17 @@ class FakeSlack:
             "trigger_id": f"{next(self._seq)}.{uuid.uuid4().hex[:12]}",
         }
 
-    def reaction_payload(self, ts: str, *, channel: str = "C1", user: str = "UALICE",
-                         emoji: str = "+1", added: bool = True,
-                         item_user: str | None = None, event_id: str | None = None) -> dict:
+    def reaction_payload(
+        self,
+        ts: str,
+        *,
+        channel: str = "C1",
+        user: str = "UALICE",
+        emoji: str = "+1",
+        added: bool = True,
+        item_user: str | None = None,
+        event_id: str | None = None,
+    ) -> dict:
         """An Events API ``reaction_added``/``reaction_removed`` callback on message ``ts``."""
         event = {
             "type": "reaction_added" if added else "reaction_removed",
@@ -404,8 +438,9 @@ class FakeSlack:
 
     # --- delivering payloads to the app ----------------------------------------------------
 
-    async def deliver(self, payload: dict, *, to: str | None = None, retry: int = 0,
-                      timeout: float = 5.0) -> Delivery:
+    async def deliver(
+        self, payload: dict, *, to: str | None = None, retry: int = 0, timeout: float = 5.0
+    ) -> Delivery:
         """Send ``payload`` to the app and return its answer.
 
         ``to`` is the app's HTTP URL (HTTP mode: a signed POST, form-encoded for commands,
@@ -427,17 +462,25 @@ class FakeSlack:
             return urlencode(payload), "application/x-www-form-urlencoded"
         return json.dumps(payload), "application/json"
 
-    def sign(self, body: str, *, timestamp: int | None = None,
-             secret: str | None = None) -> dict[str, str]:
+    def sign(
+        self, body: str, *, timestamp: int | None = None, secret: str | None = None
+    ) -> dict[str, str]:
         """Slack's request signature headers: ``v0=`` HMAC-SHA256 of ``v0:{ts}:{body}``."""
         ts = str(int(time.time()) if timestamp is None else timestamp)
         key = (self.signing_secret if secret is None else secret).encode()
         digest = hmac.new(key, f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
         return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
-    async def post_to_app(self, url: str, payload: dict, *, signed: bool = True,
-                          timestamp: int | None = None, secret: str | None = None,
-                          headers: Mapping[str, str] | None = None) -> Delivery:
+    async def post_to_app(
+        self,
+        url: str,
+        payload: dict,
+        *,
+        signed: bool = True,
+        timestamp: int | None = None,
+        secret: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Delivery:
         """One HTTP-mode request, signed unless ``signed=False`` (or with a wrong secret/time)."""
         assert self._session is not None, "start the fake first"
         body, content_type = self.encode(payload)
@@ -447,8 +490,9 @@ class FakeSlack:
         async with self._session.post(url, data=body.encode(), headers=all_headers) as resp:
             return Delivery(resp.status, await resp.text())
 
-    async def send_envelope(self, payload: dict, *, retry_attempt: int = 0,
-                            kind: str | None = None) -> str:
+    async def send_envelope(
+        self, payload: dict, *, retry_attempt: int = 0, kind: str | None = None
+    ) -> str:
         """Push ``payload`` down the newest websocket as a Socket Mode envelope; its id."""
         kind = kind or ("slash_commands" if "command" in payload else "events_api")
         envelope_id = str(uuid.uuid4())
@@ -496,8 +540,15 @@ class FakeSlack:
             await asyncio.sleep(delay() if callable(delay) else delay)
         return response
 
-    def _record(self, method: str, args: dict, token: str, status: int, answer: dict,
-                headers: Mapping[str, str] | None = None) -> web.Response:
+    def _record(
+        self,
+        method: str,
+        args: dict,
+        token: str,
+        status: int,
+        answer: dict,
+        headers: Mapping[str, str] | None = None,
+    ) -> web.Response:
         self.calls.append(ApiCall(method, args, token, time.monotonic(), status, answer))
         return web.json_response(answer, status=status, headers=headers)
 
@@ -627,12 +678,16 @@ class FakeSlack:
         self._sockets.append(ws)
         self.connections += 1
         if self.send_hello:
-            await ws.send_str(json.dumps({
-                "type": "hello",
-                "num_connections": 1,
-                "debug_info": {"host": "fake-slack", "approximate_connection_time": 3600},
-                "connection_info": {"app_id": "APAPERBOY"},
-            }))
+            await ws.send_str(
+                json.dumps(
+                    {
+                        "type": "hello",
+                        "num_connections": 1,
+                        "debug_info": {"host": "fake-slack", "approximate_connection_time": 3600},
+                        "connection_info": {"app_id": "APAPERBOY"},
+                    }
+                )
+            )
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
@@ -657,9 +712,11 @@ _METHODS: dict[str, Callable[[FakeSlack, dict, str], dict]] = {
 def _failure_answer(failure: Failure) -> tuple[int, dict, dict[str, str]]:
     if failure.status == 429:
         retry_after = str(int(failure.retry_after))
-        return 429, {"ok": False, "error": failure.error or "ratelimited"}, {
-            "Retry-After": retry_after
-        }
+        return (
+            429,
+            {"ok": False, "error": failure.error or "ratelimited"},
+            {"Retry-After": retry_after},
+        )
     return failure.status, {"ok": False, "error": failure.error or "internal_error"}, {}
 
 
