@@ -9,54 +9,10 @@ from adapters.memory import MemoryAdapter
 from bot.commands import COMMAND_NAMES
 from bot.plain_text import render_text
 from bot.replies import Error
+from tests.hostile_text import COMMAND_HAZARDS
 
-# Text that stresses parsers: FTS syntax, quotes, shell quoting, unicode, control characters.
-NASTY = st.sampled_from(
-    [
-        '"',
-        "'",
-        "AND",
-        "OR",
-        "NOT",
-        "NEAR(",
-        "*",
-        "-",
-        ":",
-        "^",
-        "(",
-        ")",
-        "{",
-        "}",
-        "=",
-        ",",
-        "author:",
-        "cat:",
-        "since:",
-        "min_upvotes=",
-        "keywords=",
-        "🔥",
-        "👍🏽",
-        "\x00",
-        "\n",
-        "\t",
-        "é",
-        "ß",
-        "İ",
-        "漢字",
-        "‮",
-        "DROP TABLE papers;--",
-        "%",
-        "_",
-        "\\",
-        "all",
-        "hf",
-        "arxiv",
-        "2401.12345",
-        "hep-th/9901001",
-        "https://arxiv.org/abs/2401.12345v2",
-        "9" * 30,
-    ]
-)
+# Words that stress parsers (see tests/hostile_text.py), mixed with arbitrary text.
+NASTY = st.sampled_from(COMMAND_HAZARDS)
 WORDS = st.one_of(NASTY, st.text(max_size=12))
 ARGUMENTS = st.lists(WORDS, max_size=12).map(" ".join)
 
