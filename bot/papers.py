@@ -27,8 +27,13 @@ class Paper:
     sources: tuple[str, ...] = field(default=())  # "hf", "arxiv"
 
     @property
-    def arxiv_url(self) -> str:
+    def abstract_url(self) -> str:
+        """The paper's own page at the server that holds it (today always arXiv)."""
         return f"https://arxiv.org/abs/{self.id}"
+
+    @property
+    def arxiv_url(self) -> str:
+        return self.abstract_url
 
     @property
     def pdf_url(self) -> str:
@@ -37,6 +42,11 @@ class Paper:
     @property
     def hf_url(self) -> str:
         return f"https://huggingface.co/papers/{self.id}"
+
+    @property
+    def listed_on_hf(self) -> bool:
+        """Whether Hugging Face has a page for it: only then is the HF link worth showing."""
+        return "hf" in self.sources or self.upvotes is not None or bool(self.hf_date)
 
     def merged(self, newer: Paper) -> Paper:
         """Fields from ``newer`` win where it has them; gaps are filled from ``self``.
