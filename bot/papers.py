@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, date, datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,68 @@ class Paper:
                 continue
             changes[f.name] = value
         return replace(self, **changes)
+
+
+# What a paper record may hold, whatever a source sends. Past these a value is garbage or an
+# attack: SQLite stores integers up to 2**63 - 1 only, and a 100 MB abstract fills a channel.
+MAX_TITLE_CHARS = 1_000
+MAX_ABSTRACT_CHARS = 20_000
+MAX_AUTHORS = 5_000  # ATLAS and CMS papers list about 3,000
+MAX_AUTHOR_CHARS = 300
+MAX_CATEGORIES = 50
+MAX_CATEGORY_CHARS = 50
+MAX_URL_CHARS = 2_000
+MAX_UPVOTES = 10**9
+EARLIEST_DAY = date(1900, 1, 1)
+# A day in the future is a source's clock or data gone wrong; a little slack covers time zones.
+FUTURE_SLACK = timedelta(days=2)
+
+
+def bounded(paper: Paper, *, today: date | None = None) -> Paper:
+    """``paper`` with every field inside the limits above: over-long text clipped, lists cut,
+    impossible numbers and dates dropped (unknown), non-web links dropped.
+
+    Every source passes what it parsed through here, so one hostile item cannot break
+    storage, rendering or a posting round.
+    """
+    latest = (today or datetime.now(UTC).date()) + FUTURE_SLACK
+    authors = tuple(_clip(a, MAX_AUTHOR_CHARS) for a in paper.authors[:MAX_AUTHORS] if a)
+    categories = tuple(
+        c for c in paper.categories[:MAX_CATEGORIES] if 0 < len(c) <= MAX_CATEGORY_CHARS
+    )
+    upvotes = paper.upvotes
+    if upvotes is not None and (
+        isinstance(upvotes, bool) or not isinstance(upvotes, int) or not 0 <= upvotes <= MAX_UPVOTES
+    ):
+        upvotes = None
+    return replace(
+        paper,
+        title=_clip(paper.title, MAX_TITLE_CHARS),
+        abstract=_clip(paper.abstract, MAX_ABSTRACT_CHARS),
+        authors=authors,
+        categories=categories,
+        upvotes=upvotes,
+        published=_day(paper.published, latest),
+        hf_date=_day(paper.hf_date, latest),
+        code_url=_web_url(paper.code_url),
+        project_url=_web_url(paper.project_url),
+        thumbnail_url=_web_url(paper.thumbnail_url),
+    )
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _day(text: str, latest: date) -> str:
+    """A YYYY-MM-DD between EARLIEST_DAY and ``latest``, else "" (unknown)."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return ""
+    return day.isoformat() if EARLIEST_DAY <= day <= latest else ""
+
+
+def _web_url(url: str) -> str:
+    ok = url.startswith(("https://", "http://")) and len(url) <= MAX_URL_CHARS
+    return url if ok and not any(c.isspace() for c in url) else ""

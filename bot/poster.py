@@ -140,18 +140,32 @@ class Poster:
         today = datetime.fromtimestamp(self.clock(), UTC).date()
         try:
             papers = await self.sources.fetch_feed(feed, today)
+            new = self.store.save_papers(papers)
+            self.store.mark_listed(feed, [p.id for p in papers])
         except (SourceError, ValueError) as exc:
-            report.failed_feeds[feed] = str(exc)
             log.warning("source %s: fetched 0, new 0, failed (%s)", feed, exc)
-            await self._maybe_alert(feed, str(exc), subs)
+            await self._feed_failed(feed, str(exc), subs, report)
             return
-        new = self.store.save_papers(papers)
-        self.store.mark_listed(feed, [p.id for p in papers])
+        except Exception as exc:
+            # A bug, or an item no check foresaw: this feed fails (and alerts) like any other
+            # failure, and the round goes on with the other feeds and channels.
+            log.exception("source %s: fetched 0, new 0, failed", feed)
+            await self._feed_failed(feed, f"unexpected {type(exc).__name__}", subs, report)
+            return
         report.fetched[feed] = len(papers)
         report.new[feed] = len(new)
         log.info("source %s: fetched %d, new %d, failed 0", feed, len(papers), len(new))
         if self.store.source_ok(feed):
             await self._notify(feed, subs, f"✅ {feed_name(feed)} is back; auto-posts resume.")
+
+    async def _feed_failed(
+        self, feed: str, error: str, subs: list[Subscription], report: RoundReport
+    ) -> None:
+        report.failed_feeds[feed] = error
+        try:
+            await self._maybe_alert(feed, error, subs)
+        except Exception:
+            log.exception("source %s: could not record the failure", feed)
 
     async def _maybe_alert(self, feed: str, error: str, subs: list[Subscription]) -> None:
         failing_since = self.store.source_failed(feed, error)
@@ -195,6 +209,15 @@ class Poster:
         return best_first, len(listed) - len(found)
 
     async def _post_channel(self, channel: ChannelRef, subs: list[Subscription]) -> ChannelReport:
+        try:
+            return await self._post_new_matches(channel, subs)
+        except Exception:  # one channel's trouble must not cost the others their posts
+            log.exception("channel %s: posting failed", channel)
+            return ChannelReport(failed=1)
+
+    async def _post_new_matches(
+        self, channel: ChannelRef, subs: list[Subscription]
+    ) -> ChannelReport:
         report = ChannelReport()
         papers, report.skipped = self.candidates(channel, subs)
         limit = self.settings.max_posts_per_poll

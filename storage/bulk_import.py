@@ -28,7 +28,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 from bot.ids import canonical_id
-from bot.papers import Paper
+from bot.papers import (
+    MAX_ABSTRACT_CHARS,
+    MAX_AUTHOR_CHARS,
+    MAX_AUTHORS,
+    MAX_CATEGORIES,
+    MAX_TITLE_CHARS,
+    Paper,
+    bounded,
+)
 from storage.db import transaction
 from storage.search_index import BulkWriter
 from storage.store import Store, paper_to_row
@@ -75,7 +83,7 @@ def _parse(line: str | bytes) -> Parsed:
     if not title:
         raise BadLine(f"{paper_id}: no title")
     categories = record.get("categories")
-    return (
+    parsed = (
         paper_id,
         title,
         _text(record.get("abstract")),
@@ -83,6 +91,22 @@ def _parse(line: str | bytes) -> Parsed:
         _published(record),
         tuple(categories.split()) if isinstance(categories, str) else (),
     )
+    return _bounded(parsed)
+
+
+def _bounded(parsed: Parsed) -> Parsed:
+    """Within the limits every source keeps to (``bot.papers.bounded``); checked by length
+    first, since nearly every snapshot line is well inside them."""
+    _, title, abstract, authors, _, categories = parsed
+    if (
+        len(title) > MAX_TITLE_CHARS
+        or len(abstract) > MAX_ABSTRACT_CHARS
+        or len(authors) > MAX_AUTHORS
+        or len(categories) > MAX_CATEGORIES
+        or any(len(a) > MAX_AUTHOR_CHARS for a in authors)
+    ):
+        return _as_tuple(bounded(_as_paper(parsed)))
+    return parsed
 
 
 def _canonical(raw_id: str) -> str | None:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 import httpx
 
 from bot.ids import canonical_id
-from bot.papers import Paper
+from bot.papers import Paper, bounded
 from bot.sources.http import HttpFetcher, SourceError, ensure_ok
 
 log = logging.getLogger(__name__)
@@ -147,14 +147,16 @@ def _rss_paper(item: ET.Element) -> Paper | None:
     title = _collapse(_text(item, "title"))
     if paper_id is None or not title:
         return None
-    return Paper(
-        id=paper_id,
-        title=title,
-        abstract=_rss_abstract(_text(item, "description")),
-        authors=tuple(a for c in _texts(item, f"{DC}creator") for a in split_authors(c)),
-        published=_rfc822_day(_text(item, "pubDate")),
-        categories=tuple(_unique(_texts(item, "category"))),
-        sources=("arxiv",),
+    return bounded(
+        Paper(
+            id=paper_id,
+            title=title,
+            abstract=_rss_abstract(_text(item, "description")),
+            authors=tuple(a for c in _texts(item, f"{DC}creator") for a in split_authors(c)),
+            published=_rfc822_day(_text(item, "pubDate")),
+            categories=tuple(_unique(_texts(item, "category"))),
+            sources=("arxiv",),
+        )
     )
 
 
@@ -167,18 +169,20 @@ def _atom_paper(entry: ET.Element) -> Paper | None:
     primary = entry.find(f"{ARXIV}primary_category")
     if primary is not None and primary.get("term"):
         categories.insert(0, primary.get("term", ""))  # the primary one first, as arXiv shows it
-    return Paper(
-        id=paper_id,
-        title=title,
-        abstract=_collapse(_text(entry, f"{ATOM}summary")),
-        authors=tuple(
-            name
-            for a in entry.iter(f"{ATOM}author")
-            if (name := _collapse(_text(a, f"{ATOM}name")))
-        ),
-        published=_iso_day(_text(entry, f"{ATOM}published")),
-        categories=tuple(_unique(c for c in categories if c)),
-        sources=("arxiv",),
+    return bounded(
+        Paper(
+            id=paper_id,
+            title=title,
+            abstract=_collapse(_text(entry, f"{ATOM}summary")),
+            authors=tuple(
+                name
+                for a in entry.iter(f"{ATOM}author")
+                if (name := _collapse(_text(a, f"{ATOM}name")))
+            ),
+            published=_iso_day(_text(entry, f"{ATOM}published")),
+            categories=tuple(_unique(c for c in categories if c)),
+            sources=("arxiv",),
+        )
     )
 
 

@@ -15,7 +15,7 @@ from importlib import resources
 import httpx
 
 from bot.ids import canonical_id
-from bot.papers import Paper
+from bot.papers import Paper, bounded
 from bot.sources.http import HttpFetcher, SourceError, ensure_ok
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ def parse_paper(
     title = _collapse(_string(obj, "title") or _string(wrapper, "title"))
     if not title:
         raise MalformedItem(f"paper {paper_id} has no title")
-    return Paper(
+    paper = Paper(
         id=paper_id,
         title=title,
         abstract=_collapse(_string(obj, "summary") or _string(wrapper, "summary")),
@@ -144,6 +144,7 @@ def parse_paper(
         thumbnail_url=_thumbnail(thumbnail),
         sources=("hf",),
     )
+    return bounded(paper)
 
 
 def _json(response: httpx.Response, complaint: str) -> object:
