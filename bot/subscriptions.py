@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.commands import CommandError, ParsedCommand, parse_int
+from bot.commands.spec import CommandError, ParsedCommand, parse_int
 from bot.papers import Paper
 from storage.store import Subscription
 

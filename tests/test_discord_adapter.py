@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.discord.client import DiscordAdapter
+from bot.commands import REGISTRY
 from bot.core import Bot
 from bot.events import ChannelRef, MessageRef
 from bot.outbox import SendError
@@ -54,16 +55,14 @@ async def test_start_syncs_papers_globally_with_unprivileged_intents(
     assert papers["name"] == "papers"
     assert papers["contexts"] == [0] and papers["integration_types"] == [0]  # servers only
     subcommands = {o["name"]: o for o in papers["options"]}
-    assert set(subcommands) == {
-        "search",
-        "show",
-        "top",
-        "today",
-        "subscribe",
-        "unsubscribe",
-        "subscriptions",
-        "help",
-    }
+    assert list(subcommands) == list(REGISTRY.names)
+    for spec in REGISTRY:
+        synced = {o["name"]: o for o in subcommands[spec.name].get("options", [])}
+        assert list(synced) == [p.name for p in sorted(spec.params, key=lambda p: not p.required)]
+        for param in spec.params:
+            assert synced[param.name]["required"] is param.required
+            choices = [c["value"] for c in synced[param.name].get("choices", [])]
+            assert choices == [value for _, value in param.choice_list()]
     period = next(o for o in subcommands["top"]["options"] if o["name"] == "period")
     assert [c["value"] for c in period["choices"]] == ["day", "week", "month", "all"]
     # guilds (1 << 0) and guild message reactions (1 << 10): no privileged intents.

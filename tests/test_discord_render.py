@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from adapters.discord import application_id_from_token, invite_url, translate
 from adapters.discord.render import Rendered, embed_problems, render, u16len
-from bot.commands import COMMANDS, parse_command
+from bot.commands import REGISTRY, parse_command
 from bot.papers import Paper
 from bot.replies import (
     Error,
@@ -67,7 +67,10 @@ def every_reply(paper: Paper) -> list:
             )
         ),
         SubscriptionList(()),
-        Help(tuple((spec.usage + "`" * 3, spec.summary + HOSTILE * 10) for spec in COMMANDS) * 10),
+        Help(
+            tuple((usage + "`" * 3, summary + HOSTILE * 10) for usage, summary in REGISTRY.help())
+            * 10
+        ),
         Help(),
     ]
 
@@ -193,38 +196,46 @@ def test_any_paper_renders_within_limits(
 # -- options → command text, checked with the core's own parser -------------------------
 
 
+def text(name: str, **options: object) -> str:
+    return REGISTRY[name].text(options)
+
+
 def test_subscribe_text_survives_the_core_parser() -> None:
-    text = translate.subscribe_text("hf", None, 5, "large language models,rlhf", "Jonathan Ho,X")
-    command = parse_command(text)
+    options = {"keywords": "large language models,rlhf", "authors": "Jonathan Ho,X"}
+    command = parse_command(text("subscribe", source="hf", min_upvotes=5, **options))
     assert command.name == "subscribe"
     assert command.words == ("hf",)
     assert command.option_list("keywords") == ("large language models", "rlhf")
     assert command.option_list("authors") == ("Jonathan Ho", "X")
     assert command.options["min_upvotes"] == "5"
 
-    arxiv = parse_command(translate.subscribe_text("arxiv", "cs.CL", keywords="it's"))
+    arxiv = parse_command(text("subscribe", source="arxiv", category="cs.CL", keywords="it's"))
     assert arxiv.words == ("arxiv", "cs.CL")
     assert arxiv.option_list("keywords") == ("it's",)
 
 
 def test_search_text_keeps_filters() -> None:
-    text = translate.search_text(
-        'diffusion "models"', author='Jonathan "J" Ho', category="cs.LG", since="2024-01-01"
+    typed = text(
+        "search",
+        query='diffusion "models"',
+        author='Jonathan "J" Ho',
+        category="cs.LG",
+        since="2024-01-01",
     )
-    assert text == 'search diffusion "models" author:"Jonathan  J  Ho" cat:cs.LG since:2024-01-01'
-    assert parse_command(text).name == "search"
+    assert typed == 'search diffusion "models" author:"Jonathan  J  Ho" cat:cs.LG since:2024-01-01'
+    assert parse_command(typed).name == "search"
 
 
 def test_other_command_texts() -> None:
-    assert translate.show_text("2401.12345") == "show 2401.12345"
-    assert parse_command(translate.show_text("a b")).words == ("a b",)
-    assert translate.top_text() == "top"
-    assert translate.top_text("month", public=True) == "top month public"
-    assert translate.today_text(True) == "today public"
-    assert translate.unsubscribe_text(3) == "unsubscribe 3"
-    assert translate.unsubscribe_text(None, everything=True) == "unsubscribe all"
-    assert translate.unsubscribe_text() == "unsubscribe"
-    assert shlex.split(translate.subscribe_text("hf")) == ["subscribe", "hf"]
+    assert text("show", paper="2401.12345") == "show 2401.12345"
+    assert parse_command(text("show", paper="a b")).words == ("a b",)
+    assert text("top") == "top"
+    assert text("top", period="month", public=True) == "top month public"
+    assert text("today", public=True) == "today public"
+    assert text("unsubscribe", id=3) == "unsubscribe 3"
+    assert text("unsubscribe", all=True) == "unsubscribe all"
+    assert text("unsubscribe") == "unsubscribe"
+    assert shlex.split(text("subscribe", source="hf")) == ["subscribe", "hf"]
 
 
 def test_reaction_translation() -> None:

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.memory import MemoryAdapter
-from bot.commands import COMMAND_NAMES
+from bot.commands import REGISTRY
 from bot.plain_text import render_text
 from bot.replies import Error
 from tests.hostile_text import COMMAND_HAZARDS
@@ -20,7 +20,7 @@ ARGUMENTS = st.lists(WORDS, max_size=12).map(" ".join)
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(name=st.sampled_from([*COMMAND_NAMES, "bogus", ""]), rest=ARGUMENTS, admin=st.booleans())
+@given(name=st.sampled_from([*REGISTRY.names, "bogus", ""]), rest=ARGUMENTS, admin=st.booleans())
 async def test_any_command_text_gets_one_renderable_answer(
     bot, paper_sources, name, rest, admin
 ) -> None:

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.slack.app import SlackAdapter
-from bot.commands import COMMAND_NAMES
+from bot.commands import REGISTRY
 from bot.config import Settings
 from bot.core import Bot
 from tests.fakes.local_server import wait_until
@@ -173,7 +173,7 @@ HOSTILE = st.sampled_from(
 )
 WORDS = st.one_of(HOSTILE, st.text(max_size=20))
 COMMAND_TEXT = st.tuples(
-    st.sampled_from([*COMMAND_NAMES, "bogus", ""]), st.lists(WORDS, max_size=8).map(" ".join)
+    st.sampled_from([*REGISTRY.names, "bogus", ""]), st.lists(WORDS, max_size=8).map(" ".join)
 ).map(" ".join)
 
 

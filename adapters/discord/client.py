@@ -76,7 +76,7 @@ class _Client(discord.Client):
         )
         self.adapter = adapter
         self.tree = app_commands.CommandTree(self)
-        self.tree.add_command(build_group(adapter.run_command))
+        self.tree.add_command(build_group(adapter.run_command, adapter.bot.commands))
         self.tree.on_error = adapter.on_command_error  # type: ignore[method-assign]
 
     async def setup_hook(self) -> None:

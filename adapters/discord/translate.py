@@ -1,13 +1,10 @@
-"""Discord payloads to core events, and typed slash-command options back to command text.
+"""Discord payloads to core events.
 
-The core parses one command language for every platform (``bot.commands``); Discord's typed
-options are turned back into that text here, quoted the way the core's ``shlex`` parser and
-the search filter syntax (``author:"..."``) expect.
+Typed slash-command options become command text in the core (``CommandSpec.text``), so the
+command language is written down once for every platform.
 """
 
 from __future__ import annotations
-
-import shlex
 
 import discord
 
@@ -18,70 +15,6 @@ PLATFORM = "discord"
 
 def channel_ref(guild_id: int | None, channel_id: int) -> ChannelRef:
     return ChannelRef(PLATFORM, str(guild_id or ""), str(channel_id))
-
-
-# -- options → command text -------------------------------------------------------------
-
-
-def _option(key: str, value: str) -> str:
-    return shlex.quote(f"{key}={value}")
-
-
-def _filter(key: str, value: str) -> str:
-    # The search filter syntax takes key:"words"; a quote inside would end it early.
-    return f'{key}:"{value.replace(chr(34), " ").strip()}"'
-
-
-def search_text(
-    query: str, author: str | None = None, category: str | None = None, since: str | None = None
-) -> str:
-    # Search text is read raw by the core (not split), so the query goes in as typed.
-    parts = ["search", query.strip()]
-    if author:
-        parts.append(_filter("author", author))
-    if category:
-        parts.append(f"cat:{category.strip()}")
-    if since:
-        parts.append(f"since:{since.strip()}")
-    return " ".join(p for p in parts if p)
-
-
-def show_text(paper: str) -> str:
-    return f"show {shlex.quote(paper.strip())}"
-
-
-def top_text(period: str | None = None, public: bool = False) -> str:
-    return " ".join(["top", *([period] if period else []), *(["public"] if public else [])])
-
-
-def today_text(public: bool = False) -> str:
-    return "today public" if public else "today"
-
-
-def subscribe_text(
-    source: str,
-    category: str | None = None,
-    min_upvotes: int | None = None,
-    keywords: str | None = None,
-    authors: str | None = None,
-) -> str:
-    parts = ["subscribe", source]
-    if category:
-        parts.append(shlex.quote(category.strip()))
-    if min_upvotes is not None:
-        parts.append(_option("min_upvotes", str(min_upvotes)))
-    if keywords:
-        parts.append(_option("keywords", keywords))
-    if authors:
-        parts.append(_option("authors", authors))
-    return " ".join(parts)
-
-
-def unsubscribe_text(subscription: int | None = None, everything: bool = False) -> str:
-    if everything:
-        return "unsubscribe all"
-    # Without an id the core answers with how to find one.
-    return "unsubscribe" if subscription is None else f"unsubscribe {subscription}"
 
 
 # -- who is asking ----------------------------------------------------------------------

@@ -1,0 +1,177 @@
+"""Looking papers up: ``search``, ``show`` and ``today``."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.commands import REGISTRY
+from bot.commands.spec import CommandError, Param, ParsedCommand
+from bot.events import CommandInvoked
+from bot.ids import canonical_id
+from bot.papers import Paper
+from bot.replies import Error, PaperCard, PaperList, Reply, ScoredPaper, Text
+from bot.search_query import parse_search
+from bot.sources import SourceError
+
+if TYPE_CHECKING:
+    from bot.core import Bot
+
+log = logging.getLogger(__name__)
+
+SEARCH_LIMIT = 5
+TODAY_LIMIT = 10
+SEARCH_EXAMPLE = "Example: `/papers search diffusion author:ho since:2024-01-01`"
+PUBLIC = Param(
+    "public", "show the answer to the whole channel", type=bool, kind="flag", usage="[public]"
+)
+
+
+def scored(bot: Bot, event: CommandInvoked, papers: list[Paper]) -> tuple[ScoredPaper, ...]:
+    ch = event.channel
+    return tuple(
+        ScoredPaper(p, bot.store.net_votes(ch.platform, ch.workspace, p.id)) for p in papers
+    )
+
+
+@REGISTRY.command(
+    "search",
+    "find papers (best 5 matches)",
+    Param(
+        "query", "words to look for", kind="rest", required=True, min=1, max=300, usage="<words>"
+    ),
+    Param(
+        "author",
+        "only papers with this author",
+        kind="filter",
+        min=1,
+        max=100,
+        usage="[author:NAME]",
+    ),
+    Param(
+        "category",
+        "only this arXiv category, e.g. cs.CL",
+        kind="filter",
+        key="cat",
+        min=1,
+        max=40,
+        usage="[cat:cs.CL]",
+    ),
+    Param(
+        "since",
+        "only papers published on or after YYYY-MM-DD",
+        kind="filter",
+        min=10,
+        max=10,
+        usage="[since:YYYY-MM-DD]",
+    ),
+    description="Find papers by words, author, category or date",
+)
+async def search(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply:
+    query = parse_search(command.rest)
+    if query.is_empty:
+        raise CommandError("Search for what?", SEARCH_EXAMPLE)
+    papers = bot.store.search(query, SEARCH_LIMIT)
+    note = ""
+    if len(papers) < SEARCH_LIMIT and query.text:
+        try:
+            found = await bot.sources.hf.search(query.text)
+        except SourceError as exc:
+            log.warning("HF search failed: %s", exc)
+            note = "Hugging Face search can't be reached right now; these are local results."
+        else:
+            # Kept for next time; searched again so filters and ranking apply to all.
+            bot.store.save_papers(found)
+            papers = bot.store.search(query, SEARCH_LIMIT)
+    if not papers:
+        return Error(
+            f"No papers match “{command.rest[:100]}”.",
+            note or "Try fewer or different words, or drop a filter.",
+        )
+    return PaperList(f"Search: {command.rest[:100]}", scored(bot, event, papers), note)
+
+
+@REGISTRY.command(
+    "show",
+    "one paper as a card",
+    Param(
+        "paper",
+        "an arXiv id such as 2401.12345, or an arXiv / HF link",
+        required=True,
+        min=1,
+        max=200,
+        usage="<arXiv id or URL>",
+    ),
+    description="Show one paper as a card",
+)
+async def show(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply:
+    hint = "Give an arXiv id or link, e.g. `/papers show 2401.12345` or an arxiv.org URL."
+    if not command.words:
+        raise CommandError("Show which paper?", hint)
+    paper_id = canonical_id(command.words[0])
+    if paper_id is None:
+        raise CommandError(f"`{command.words[0][:60]}` is not an arXiv id or URL.", hint)
+    paper = await find_paper(bot, paper_id)
+    if paper is None:
+        return Error(
+            f"I couldn't find arXiv {paper_id} locally, on Hugging Face or on arXiv.",
+            "Check the id; brand-new papers can take a day to appear.",
+        )
+    ch = event.channel
+    return PaperCard(paper, bot.store.net_votes(ch.platform, ch.workspace, paper.id))
+
+
+async def find_paper(bot: Bot, paper_id: str) -> Paper | None:
+    paper = bot.store.get_paper(paper_id)
+    if paper is not None:
+        return paper
+    unreachable = []
+    try:
+        paper = await bot.sources.hf.paper(paper_id)
+    except SourceError as exc:
+        unreachable.append(str(exc))
+    if paper is None:
+        try:
+            found = await bot.sources.arxiv.lookup([paper_id])
+            paper = next((p for p in found if p.id == paper_id), None)
+        except SourceError as exc:
+            unreachable.append(str(exc))
+    if paper is None:
+        if len(unreachable) == 2:
+            raise CommandError(
+                f"I can't reach Hugging Face or arXiv to look up {paper_id} right now.",
+                "Try again in a few minutes.",
+            )
+        return None
+    bot.store.save_papers([paper])
+    return bot.store.get_paper(paper_id)
+
+
+@REGISTRY.command(
+    "today",
+    "today's Hugging Face Daily Papers by upvotes",
+    PUBLIC,
+    description="Today's Hugging Face Daily Papers by upvotes",
+)
+async def today(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply:
+    public = command.flag("public")
+    today = datetime.fromtimestamp(bot.clock(), UTC).date()
+    try:
+        papers = await bot.sources.hf.daily(today)
+        day = today
+        if not papers:  # the list fills during the day; early on, show yesterday's
+            day = today - timedelta(days=1)
+            papers = await bot.sources.hf.daily(day)
+    except SourceError as exc:
+        log.warning("HF daily failed: %s", exc)
+        raise CommandError(
+            "Hugging Face Daily Papers can't be reached right now.",
+            "Try again in a few minutes.",
+        ) from None
+    if not papers:
+        return Text("Hugging Face Daily Papers has nothing for today yet.")
+    bot.store.save_papers(papers)
+    papers = sorted(papers, key=lambda p: p.upvotes or 0, reverse=True)[:TODAY_LIMIT]
+    title = f"Hugging Face Daily Papers, {day.isoformat()}"
+    return PaperList(title, scored(bot, event, papers), public=public)
