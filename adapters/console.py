@@ -105,11 +105,30 @@ class ConsoleAdapter:
         if found:
             self.my_reactions.setdefault(found[0], set()).add(emoji)
             await self.bot.handle(ReactionChanged(found[1], self.user, emoji, added=True))
-            self.say(f"Voted {emoji} on post {found[0]}.")
+            self.say(self._vote_line(*found))
 
     async def _unreact(self, number: str) -> None:
         found = self._post(number)
-        if found:
-            for emoji in sorted(self.my_reactions.pop(found[0], set())):
-                await self.bot.handle(ReactionChanged(found[1], self.user, emoji, added=False))
-            self.say(f"Took back your reactions on post {found[0]}.")
+        if not found:
+            return
+        reactions = self.my_reactions.pop(found[0], set())
+        if not reactions:
+            self.say(f"You have no reactions on post {found[0]} to take back.")
+            return
+        for emoji in sorted(reactions):
+            await self.bot.handle(ReactionChanged(found[1], self.user, emoji, added=False))
+        self.say(f"Took back your reactions on post {found[0]}. " + self._vote_line(*found))
+
+    def _vote_line(self, number: int, ref: MessageRef) -> str:
+        """What the user's vote now is: up and down reactions on one paper cancel out."""
+        ch = ref.channel
+        store = self.bot.store
+        post = store.post_for_message(ch.platform, ch.workspace, ch.channel, ref.message)
+        if post is None:
+            return f"Post {number} is not a paper, so reactions on it are not votes."
+        vote = store.vote_of(ch.platform, ch.workspace, post.paper_id, self.user.id)
+        if vote:
+            return f"Your vote on post {number} is now {vote:+d}."
+        if self.my_reactions.get(number):
+            return f"Your vote on post {number} is now 0 (👍 and 👎 cancel out)."
+        return f"You have no vote on post {number} now."

@@ -18,6 +18,8 @@ from bot.replies import (
 
 ABSTRACT_CHARS = 600
 MAX_AUTHORS = 8
+# The same words Slack and Discord use: "Top papers today", not "this day".
+PERIOD_NAMES = {"day": "today", "week": "this week", "month": "this month", "all": "all time"}
 
 
 def shorten(text: str, limit: int) -> str:
@@ -45,7 +47,7 @@ def meta_line(paper: Paper, votes: int | None = None) -> str:
     if paper.upvotes is not None:
         parts.append(f"▲ {paper.upvotes} HF upvotes")
     if votes:
-        parts.append(f"{votes:+d} team votes")
+        parts.append(f"{votes:+d} team vote" + ("" if abs(votes) == 1 else "s"))
     return " · ".join(parts)
 
 
@@ -85,7 +87,7 @@ def render_text(reply: Reply) -> str:
                 lines.append(note)
             return "\n".join(lines)
         case Leaderboard(period=period, entries=entries):
-            heading = "all time" if period == "all" else f"this {period}"
+            heading = PERIOD_NAMES.get(period, period)
             if not entries:
                 return f"No votes {heading} yet. React 👍 or 👎 on a posted paper to vote."
             lines = [f"Top papers {heading}"]

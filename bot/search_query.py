@@ -63,8 +63,12 @@ def parse_search(text: str) -> SearchQuery:
     authors: list[str] = []
     category = ""
     since = ""
+    given: set[str] = set()
     for match in _FILTER.finditer(text):
         key, value = match.group(1).lower(), (match.group(2) or match.group(3) or "").strip()
+        if key in given and key != "author":  # one category, one date: a second can't apply
+            raise QueryError(f"`{key}:` is given twice; give it once")
+        given.add(key)
         if key == "author":
             authors += _words(value)
         elif key == "cat":

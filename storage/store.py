@@ -405,14 +405,27 @@ class Store:
         ).fetchone()
         return row[0]
 
+    def vote_of(self, platform: str, workspace: str, paper_id: str, user_id: str) -> int:
+        """One user's vote on a paper: +1, -1, or 0 (none, or up and down cancelling out)."""
+        row = self.db.execute(
+            "SELECT value FROM votes WHERE platform = ? AND workspace = ? AND paper_id = ? "
+            "AND user_id = ?",
+            [platform, workspace, paper_id, user_id],
+        ).fetchone()
+        return row[0] if row else 0
+
     def leaderboard(
         self, platform: str, workspace: str, since: float | None, limit: int = 10
     ) -> list[Tally]:
-        """Papers ranked by net votes cast (last changed) since ``since``; None means all time."""
+        """Papers ranked by net votes cast (last changed) since ``since``; None means all time.
+
+        Every paper with a vote is ranked, net zero and negative too: a team that only voted
+        down should see that, not "no votes".
+        """
         rows = self.db.execute(
             "SELECT paper_id, sum(value) AS score, sum(value > 0), sum(value < 0), "
             "max(updated_at) AS last FROM votes WHERE platform = ? AND workspace = ? "
-            "AND updated_at >= ? GROUP BY paper_id HAVING score > 0 "
+            "AND updated_at >= ? GROUP BY paper_id "
             "ORDER BY score DESC, last DESC LIMIT ?",
             [platform, workspace, since if since is not None else float("-inf"), limit],
         ).fetchall()

@@ -314,3 +314,53 @@ async def test_a_crashing_handler_answers_and_the_bot_lives_on(chat, bot, monkey
     assert isinstance(reply, Error) and "went wrong" in reply.message
     monkeypatch.undo()
     assert isinstance(await chat.command("subscriptions"), SubscriptionList)
+
+
+@pytest.mark.parametrize("separator", ["\t", "\n", "  \t "])
+async def test_any_whitespace_ends_the_command_name(chat, bot, separator) -> None:
+    bot.store.save_papers([Paper("2605.00001", "Sparse agents", published="2026-05-10")])
+    reply = await chat.command(f"search{separator}sparse")
+    assert isinstance(reply, PaperList), reply
+    assert reply.title == "Search: sparse"
+    assert reply.papers[0].paper.id == "2605.00001"
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("subscribe hf min_upvotes=10 min_upvotes=20", "min_upvotes"),
+        ("subscribe hf keywords=a keywords=b", "keywords"),
+        ("search agents since:2024-01-01 since:2025-01-01", "since:"),
+        ("search agents cat:cs.CL cat:cs.LG", "cat:"),
+        ("today tomorrow", "tomorrow"),
+        ("today public tomorrow", "tomorrow"),
+        ("show 2605.12500 extra words", "extra"),
+        ("subscriptions mine", "mine"),
+        ("help me", "me"),
+    ],
+)
+async def test_what_cannot_be_honoured_is_refused_with_usage(chat, bot, text, named) -> None:
+    reply = await chat.command(text, admin=True)
+    assert isinstance(reply, Error), (text, reply)
+    assert named in reply.message
+    assert "twice" in reply.message or "understand" in reply.message
+    assert bot.store.subscriptions() == []
+
+
+async def test_a_repeated_option_is_refused_with_the_usage(chat) -> None:
+    reply = await chat.command("subscribe hf min_upvotes=10 min_upvotes=20", admin=True)
+    assert isinstance(reply, Error) and "/papers subscribe hf" in reply.hint
+
+
+async def test_unsubscribe_takes_several_ids_all_or_nothing(chat, bot) -> None:
+    for source in ("hf", "arxiv cs.CL", "arxiv cs.LG"):
+        await chat.command(f"subscribe {source}", admin=True)
+    missing = await chat.command("unsubscribe 1 7", admin=True)
+    assert isinstance(missing, Error) and "#7" in missing.message
+    assert [s.id for s in bot.store.subscriptions()] == [1, 2, 3]
+    both = await chat.command("unsubscribe 1 #3", admin=True)
+    assert both == Text("Removed subscriptions #1, #3.", public=True)
+    assert [s.id for s in bot.store.subscriptions()] == [2]
+    mixed = await chat.command("unsubscribe 2 all", admin=True)
+    assert isinstance(mixed, Error)
+    assert [s.id for s in bot.store.subscriptions()] == [2]

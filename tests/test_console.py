@@ -11,6 +11,8 @@ from pathlib import Path
 from adapters.console import ConsoleAdapter
 from adapters.launch import run
 from bot.config import Settings
+from bot.papers import Paper
+from bot.replies import PaperCard
 from tests.fakes.paper_sources import FakePaperSources, hf_item
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,3 +105,27 @@ async def test_the_real_process_reads_piped_commands(tmp_path, paper_sources) ->
     assert "Subscribed this channel" in text
     assert "Piped paper" in text
     assert "1. +1" in text
+
+
+async def test_votes_say_what_the_vote_now_is(bot) -> None:
+    out = io.StringIO()
+    console = ConsoleAdapter(bot, io.StringIO(), out)
+    paper = Paper("2605.00001", "Agents that remember", published="2026-05-10")
+    bot.store.save_papers([paper])
+    post_id = bot.store.claim_post("console", "local", "console", paper.id)
+    ref = await console.send(console.channel, PaperCard(paper))
+    bot.store.complete_post(post_id, ref.message)
+    await console.handle_line("/papers show 2605.00001")
+    await console.handle_line("unreact 1")
+    await console.handle_line("-1 1")
+    await console.handle_line("/papers top day")
+    await console.handle_line("+1 1")
+    await console.handle_line("unreact 1")
+    lines = out.getvalue().splitlines()
+    assert "You have no reactions on post 1 to take back." in lines
+    assert "Your vote on post 1 is now -1." in lines
+    assert "Top papers today" in lines
+    assert any(line.startswith("1. -1  Agents that remember") for line in lines)
+    assert "Your vote on post 1 is now 0 (👍 and 👎 cancel out)." in lines
+    assert "Took back your reactions on post 1. You have no vote on post 1 now." in lines
+    assert not any("Voted" in line for line in lines)

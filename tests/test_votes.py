@@ -5,6 +5,7 @@ from __future__ import annotations
 from adapters.memory import MemoryAdapter
 from bot.events import MessageRef
 from bot.papers import Paper
+from bot.plain_text import meta_line, render_text
 from bot.replies import PaperCard
 from bot.votes import normalize_emoji
 
@@ -140,3 +141,25 @@ async def test_cards_show_the_team_votes(chat) -> None:
     await chat.react(ref, "+1", user="b")
     card = await chat.command("show 2605.00001")
     assert isinstance(card, PaperCard) and card.votes == 2
+
+
+async def test_top_shows_papers_voted_down_or_even_with_their_net(chat) -> None:
+    down = await post(chat, "2605.00001")
+    even = await post(chat, "2605.00002")
+    await chat.react(down, "-1", user="a")
+    await chat.react(even, "+1", user="a")
+    await chat.react(even, "-1", user="b")
+    top = await chat.command("top")
+    assert [(e.paper.id, e.score, e.ups, e.downs) for e in top.entries] == [
+        ("2605.00002", 0, 1, 1),
+        ("2605.00001", -1, 0, 1),
+    ]
+    assert "No votes" not in render_text(top)
+    assert "-1  Paper 2605.00001" in render_text(top)
+
+
+def test_one_team_vote_is_singular_in_plain_text() -> None:
+    paper = Paper("2605.00001", "P", published="2026-05-13")
+    assert meta_line(paper, 1).endswith("· +1 team vote")
+    assert meta_line(paper, -1).endswith("· -1 team vote")
+    assert meta_line(paper, 2).endswith("· +2 team votes")
