@@ -16,6 +16,7 @@ from bot.core import Bot
 from bot.events import ChannelRef, CommandInvoked, MessageRef, ReactionChanged, User
 from bot.plain_text import render_text
 from bot.replies import PaperCard, Reply
+from bot.text_safety import clean
 
 PROMPT_HINT = (
     "Type /papers help for commands; vote on post N with +1 N or -1 N, unreact N to take it "
@@ -41,7 +42,8 @@ class ConsoleAdapter:
         bot.attach(self)
 
     def say(self, text: str) -> None:
-        print(text, file=self.stdout, flush=True)
+        # Replies are clean already; this covers what we echo of a typed or piped line.
+        print(clean(text, one_line=False), file=self.stdout, flush=True)
 
     # -- Outbox -------------------------------------------------------------------------
 
@@ -51,7 +53,8 @@ class ConsoleAdapter:
         self.posts.append(ref)
         if isinstance(reply, PaperCard):
             self.cards[reply.paper.id] = ref
-        self.say(f"\n[{number}] {render_text(reply)}")
+        self.say("")  # a blank line before each post
+        self.say(f"[{number}] {render_text(reply)}")
         return ref
 
     async def find_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:

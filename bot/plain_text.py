@@ -1,4 +1,8 @@
-"""Replies as plain text: the console's rendering, and a fallback any adapter may use."""
+"""Replies as plain text: the console's rendering, and a fallback any adapter may use.
+
+Everything it returns has been through ``bot.text_safety.clean``: a terminal prints it as
+text, whatever a paper title or a user's command held (escape sequences, bidi overrides).
+"""
 
 from __future__ import annotations
 
@@ -15,35 +19,21 @@ from bot.replies import (
     SubscriptionList,
     Text,
 )
+from bot.text_safety import authors_text, clean, display_title, paper_links, shorten
 
 ABSTRACT_CHARS = 600
-MAX_AUTHORS = 8
 # The same words Slack and Discord use: "Top papers today", not "this day".
 PERIOD_NAMES = {"day": "today", "week": "this week", "month": "this month", "all": "all time"}
 
 
-def shorten(text: str, limit: int) -> str:
-    """At most ``limit`` characters, cut at a word boundary with an ellipsis."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut[limit // 2 :]:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,.;:") + "…"
+def one_line(text: str, limit: int) -> str:
+    return shorten(clean(text), limit)
 
 
-def authors_line(paper: Paper, most: int = MAX_AUTHORS) -> str:
-    names = list(paper.authors[:most])
-    if len(paper.authors) > most:
-        names.append(f"+{len(paper.authors) - most} more")
-    return ", ".join(names) or "unknown authors"
-
-
-def meta_line(paper: Paper, votes: int | None = None) -> str:
-    parts = [authors_line(paper)]
-    if paper.published:
-        parts.append(paper.published)
+def meta_line(paper: Paper, votes: int | None = None, *, with_total: bool = True) -> str:
+    parts = [authors_text(paper.authors, with_total=with_total) or "unknown authors"]
+    if clean(paper.published):
+        parts.append(one_line(paper.published, 20))
     if paper.upvotes is not None:
         parts.append(f"▲ {paper.upvotes} HF upvotes")
     if votes:
@@ -51,26 +41,19 @@ def meta_line(paper: Paper, votes: int | None = None) -> str:
     return " · ".join(parts)
 
 
-def links(paper: Paper) -> list[tuple[str, str]]:
-    found = [("arXiv", paper.arxiv_url), ("PDF", paper.pdf_url), ("HF", paper.hf_url)]
-    if paper.code_url:
-        found.append(("Code", paper.code_url))
-    if paper.project_url:
-        found.append(("Project", paper.project_url))
-    return found
-
-
 def card_text(paper: Paper, votes: int = 0) -> str:
-    link_line = "  ".join(f"{name}: {url}" for name, url in links(paper))
-    abstract = textwrap.fill(shorten(paper.abstract, ABSTRACT_CHARS), width=100)
-    return "\n".join(
-        line
-        for line in (shorten(paper.title, 300), meta_line(paper, votes), abstract, link_line)
-        if line
-    )
+    link_line = "  ".join(f"{link.label}: {link.url}" for link in paper_links(paper))
+    abstract = textwrap.fill(one_line(paper.abstract, ABSTRACT_CHARS), width=100)
+    title = shorten(display_title(paper), 300)
+    return "\n".join(line for line in (title, meta_line(paper, votes), abstract, link_line) if line)
 
 
 def render_text(reply: Reply) -> str:
+    """``reply`` as terminal-safe text (the core's wording may echo what a user typed)."""
+    return clean(_render(reply), one_line=False)
+
+
+def _render(reply: Reply) -> str:
     match reply:
         case Text(text=text):
             return text
@@ -81,8 +64,9 @@ def render_text(reply: Reply) -> str:
         case PaperList(title=title, papers=papers, note=note):
             lines = [title]
             for rank, item in enumerate(papers, 1):
-                lines.append(f"{rank}. {shorten(item.paper.title, 200)} ({item.paper.id})")
-                lines.append(f"   {meta_line(item.paper, item.votes)}")
+                title = shorten(display_title(item.paper), 200)
+                lines.append(f"{rank}. {title} ({one_line(item.paper.id, 60)})")
+                lines.append(f"   {meta_line(item.paper, item.votes, with_total=False)}")
             if note:
                 lines.append(note)
             return "\n".join(lines)
@@ -93,8 +77,8 @@ def render_text(reply: Reply) -> str:
             lines = [f"Top papers {heading}"]
             for rank, entry in enumerate(entries, 1):
                 lines.append(
-                    f"{rank}. {entry.score:+d}  {shorten(entry.paper.title, 200)} "
-                    f"({entry.paper.id}; {entry.ups} up, {entry.downs} down)"
+                    f"{rank}. {entry.score:+d}  {shorten(display_title(entry.paper), 200)} "
+                    f"({one_line(entry.paper.id, 60)}; {entry.ups} up, {entry.downs} down)"
                 )
             return "\n".join(lines)
         case SubscriptionList(subscriptions=subs):

@@ -105,13 +105,13 @@ def test_card_has_linked_title_trimmed_abstract_authors_and_links() -> None:
     assert len(embed.title) <= 256 and embed.title.endswith("…")
     assert len(embed.description) <= 1000
     fields = {f.name: f.value for f in embed.fields}
-    assert fields["Authors"].endswith("more")
+    assert fields["Authors"].endswith("+1,997 more · 2,000 authors")
     assert "Author Number 0" in fields["Authors"]
     assert fields["HF upvotes"] == "▲ 123,456"
     assert fields["Team votes"] == "+4"
     assert fields["Published"] == "2024-01-23"
     links = fields["Links"]
-    assert "[arXiv](https://arxiv.org/abs/2401.12345)" in links
+    assert "[Abstract](https://arxiv.org/abs/2401.12345)" in links
     assert "[PDF](https://arxiv.org/pdf/2401.12345)" in links
     assert "[Hugging Face](https://huggingface.co/papers/2401.12345)" in links
     assert "[Code](https://github.com/x/y%20%28evil%29)" in links
@@ -137,7 +137,7 @@ def test_core_wording_keeps_its_code_spans() -> None:
 
 def test_minimal_paper_and_unknown_upvotes() -> None:
     embed = render(PaperCard(Paper("2401.00002", "   "))).embeds[0]
-    assert embed.title == "(untitled)"
+    assert embed.title == "2401.00002"  # no printable title: the id, as on every platform
     names = [f.name for f in embed.fields]
     assert "HF upvotes" not in names and "Published" not in names
     assert {f.name: f.value for f in embed.fields}["Authors"] == "—"

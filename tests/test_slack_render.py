@@ -122,7 +122,7 @@ def test_card_of_an_extreme_paper() -> None:
     assert "-2 team votes" in meta_text
     assert abstract["text"]["text"].endswith("…") and units(abstract["text"]["text"]) <= 600
     labels = [b["text"]["text"] for b in actions["elements"]]
-    assert labels == ["arXiv", "PDF", "Hugging Face", "Code"]  # javascript: project dropped
+    assert labels == ["Abstract", "PDF", "Hugging Face", "Code"]  # javascript: project dropped
     code = actions["elements"][3]["url"]
     assert "<" not in code and "|" not in code
     # The link survives in the fallback even after a 300-character title.
@@ -132,7 +132,7 @@ def test_card_of_an_extreme_paper() -> None:
 def test_card_of_an_arxiv_only_paper_has_no_hf_button_and_invites_votes() -> None:
     message = render(PaperCard(plain_paper(sources=("arxiv",))))
     labels = [b["text"]["text"] for b in message["blocks"][-1]["elements"]]
-    assert labels == ["arXiv", "PDF"]
+    assert labels == ["Abstract", "PDF"]
     assert "react :+1: or :-1: to vote" in message["blocks"][1]["elements"][0]["text"]
     assert "HF upvote" not in message["blocks"][1]["elements"][0]["text"]
 

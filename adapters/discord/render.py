@@ -8,11 +8,12 @@ Discord might count.
 Paper data (titles, authors, abstracts, keywords) is escaped so it cannot add markdown; the
 core's own wording (``Text``, ``Error``) may use `code` spans and is passed through. Mentions
 are neutralised in the text itself and, in ``Rendered.kwargs``, by ``AllowedMentions.none()``.
+All of that happens after ``bot.text_safety`` has cleaned the text, as for every platform;
+which links and authors a card shows is decided there too.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,13 @@ from bot.replies import (
     SubscriptionList,
     Text,
 )
+from bot.text_safety import (
+    authors_text,
+    clean,
+    display_title,
+    paper_links,
+    safe_http_url,
+)
 
 # Discord's documented limits.
 CONTENT_LIMIT = 2000
@@ -47,17 +55,11 @@ URL_LIMIT = 2048
 # Our own, tighter budgets: a card is for skimming, not reading the paper.
 ABSTRACT_LIMIT = 700
 LIST_TITLE_LIMIT = 180
-AUTHOR_LIMIT = 80
 
 COLOUR = discord.Colour(0xFF9D00)  # HF yellow-orange: cards stand out from chat
 ERROR_COLOUR = discord.Colour(0xD83C3E)
 
 PERIOD_LABELS = {"day": "today", "week": "this week", "month": "this month", "all": "all time"}
-
-# Control characters and invisible direction overrides: text from paper sources must not be
-# able to reorder or hide what the card shows.
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -121,12 +123,8 @@ def clip(text: str, limit: int) -> str:
     return body + "…"
 
 
-def clean(text: str) -> str:
-    return _INVISIBLE.sub("", text)
-
-
 def one_line(text: str) -> str:
-    return _SPACES.sub(" ", clean(text)).strip()
+    return clean(text)
 
 
 def escape(text: str) -> str:
@@ -143,8 +141,8 @@ def plain(text: str, limit: int, fallback: str = "—") -> str:
 
 def safe_url(url: str) -> str | None:
     """``url`` if Discord will accept it in an embed and a masked link, else None."""
-    url = url.strip()
-    if not re.match(r"(?i)^https?://[^\s/]+", url) or u16len(url) > URL_LIMIT:
+    url = safe_http_url(url)
+    if url is None or u16len(url) > URL_LIMIT:
         return None
     # Parentheses and spaces end a markdown link early.
     return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
@@ -156,7 +154,8 @@ def link(label: str, url: str) -> str:
 
 
 def _content(text: str) -> str:
-    return clip(discord.utils.escape_mentions(clean(text)).strip(), CONTENT_LIMIT) or "—"
+    text = clean(text, one_line=False)
+    return clip(discord.utils.escape_mentions(text).strip(), CONTENT_LIMIT) or "—"
 
 
 def join_lines(lines: Iterable[str], limit: int, more: str = "…and {n} more") -> str:
@@ -179,40 +178,20 @@ def join_lines(lines: Iterable[str], limit: int, more: str = "…and {n} more") 
 # -- papers -----------------------------------------------------------------------------
 
 
-def author_list(authors: tuple[str, ...], limit: int) -> str:
-    """Names in order, as many as fit, then "and N more"."""
-    names = [plain(a, AUTHOR_LIMIT, "") for a in authors]
-    names = [n for n in names if n]
-    if not names:
-        return "—"
-    out = ""
-    for index, name in enumerate(names):
-        candidate = name if not out else f"{out}, {name}"
-        left = len(names) - index - 1
-        tail = f" and {left:,} more" if left else ""
-        if u16len(candidate + tail) > limit:
-            return clip(f"{out} and {len(names) - index:,} more" if out else name, limit)
-        out = candidate
-    return out
-
-
-def short_authors(authors: tuple[str, ...]) -> str:
-    if len(authors) > 3:
-        return author_list(authors[:3], 200) + " et al."
-    return author_list(authors, 200)
+def author_line(authors: tuple[str, ...], *, with_total: bool) -> str:
+    """The shared author rule, escaped: first names, "+N more", the total on cards."""
+    return plain(authors_text(authors, with_total=with_total), FIELD_VALUE_LIMIT)
 
 
 def paper_embed(paper: Paper, votes: int = 0) -> discord.Embed:
     """The card: linked title, trimmed abstract, authors, date, upvotes, team votes, links."""
     embed = discord.Embed(
-        title=plain(paper.title, TITLE_LIMIT, "(untitled)"),
-        url=paper.arxiv_url,
+        title=plain(display_title(paper), TITLE_LIMIT),
+        url=safe_url(paper.abstract_url),
         description=clip(escape(one_line(paper.abstract)), ABSTRACT_LIMIT) or None,
         colour=COLOUR,
     )
-    embed.add_field(
-        name="Authors", value=author_list(paper.authors, FIELD_VALUE_LIMIT), inline=False
-    )
+    embed.add_field(name="Authors", value=author_line(paper.authors, with_total=True), inline=False)
     if paper.published:
         embed.add_field(name="Published", value=plain(paper.published, 32), inline=True)
     if paper.upvotes is not None:
@@ -229,19 +208,23 @@ def paper_embed(paper: Paper, votes: int = 0) -> discord.Embed:
 
 
 def _links(paper: Paper) -> str:
-    parts = [link("arXiv", paper.arxiv_url), link("PDF", paper.pdf_url)]
-    if "hf" in paper.sources or paper.upvotes is not None:
-        parts.append(link("Hugging Face", paper.hf_url))
-    for label, url in (("Code", paper.code_url), ("Project", paper.project_url)):
-        if safe_url(url):
-            parts.append(link(label, url))
-    return clip(" · ".join(parts), FIELD_VALUE_LIMIT)
+    """The shared links, each whole: one that does not fit the field is left out, not cut."""
+    value = ""
+    for found in paper_links(paper):
+        target = safe_url(found.url)
+        if target is None:
+            continue
+        part = f"[{found.label}]({target})"
+        candidate = f"{value} · {part}" if value else part
+        if u16len(candidate) <= FIELD_VALUE_LIMIT:
+            value = candidate
+    return value or "—"
 
 
 def _list_entry(rank: int, scored: ScoredPaper) -> str:
     paper = scored.paper
-    title = plain(paper.title, LIST_TITLE_LIMIT, "(untitled)")
-    meta = [short_authors(paper.authors)]
+    title = plain(display_title(paper), LIST_TITLE_LIMIT)
+    meta = [author_line(paper.authors, with_total=False)] if paper.authors else []
     if paper.published:
         meta.append(plain(paper.published, 32))
     if paper.upvotes is not None:
@@ -249,7 +232,7 @@ def _list_entry(rank: int, scored: ScoredPaper) -> str:
     if scored.votes:
         meta.append(f"team {scored.votes:+,}")
     meta.append(f"`{plain(paper.id, 40)}`")
-    return f"**{rank}.** {link(title, paper.arxiv_url)}\n{' · '.join(meta)}"
+    return f"**{rank}.** {link(title, paper.abstract_url)}\n{' · '.join(meta)}"
 
 
 def _paper_list(reply: PaperList) -> discord.Embed:
@@ -269,7 +252,7 @@ def _paper_list(reply: PaperList) -> discord.Embed:
 def _leaderboard(reply: Leaderboard) -> discord.Embed:
     label = PERIOD_LABELS.get(reply.period, one_line(reply.period))
     lines = [
-        f"**{i}.** {link(plain(e.paper.title, LIST_TITLE_LIMIT, '(untitled)'), e.paper.arxiv_url)}"
+        f"**{i}.** {link(plain(display_title(e.paper), LIST_TITLE_LIMIT), e.paper.abstract_url)}"
         f" — **{e.score:+,}** ({e.ups:,} up, {e.downs:,} down)"
         for i, e in enumerate(reply.entries, 1)
     ]

@@ -7,13 +7,16 @@ long, and a lost auto-post is worse than a trimmed one.
 
 Lengths are counted in UTF-16 code units, which is never fewer than what Slack counts, so an
 emoji-heavy title cannot slip past a limit.
+
+Text from outside is cleaned by ``bot.text_safety`` (the same for every platform) and only
+then escaped for mrkdwn here; which links and authors a card shows is decided there too.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from bot.papers import Paper
 from bot.replies import (
@@ -26,6 +29,7 @@ from bot.replies import (
     SubscriptionList,
     Text,
 )
+from bot.text_safety import authors_text, clean, display_title, paper_links, safe_http_url
 
 # Slack's documented limits, and our own tighter choices where a shorter message reads better.
 HEADER_MAX = 150
@@ -37,8 +41,6 @@ URL_MAX = 3000
 FALLBACK_MAX = 300  # the notification text; Slack allows 40,000 but nobody reads that far
 ABSTRACT_MAX = 600
 TITLE_MAX = 250  # a list entry's title, linked
-AUTHORS_SHOWN = 3
-AUTHOR_MAX = 80
 LIST_MAX = 20  # entries in a list or leaderboard; the core sends 5 to 10
 TEXT_SECTIONS_MAX = 10
 
@@ -52,9 +54,6 @@ PERIOD_NAMES = {"day": "today", "week": "this week", "month": "this month", "all
 Block = dict
 Message = dict  # {"text": str, "blocks": list[Block]}
 
-# C0/C1 controls and bidi overrides: invisible, and able to scramble how a line displays.
-_HOSTILE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_SPACE = re.compile(r"\s+")
 _PARTIAL_ENTITY = re.compile(r"&(?:a|am|amp|l|lt|g|gt)?$")
 
 
@@ -64,11 +63,6 @@ _PARTIAL_ENTITY = re.compile(r"&(?:a|am|amp|l|lt|g|gt)?$")
 def units(text: str) -> int:
     """Length as Slack may count it (UTF-16 code units)."""
     return len(text.encode("utf-16-le")) // 2
-
-
-def clean(text: str, *, one_line: bool = True) -> str:
-    text = _HOSTILE.sub("", text or "")
-    return _SPACE.sub(" ", text).strip() if one_line else text.strip()
 
 
 def escape(text: str) -> str:
@@ -105,14 +99,8 @@ def _clip_pieces(text: str, limit: int, transform) -> str:
 
 def safe_url(url: str) -> str | None:
     """An http(s) URL that cannot break out of ``<url|label>``, or None if there is none."""
-    url = clean(url)
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    url = safe_http_url(url)
+    if url is None:
         return None
     # Quote what mrkdwn or Block Kit would misread; keep URL syntax and existing %-escapes.
     url = quote(url, safe=":/?#[]@!$&'()*+,;=%~")
@@ -194,21 +182,13 @@ def message(fallback: str, blocks: list[Block], *, escaped: bool = False) -> Mes
 
 
 def title_of(paper: Paper) -> str:
-    return clean(paper.title) or f"arXiv {paper.id}"
+    return display_title(paper)
 
 
-def authors_line(authors: tuple[str, ...]) -> str:
-    names = [clip(clean(a), AUTHOR_MAX) for a in authors[:AUTHORS_SHOWN] if clean(a)]
-    text = ", ".join(names)
-    hidden = len(authors) - AUTHORS_SHOWN
-    if hidden > 0:
-        text += f" +{hidden:,} more"
-    return escape(text)
-
-
-def meta_line(paper: Paper, votes: int | None) -> str:
+def meta_line(paper: Paper, votes: int | None, *, with_total: bool = True) -> str:
     """authors · date · HF upvotes · team votes, escaped for mrkdwn."""
-    parts = [authors_line(paper.authors)] if paper.authors else []
+    authors = authors_text(paper.authors, with_total=with_total)
+    parts = [escape(authors)] if authors else []
     day = clean(paper.published or paper.hf_date)
     if day:
         parts.append(escape(clip(day, 20)))
@@ -222,19 +202,9 @@ def meta_line(paper: Paper, votes: int | None) -> str:
 
 
 def paper_buttons(paper: Paper) -> list[Block]:
-    wanted = [
-        ("arXiv", paper.arxiv_url, "arxiv"),
-        ("PDF", paper.pdf_url, "pdf"),
-        ("Hugging Face", paper.hf_url if _on_hf(paper) else "", "hf"),
-        ("Code", paper.code_url, "code"),
-        ("Project page", paper.project_url, "project"),
-    ]
-    buttons = [button(label, url, f"paperboy_link_{key}") for label, url, key in wanted if url]
+    """One URL button per link of the shared links rule; a URL Slack can't take is left out."""
+    buttons = [button(ln.label, ln.url, f"paperboy_link_{ln.key}") for ln in paper_links(paper)]
     return [b for b in buttons if b is not None]
-
-
-def _on_hf(paper: Paper) -> bool:
-    return "hf" in paper.sources or paper.upvotes is not None or bool(paper.hf_date)
 
 
 def card_metadata(paper_id: str) -> dict:
@@ -251,13 +221,13 @@ def render_card(card: PaperCard) -> Message:
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})
     # The link goes first in the budget: a long title must not push it out of the fallback.
-    url = safe_url(paper.arxiv_url) or ""
+    url = safe_url(paper.abstract_url) or ""
     fallback = f"{mrkdwn(title_of(paper), FALLBACK_MAX - units(url) - 1)} {url}"
     return message(fallback, blocks, escaped=True)
 
 
 def list_entry(rank: int, paper: Paper, detail: str) -> str:
-    title = link(paper.arxiv_url, title_of(paper), TITLE_MAX)
+    title = link(paper.abstract_url, title_of(paper), TITLE_MAX)
     return f"*{rank}.* *{title}*\n{detail}"
 
 
@@ -266,7 +236,7 @@ def render_list(reply: PaperList) -> Message:
     shown = reply.papers[:LIST_MAX]
     for rank, scored in enumerate(shown, start=1):
         # A vote invitation on every line of a list would be noise; cards carry it.
-        detail = meta_line(scored.paper, scored.votes or None)
+        detail = meta_line(scored.paper, scored.votes or None, with_total=False)
         blocks.append(section(list_entry(rank, scored.paper, detail)))
     if not shown:
         blocks.append(section("No papers."))
