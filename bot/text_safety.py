@@ -11,8 +11,9 @@ What :func:`clean` removes, and why:
 
 - **Terminal escape sequences**: CSI (``ESC [ ... final``, or the 8-bit ``0x9B``), the string
   sequences OSC / DCS / SOS / PM / APC up to their BEL or ST terminator (OSC 8 makes
-  hyperlinks, OSC 0 sets the window title), the two-character escapes (``ESC c`` resets the
-  terminal), and any ESC left over. A terminal would act on them instead of showing them.
+  hyperlinks, OSC 0 sets the window title), the charset escapes (``ESC ( B``, as ``tput
+  sgr0`` writes), ``ESC 7``/``8``/``=``/``>``, ``ESC c`` (a full reset), and any other ESC
+  alone. A terminal would act on them instead of showing them.
 - **Control characters**: all of C0, DEL and C1 (``U+0085`` included) except tab and the
   line breaks, which count as whitespace.
 - **Bidi controls**: embeddings and overrides ``U+202A..U+202E``, isolates
@@ -48,8 +49,10 @@ from bot.papers import Paper
 _CSI = r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
 # OSC, DCS, SOS, PM, APC (7- or 8-bit introducer) with their payload, up to BEL or ST.
 _STRING = r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
-# Any other escape: intermediates then one final byte (ESC c, ESC ( B, ESC 7); else ESC alone.
-_OTHER_ESCAPE = r"\x1b[ -/]*[0-~]?"
+# Charset and similar escapes (ESC ( B, ESC # 8), save/restore cursor, keypad modes and the
+# full reset (ESC 7, ESC 8, ESC =, ESC >, ESC c); any other ESC goes alone, the text after it
+# stays (a stray ESC before a word must not eat its first letter).
+_OTHER_ESCAPE = r"\x1b(?:[!-/]+[0-~]|[78=>c])?"
 _ESCAPES = re.compile(f"{_CSI}|{_STRING}|{_OTHER_ESCAPE}")
 
 _CONTROLS = "\x00-\x08\x0e-\x1f\x7f-\x9f"  # tab, \n, \v, \f, \r are whitespace, below
