@@ -263,3 +263,24 @@ async def test_socket_mode_reconnects_when_slack_asks(socket_run) -> None:
     _, answer = await socket_run.command("help")
     assert answer["response_type"] == "ephemeral"
     assert len(socket_run.slack.calls_to("apps.connections.open")) == 2
+
+
+async def test_clicks_on_card_link_buttons_are_acked_and_change_nothing(run) -> None:
+    run.slack.add_user("UADMIN", is_admin=True)
+    await run.command("subscribe hf min_upvotes=1", user="UADMIN", channel="C1")
+    await run.bot.poster.run_once()
+    card = run.slack.posts("C1")[0]
+    buttons = [e for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert buttons and all(b["action_id"].startswith("paperboy_link_") for b in buttons)
+    posts_before = len(run.slack.posts())
+    for button in buttons:
+        delivery = await run.slack.deliver(
+            run.slack.link_click_payload(button, ts=card["ts"]), to=run.url
+        )
+        assert delivery.status == 200
+        if run.url is None:
+            assert delivery.ack == {"envelope_id": delivery.envelope_id}
+        else:
+            assert delivery.body == ""
+    assert len(run.slack.posts()) == posts_before and run.tally() == []
+    assert run.slack.unhandled == []

@@ -144,3 +144,7 @@ def test_manifest_declares_what_the_adapter_uses() -> None:
         assert f"- {scope}" in items
     assert "- command: /papers" in items
     assert "socket_mode_enabled: true" in items
+    # Card buttons send block_actions even though they are links; without interactivity
+    # Slack warns the user who clicked.
+    interactivity = manifest.split("interactivity:")[1].split("\n  org_deploy")[0]
+    assert "is_enabled: true" in {line.split("#")[0].strip() for line in interactivity.split("\n")}

@@ -436,6 +436,33 @@ class FakeSlack:
             ],
         }
 
+    def link_click_payload(
+        self, button: dict, *, ts: str, channel: str = "C1", user: str = "UALICE"
+    ) -> dict:
+        """The ``block_actions`` payload Slack sends when someone clicks a URL ``button``."""
+        return {
+            "type": "block_actions",
+            "team": {"id": self.team_id, "domain": "paperboy-test"},
+            "user": {"id": user, "username": "alice", "team_id": self.team_id},
+            "api_app_id": "APAPERBOY",
+            "token": "legacy-verification-token",
+            "container": {"type": "message", "message_ts": ts, "channel_id": channel},
+            "trigger_id": f"{next(self._seq)}.{uuid.uuid4().hex[:12]}",
+            "channel": {"id": channel, "name": "papers"},
+            "message": {"type": "message", "ts": ts},
+            "response_url": self.new_response_url(),
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": button["action_id"],
+                    "block_id": button.get("block_id", "links"),
+                    "text": button["text"],
+                    "url": button["url"],
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+
     # --- delivering payloads to the app ----------------------------------------------------
 
     async def deliver(
@@ -460,6 +487,8 @@ class FakeSlack:
         """(body, content type) as Slack sends ``payload`` over HTTP."""
         if "command" in payload:
             return urlencode(payload), "application/x-www-form-urlencoded"
+        if payload.get("type") == "block_actions":  # interactivity: JSON in a form field
+            return urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
         return json.dumps(payload), "application/json"
 
     def sign(
@@ -494,6 +523,8 @@ class FakeSlack:
         self, payload: dict, *, retry_attempt: int = 0, kind: str | None = None
     ) -> str:
         """Push ``payload`` down the newest websocket as a Socket Mode envelope; its id."""
+        if kind is None and payload.get("type") == "block_actions":
+            kind = "interactive"
         kind = kind or ("slash_commands" if "command" in payload else "events_api")
         envelope_id = str(uuid.uuid4())
         envelope: dict[str, Any] = {
