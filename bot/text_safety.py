@@ -9,7 +9,7 @@ the authors (:func:`authors_text`).
 
 What :func:`clean` removes, and why:
 
-- **Terminal escape sequences**: CSI (``ESC [ ... final``, or the 8-bit ``0x9B``), the string
+- **Terminal escape sequences**: CSI (``ESC [ ... final``), the string
   sequences OSC / DCS / SOS / PM / APC up to their BEL or ST terminator (OSC 8 makes
   hyperlinks, OSC 0 sets the window title), the charset escapes (``ESC ( B``, as ``tput
   sgr0`` writes), ``ESC 7``/``8``/``=``/``>``, ``ESC c`` (a full reset), and any other ESC
@@ -45,10 +45,11 @@ from urllib.parse import urlsplit
 
 from bot.papers import Paper
 
-# ESC [ params intermediates final, or the single-byte CSI.
-_CSI = r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
-# OSC, DCS, SOS, PM, APC (7- or 8-bit introducer) with their payload, up to BEL or ST.
-_STRING = r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
+# ESC [ params intermediates final. (The 8-bit C1 forms are dropped one character at a time
+# with the other controls: UTF-8 terminals don't act on them, and text after one is text.)
+_CSI = r"\x1b\[[0-?]*[ -/]*[@-~]"
+# OSC, DCS, SOS, PM, APC with their payload, up to BEL or ST.
+_STRING = r"\x1b[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)"
 # Charset and similar escapes (ESC ( B, ESC # 8), save/restore cursor, keypad modes and the
 # full reset (ESC 7, ESC 8, ESC =, ESC >, ESC c); any other ESC goes alone, the text after it
 # stays (a stray ESC before a word must not eat its first letter).

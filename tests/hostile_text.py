@@ -23,7 +23,7 @@ LONG_WORDS: list[str] = ["x" * 3000, "é" * 1000, "😀" * 800]
 # so the text around them reads as if they were never there.
 DISPLAY_HAZARDS: list[str] = [
     "\x1b[31m", "\x1b[0m", "\x1b[2J\x1b[H", "\x1b]0;pwned\x07", "\x1b]8;;https://evil.example\x1b\\",
-    "\x1b]8;;\x1b\\", "\x9b31m", "\x1bc", "\x1b", "\x00", "\x07", "\x08", "\x7f", "\x85", "\x9f",
-    "\u202e", "\u202a", "\u2066", "\u2069", "\u200e", "\u200f", "\u061c", "\u200b", "\u2060",
-    "\u2063", "\u00ad", "\ufeff", "\u180e", "\U000e0041\U000e0042", "\ud800",
+    "\x1b]8;;\x1b\\", "\x9b", "\x9d", "\x1bc", "\x1b", "\x00", "\x07", "\x08", "\x7f", "\x85",
+    "\x9f", "\u202e", "\u202a", "\u2066", "\u2069", "\u200e", "\u200f", "\u061c", "\u200b",
+    "\u2060", "\u2063", "\u00ad", "\ufeff", "\u180e", "\U000e0041\U000e0042", "\ud800",
 ]  # fmt: skip
