@@ -37,7 +37,6 @@ from adapters.slack.pacing import ChannelPacer
 from adapters.slack.render import CARD_EVENT_TYPE, card_metadata, render
 from adapters.slack.translate import (
     PLATFORM,
-    SeenKeys,
     command_event,
     delivery_key,
     reaction_event,
@@ -62,6 +61,8 @@ RETRY_BACKOFF: RetryIntervalCalculator = BackoffRetryIntervalCalculator(backoff_
 
 class EventHandler(Protocol):
     async def handle(self, event: Event) -> None: ...
+
+    def first_delivery(self, platform: str, key: str) -> bool: ...
 
 
 class SlackStartupError(RuntimeError):
@@ -141,12 +142,14 @@ def _refused(exc: SlackApiError) -> bool:
 class DropRedeliveries(AsyncMiddleware):
     """Slack re-sends what it thinks we missed (X-Slack-Retry-Num); run each thing once.
 
-    A class middleware rather than a function: Bolt builds a dozen keyword arguments for
-    every function it calls, which is a good part of each request's cost in a reaction storm.
+    Delivery ids are remembered by the core in the database, so this holds across restarts
+    and processes. A class middleware rather than a function: Bolt builds a dozen keyword
+    arguments for every function it calls, which is a good part of each request's cost in a
+    reaction storm.
     """
 
-    def __init__(self, seen: SeenKeys) -> None:
-        self.seen = seen
+    def __init__(self, bot: EventHandler) -> None:
+        self.bot = bot
 
     async def async_process(
         self,
@@ -156,7 +159,7 @@ class DropRedeliveries(AsyncMiddleware):
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse:
         key = delivery_key(req.body)
-        if key is not None and not self.seen.first_time(key):
+        if key is not None and not self.bot.first_delivery(PLATFORM, key):
             log.info("Slack: dropped a re-sent %s", key.split(":", 1)[0])
             return await req.context.ack()
         return await next()
@@ -191,7 +194,6 @@ class SlackAdapter:
             handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
         self._post_client = _posting_client(self.client)
         self._pacer = ChannelPacer(post_interval)
-        self._seen = SeenKeys()
         self._identity: dict[str, str] | None = None
         self._inflight: set[asyncio.Task] = set()
         self._socket: AsyncSocketModeHandler | None = None
@@ -313,7 +315,7 @@ class SlackAdapter:
     # -- Slack to core --------------------------------------------------------------------
 
     def _register(self) -> None:
-        self.app.use(DropRedeliveries(self._seen))
+        self.app.use(DropRedeliveries(self.bot))
         # Bolt tries listeners in this order, and each try costs: reactions, by far the most
         # frequent request, come first and share one listener.
         self.app.event(re.compile(r"^reaction_(added|removed)$"))(self._on_reaction)
