@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
@@ -29,6 +30,15 @@ HF_CHECK_SECONDS = 10.0
 def build_bot(settings: Settings) -> Bot:
     store = Store(open_db(settings.db_path))
     return Bot(store, Sources.from_settings(settings), settings)
+
+
+def log_patterns(settings: Settings) -> tuple[re.Pattern[str], ...]:
+    """The platforms' rules for secrets in their traffic, for the logging set-up."""
+    if settings.slack_enabled:
+        from adapters.slack.log_rules import patterns_for
+
+        return patterns_for(settings.slack_api_url)
+    return ()
 
 
 def platform_adapters(bot: Bot, settings: Settings) -> list:

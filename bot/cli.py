@@ -24,9 +24,10 @@ def _settings() -> Settings:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
-    setup_logging(settings.log_level, settings.secrets())
     # The platform wiring imports the SDKs; it is loaded only when the bot really runs.
-    from adapters.launch import run
+    from adapters.launch import log_patterns, run
+
+    setup_logging(settings.log_level, settings.secrets(), patterns=log_patterns(settings))
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(settings))

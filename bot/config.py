@@ -40,6 +40,12 @@ class Settings:
     slack_signing_secret: str = field(default="", repr=False)
     slack_api_url: str = "https://slack.com/api/"
     port: int = 3000
+    # HTTP mode: a request's headers must arrive within this many seconds of the connection
+    # opening (or of the previous answer), its body within the next; more open connections
+    # than the cap close the oldest one still waiting for headers.
+    slack_header_timeout: float = 10.0
+    slack_body_timeout: float = 30.0
+    slack_max_connections: int = 5000
 
     discord_token: str = field(default="", repr=False)
     discord_api_url: str = "https://discord.com/api/v10"

@@ -64,6 +64,15 @@ class Bot:
 
     # -- events -------------------------------------------------------------------------
 
+    def first_delivery(self, platform: str, key: str) -> bool:
+        """False when a platform re-sends something already handled, by any process on the
+        database within the last hour; the adapter names what stays the same (``key``)."""
+        try:
+            return self.store.first_delivery(platform, key)
+        except Exception:  # a locked or failing database: better twice than never
+            log.warning("could not check whether a %s delivery is a repeat", platform)
+            return True
+
     async def handle(self, event: Event) -> None:
         """Handle one event; never raises, so one bad event cannot take an adapter down."""
         try:

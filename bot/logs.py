@@ -12,27 +12,49 @@ _TOKEN_SHAPES = re.compile(r"\b(?:xox[abposr]-[\w-]+|xapp-[\w-]+)")
 
 
 class RedactingFormatter(logging.Formatter):
-    """Formats as usual, then blanks out every secret, tracebacks included."""
+    """Formats as usual, then blanks out every secret, tracebacks included.
 
-    def __init__(self, fmt: str, secrets: Iterable[str] = ()) -> None:
+    ``patterns`` are the platforms' rules for secrets that are not settings (say a link in a
+    payload): a pattern's group named ``value`` is blanked, or else its whole match.
+    """
+
+    def __init__(
+        self, fmt: str, secrets: Iterable[str] = (), patterns: Iterable[re.Pattern[str]] = ()
+    ) -> None:
         super().__init__(fmt)
         # Longest first, so a secret containing another is hidden whole.
         self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+        self.patterns = tuple(patterns)
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record), self.secrets)
+        return redact(super().format(record), self.secrets, self.patterns)
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
+def redact(text: str, secrets: Iterable[str], patterns: Iterable[re.Pattern[str]] = ()) -> str:
     for secret in secrets:
         text = text.replace(secret, REDACTED)
+    for pattern in patterns:
+        text = pattern.sub(_blank, text)
     return _TOKEN_SHAPES.sub(REDACTED, text)
 
 
-def setup_logging(level: str, secrets: Iterable[str] = (), stream=None) -> logging.Handler:
+def _blank(match: re.Match[str]) -> str:
+    if "value" not in match.re.groupindex:
+        return REDACTED
+    start, end = match.span("value")
+    whole = match.group(0)
+    return whole[: start - match.start()] + REDACTED + whole[end - match.start() :]
+
+
+def setup_logging(
+    level: str,
+    secrets: Iterable[str] = (),
+    stream=None,
+    patterns: Iterable[re.Pattern[str]] = (),
+) -> logging.Handler:
     handler = logging.StreamHandler(stream)
     handler.setFormatter(
-        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
+        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets, patterns)
     )
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -221,10 +221,22 @@ def _v3_clustered_vote_ledger(db: sqlite_utils.Database) -> None:
         db.execute(f"ALTER TABLE {table}_v3 RENAME TO {table}")
 
 
+def _v4_deliveries(db: sqlite_utils.Database) -> None:
+    """Platform deliveries already handled (Slack's event ids and command trigger ids), kept
+    for Slack's retry window in the file every process shares, so a redelivery runs once even
+    after a restart or on another process. The age index makes pruning a range delete."""
+    db.execute(
+        "CREATE TABLE deliveries (platform TEXT NOT NULL, key TEXT NOT NULL, "
+        "seen_at REAL NOT NULL, PRIMARY KEY (platform, key)) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX deliveries_by_age ON deliveries (seen_at)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_search_beside_sqlite,
     _v3_clustered_vote_ledger,
+    _v4_deliveries,
 ]
 
 

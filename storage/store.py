@@ -19,6 +19,11 @@ from storage.search_index import SearchIndex
 
 Clock = Callable[[], float]
 
+# How long a delivery id is remembered: Slack retries for minutes, and a signed request can
+# be replayed for 5; an hour covers both with room to spare.
+DELIVERY_MEMORY = 3600.0
+PRUNE_EVERY = 60.0  # seconds between deletions of forgotten delivery ids
+
 
 @dataclass(frozen=True)
 class Subscription:
@@ -101,6 +106,7 @@ class Store:
         self.db = db
         self.clock = clock
         self._search_index: SearchIndex | None = None
+        self._next_prune = 0.0
 
     def _rows(self, sql: str, params: Iterable = ()) -> list[dict]:
         cursor = self.db.execute(sql, tuple(params))
@@ -322,6 +328,26 @@ class Store:
             [platform, channel, message_id, workspace],
         )
         return _post(rows[0]) if rows else None
+
+    # -- deliveries -----------------------------------------------------------------------
+
+    def first_delivery(self, platform: str, key: str) -> bool:
+        """True the first time a platform delivers ``key`` (and remembers it), False after.
+
+        Remembered for ``DELIVERY_MEMORY`` seconds by every process on this database. One
+        statement on the hot path (each reaction event passes here); older ids are deleted
+        at most every ``PRUNE_EVERY`` seconds.
+        """
+        now = self.clock()
+        if now >= self._next_prune:
+            self._next_prune = now + PRUNE_EVERY
+            self.db.execute("DELETE FROM deliveries WHERE seen_at < ?", [now - DELIVERY_MEMORY])
+        cursor = self.db.execute(
+            "INSERT INTO deliveries (platform, key, seen_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (platform, key) DO NOTHING",
+            [platform, key, now],
+        )
+        return cursor.rowcount == 1
 
     # -- votes --------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.translate import (
     REACTION_EVENTS,
-    SeenKeys,
     command_event,
     delivery_key,
     reaction_event,
@@ -79,16 +78,6 @@ def test_delivery_keys_name_one_delivery() -> None:
     assert delivery_key(command) == f"command:{command['trigger_id']}"
     assert delivery_key(slack.command_payload("help")) != delivery_key(command)
     assert delivery_key({"type": "url_verification", "challenge": "x"}) is None
-
-
-def test_seen_keys_remember_a_bounded_number() -> None:
-    seen = SeenKeys(capacity=3)
-    assert seen.first_time("a") and seen.first_time("b") and seen.first_time("c")
-    assert not seen.first_time("a")  # and "a" is now the most recent
-    assert seen.first_time("d")  # evicts "b", the oldest
-    assert len(seen) == 3
-    assert seen.first_time("b")
-    assert not seen.first_time("a")
 
 
 class StepClock:

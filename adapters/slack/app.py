@@ -14,8 +14,6 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import aiohttp
-from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
@@ -34,11 +32,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.slack.http_server import EVENTS_PATH, HttpLimits, SlackHttpServer
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.render import CARD_EVENT_TYPE, card_metadata, render
 from adapters.slack.translate import (
     PLATFORM,
-    SeenKeys,
     command_event,
     delivery_key,
     reaction_event,
@@ -50,7 +48,6 @@ from bot.replies import PaperCard, Reply
 
 log = logging.getLogger(__name__)
 
-EVENTS_PATH = "/slack/events"
 # Enough for a burst: Slack's Retry-After for chat.postMessage is a second or two.
 RATE_LIMIT_RETRIES = 5
 HISTORY_PAGES = 5  # find_card looks at the channel's last 1,000 messages at most
@@ -64,6 +61,8 @@ RETRY_BACKOFF: RetryIntervalCalculator = BackoffRetryIntervalCalculator(backoff_
 
 class EventHandler(Protocol):
     async def handle(self, event: Event) -> None: ...
+
+    def first_delivery(self, platform: str, key: str) -> bool: ...
 
 
 class SlackStartupError(RuntimeError):
@@ -143,12 +142,14 @@ def _refused(exc: SlackApiError) -> bool:
 class DropRedeliveries(AsyncMiddleware):
     """Slack re-sends what it thinks we missed (X-Slack-Retry-Num); run each thing once.
 
-    A class middleware rather than a function: Bolt builds a dozen keyword arguments for
-    every function it calls, which is a good part of each request's cost in a reaction storm.
+    Delivery ids are remembered by the core in the database, so this holds across restarts
+    and processes. A class middleware rather than a function: Bolt builds a dozen keyword
+    arguments for every function it calls, which is a good part of each request's cost in a
+    reaction storm.
     """
 
-    def __init__(self, seen: SeenKeys) -> None:
-        self.seen = seen
+    def __init__(self, bot: EventHandler) -> None:
+        self.bot = bot
 
     async def async_process(
         self,
@@ -158,7 +159,7 @@ class DropRedeliveries(AsyncMiddleware):
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse:
         key = delivery_key(req.body)
-        if key is not None and not self.seen.first_time(key):
+        if key is not None and not self.bot.first_delivery(PLATFORM, key):
             log.info("Slack: dropped a re-sent %s", key.split(":", 1)[0])
             return await req.context.ack()
         return await next()
@@ -193,11 +194,10 @@ class SlackAdapter:
             handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
         self._post_client = _posting_client(self.client)
         self._pacer = ChannelPacer(post_interval)
-        self._seen = SeenKeys()
         self._identity: dict[str, str] | None = None
         self._inflight: set[asyncio.Task] = set()
         self._socket: AsyncSocketModeHandler | None = None
-        self._runner: web.AppRunner | None = None
+        self._http: SlackHttpServer | None = None
         self.app = AsyncApp(
             name="paperboy",
             client=self.client,
@@ -226,9 +226,9 @@ class SlackAdapter:
         if self._socket is not None:
             socket, self._socket = self._socket, None
             await socket.close_async()
-        if self._runner is not None:
-            runner, self._runner = self._runner, None
-            await runner.cleanup()
+        if self._http is not None:
+            http, self._http = self._http, None
+            await http.stop()
         await self._drain()
 
     async def _whoami(self) -> dict[str, str]:
@@ -294,28 +294,15 @@ class SlackAdapter:
                 "SLACK_SIGNING_SECRET is needed for HTTP mode "
                 "(or set SLACK_APP_TOKEN to use Socket Mode, which needs no public URL)"
             )
-        web_app = web.Application()
-        web_app.router.add_post(EVENTS_PATH, self._on_http_request)
-        runner = web.AppRunner(web_app, access_log=None)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, self.http_host, self.settings.port).start()
-        except BaseException:  # e.g. the port is taken: leave nothing half-open
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        self.http_port = runner.addresses[0][1]
+        limits = HttpLimits(
+            header_timeout=self.settings.slack_header_timeout,
+            body_timeout=self.settings.slack_body_timeout,
+            max_connections=self.settings.slack_max_connections,
+        )
+        http = SlackHttpServer(self.app.async_dispatch, self.settings.slack_signing_secret, limits)
+        self.http_port = await http.start(self.http_host, self.settings.port)
+        self._http = http
         log.info("Slack: listening for HTTP events on port %d at %s", self.http_port, EVENTS_PATH)
-
-    async def _on_http_request(self, request: web.Request) -> web.Response:
-        # Bolt verifies the signature and timestamp and answers 401 itself.
-        response = await self.app.async_dispatch(await to_bolt_request(request))
-        if response.status == 401:
-            log.warning(
-                "Slack: refused a request with a missing, wrong or stale signature "
-                "(if it came from Slack, check SLACK_SIGNING_SECRET and the clock)"
-            )
-        return await to_aiohttp_response(response)
 
     async def _drain(self) -> None:
         pending = {t for t in self._inflight if not t.done()}
@@ -328,7 +315,7 @@ class SlackAdapter:
     # -- Slack to core --------------------------------------------------------------------
 
     def _register(self) -> None:
-        self.app.use(DropRedeliveries(self._seen))
+        self.app.use(DropRedeliveries(self.bot))
         # Bolt tries listeners in this order, and each try costs: reactions, by far the most
         # frequent request, come first and share one listener.
         self.app.event(re.compile(r"^reaction_(added|removed)$"))(self._on_reaction)

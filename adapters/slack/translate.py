@@ -1,12 +1,10 @@
-"""Slack payloads to core events, and the memory of which payloads were already handled.
+"""Slack payloads to core events, and what names one delivery when Slack sends it again.
 
 Nothing here talks to Slack: the app layer hands in the payload and the callables the core
 will use to answer (``respond``) and to ask about admin rights (``check_admin``).
 """
 
 from __future__ import annotations
-
-from collections import OrderedDict
 
 from bot.events import (
     AdminCheck,
@@ -87,28 +85,3 @@ def delivery_key(body: dict) -> str | None:
         key = body.get("trigger_id") or body.get("response_url")
         return f"command:{key}" if key else None
     return None
-
-
-class SeenKeys:
-    """The most recent ``capacity`` keys, oldest forgotten first.
-
-    Slack retries within minutes, so a few thousand keys cover every retry window while
-    keeping memory bounded on a bot that runs for months.
-    """
-
-    def __init__(self, capacity: int = 5000) -> None:
-        self.capacity = capacity
-        self._keys: OrderedDict[str, None] = OrderedDict()
-
-    def first_time(self, key: str) -> bool:
-        """True the first time ``key`` is seen (and remembers it), False afterwards."""
-        if key in self._keys:
-            self._keys.move_to_end(key)
-            return False
-        self._keys[key] = None
-        if len(self._keys) > self.capacity:
-            self._keys.popitem(last=False)
-        return True
-
-    def __len__(self) -> int:
-        return len(self._keys)
