@@ -261,12 +261,20 @@ def schema_version(db: sqlite_utils.Database) -> int:
 
 
 def migrate(db: sqlite_utils.Database) -> None:
-    current = schema_version(db)
-    for version, step in enumerate(MIGRATIONS[current:], start=current + 1):
-        log.info("migrating database to schema version %d (%s)", version, step.__name__)
+    """Apply the migrations this file lacks, one transaction each.
+
+    The version is read again inside each write transaction: another process opening the same
+    fresh file at the same moment may have applied the step while this one waited for the lock.
+    """
+    while schema_version(db) < len(MIGRATIONS):
         with transaction(db):
+            current = schema_version(db)
+            if current >= len(MIGRATIONS):
+                break
+            step = MIGRATIONS[current]
+            log.info("migrating database to schema version %d (%s)", current + 1, step.__name__)
             step(db)
-            db.execute(f"PRAGMA user_version = {version}")
+            db.execute(f"PRAGMA user_version = {current + 1}")
 
 
 def open_db(path: str) -> sqlite_utils.Database:
