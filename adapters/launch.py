@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 import signal
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ from bot.config import Settings
 from bot.core import Bot
 from bot.sources import SourceError, Sources
 from bot.sources.hf import load_sample_papers
-from storage.db import open_db
+from storage.db import DatabaseFileGone, file_identity, open_db
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,18 @@ HF_CHECK_SECONDS = 10.0
 
 
 def build_bot(settings: Settings) -> Bot:
-    store = Store(open_db(settings.db_path))
-    return Bot(store, Sources.from_settings(settings), settings)
+    db = open_db(settings.db_path)
+    identity = file_identity(db)
+    if identity is not None:
+        identity.on_gone = _exit_at_once
+    return Bot(Store(db), Sources.from_settings(settings), settings)
+
+
+def _exit_at_once() -> None:
+    """PAPERBOY_DB was deleted or replaced: whatever this process writes now is lost, so it
+    ends before the next write, without the usual shutdown (which itself writes)."""
+    logging.shutdown()
+    os._exit(DatabaseFileGone.EXIT_CODE)
 
 
 def log_patterns(settings: Settings) -> tuple[re.Pattern[str], ...]:

@@ -7,6 +7,7 @@ a file has come, so an old database is upgraded in place at start and never rebu
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -240,6 +241,58 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
 ]
 
 
+class DatabaseFileGone(SystemExit):
+    """The file at PAPERBOY_DB is no longer the one this process opened. A SystemExit, so that
+    no "log it and carry on" handler keeps the process writing into a deleted file."""
+
+    EXIT_CODE = 3
+
+    def __init__(self) -> None:
+        super().__init__(self.EXIT_CODE)
+
+
+class FileIdentity:
+    """Which file a connection opened (device and inode), to notice it deleted or replaced.
+
+    SQLite keeps writing to the inode it opened: after ``rm paperboy.db`` (or a restore that
+    moves another file into place) every later write would be lost at the next restart.
+    One ``os.stat`` per write transaction, about a microsecond, well below a write's cost.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.identity = self._current()
+        self.gone = False
+        # What the running bot sets: end the process at once (see adapters/launch.py).
+        self.on_gone: Callable[[], None] | None = None
+
+    def _current(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def check(self) -> None:
+        if not self.gone and self._current() == self.identity:
+            return
+        if not self.gone:  # one ERROR line, however many writers notice
+            self.gone = True
+            log.error(
+                "the database file PAPERBOY_DB=%s was deleted or replaced while paperboy was "
+                "running; stopping before writing anything more (restart to use what is there now)",
+                self.path,
+            )
+            if self.on_gone is not None:
+                self.on_gone()
+        raise DatabaseFileGone()
+
+
+def file_identity(db: sqlite_utils.Database) -> FileIdentity | None:
+    """The identity ``open_db`` recorded for a database file (None in memory)."""
+    return getattr(db, "paperboy_file", None)
+
+
 @contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[None]:
     """One write transaction; BEGIN IMMEDIATE takes the write lock up front (waiting on
@@ -249,6 +302,9 @@ def transaction(db: sqlite_utils.Database) -> Iterator[None]:
         return
     db.execute("BEGIN IMMEDIATE")
     try:
+        identity = file_identity(db)
+        if identity is not None:  # checked with the write lock held: nothing is written yet
+            identity.check()
         yield
     except BaseException:
         db.execute("ROLLBACK")
@@ -284,6 +340,7 @@ def open_db(path: str) -> sqlite_utils.Database:
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if path != ":memory:":
         db.enable_wal()
+        db.paperboy_file = FileIdentity(path)  # type: ignore[attr-defined]
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
     migrate(db)

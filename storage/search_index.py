@@ -31,6 +31,7 @@ import sqlite_utils
 import tantivy
 
 from bot.search_query import SearchQuery
+from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -295,7 +296,8 @@ class SearchIndex:
         with contextlib.suppress(sqlite3.OperationalError):
             if self.db.conn.in_transaction:
                 return
-            self.db.execute("DELETE FROM search_log WHERE seq <= ?", [self.state.seq])
+            with transaction(self.db):
+                self.db.execute("DELETE FROM search_log WHERE seq <= ?", [self.state.seq])
 
     @contextlib.contextmanager
     def bulk(self) -> Iterator[BulkWriter]:

@@ -173,6 +173,10 @@ class BotProcess:
         return self._proc is not None and self._proc.returncode is None
 
     @property
+    def exit_code(self) -> int | None:
+        return None if self._proc is None else self._proc.returncode
+
+    @property
     def crashed(self) -> bool:
         """It ended without being asked to."""
         return self._proc is not None and self._proc.returncode is not None
