@@ -9,6 +9,11 @@ A round:
 
 The posts table's unique (channel, paper) key, written before sending, is what makes
 "never the same paper twice in a channel" hold across restarts.
+
+Several processes may share the database: only the holder of the store's poster lease runs
+rounds (the others try again every poll interval), and each claim carries its owner and a
+lease, so settling never releases a claim another live process is still sending
+(``storage.poster_lease``).
 """
 
 from __future__ import annotations
@@ -29,6 +34,13 @@ from bot.papers import Paper
 from bot.replies import PaperCard, Text
 from bot.sources import SourceError, Sources
 from bot.subscriptions import matches
+from storage.poster_lease import (
+    CLAIM_LEASE_SECONDS,
+    CLAIM_RENEW_SECONDS,
+    PosterLease,
+    new_claim_owner,
+    owner_is_gone,
+)
 from storage.store import Post, Store, Subscription
 
 log = logging.getLogger(__name__)
@@ -72,12 +84,17 @@ class Poster:
         settings: Settings,
         outboxes: dict[str, Outbox],
         clock: Callable[[], float] = time.time,
+        lease: PosterLease | None = None,
     ) -> None:
         self.store = store
         self.sources = sources
         self.settings = settings
         self.outboxes = outboxes
         self.clock = clock
+        self.lease = lease if lease is not None else store.poster_lease()
+        self.owner = new_claim_owner()
+        self._in_flight: set[int] = set()  # this process's claims being sent right now
+        self._said_follower = False
         self._wake = asyncio.Event()
         self._round_lock = asyncio.Lock()
         self._idle = asyncio.Event()
@@ -100,13 +117,49 @@ class Poster:
             await self._idle.wait()
 
     async def run_forever(self) -> None:
+        """Run rounds while this process holds the poster lease; without it, try for it
+        every poll interval (so a new poster follows a dead one within two)."""
+        renewing = asyncio.create_task(self._renew_claims_forever(), name="claim leases")
+        try:
+            while True:
+                if self._lead():
+                    try:
+                        await self.run_once()
+                    except Exception:  # a bug in one round must not end auto-posting for good
+                        log.exception("posting round failed")
+                else:
+                    self._wake.clear()
+                    self._idle.set()  # the poster elsewhere does the work
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
+        finally:
+            renewing.cancel()
+            self.lease.release()
+
+    def _lead(self) -> bool:
+        was_held = self.lease.held
+        if self.lease.acquire():
+            if not was_held:
+                log.info("this process runs the posting rounds now (lock %s)", self.lease)
+            return True
+        if not self._said_follower:
+            self._said_follower = True
+            log.info(
+                "another paperboy process runs the posting rounds (lock %s); this one serves "
+                "commands and votes and takes over if that one stops",
+                self.lease,
+            )
+        return False
+
+    async def _renew_claims_forever(self) -> None:
         while True:
+            await asyncio.sleep(CLAIM_RENEW_SECONDS)
             try:
-                await self.run_once()
-            except Exception:  # a bug in one round must not end auto-posting for good
-                log.exception("posting round failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
+                self.store.renew_claims(
+                    self.owner, list(self._in_flight), self.clock() + CLAIM_LEASE_SECONDS
+                )
+            except Exception:
+                log.exception("could not renew the leases of posts being sent")
 
     async def run_once(self) -> RoundReport:
         async with self._round_lock:
@@ -241,11 +294,17 @@ class Poster:
     async def _post_one(self, channel: ChannelRef, paper: Paper) -> bool | None:
         """True: posted; False: someone else posted it first; None: failed (retried later)."""
         post_id = self.store.claim_post(
-            channel.platform, channel.workspace, channel.channel, paper.id
+            channel.platform,
+            channel.workspace,
+            channel.channel,
+            paper.id,
+            owner=self.owner,
+            lease_until=self.clock() + CLAIM_LEASE_SECONDS,
         )
         if post_id is None:
             return False
         outbox = self.outboxes[channel.platform]
+        self._in_flight.add(post_id)
         try:
             ref = await outbox.send(channel, PaperCard(paper, public=True))
         except SendError as exc:
@@ -256,14 +315,27 @@ class Poster:
             # The message may or may not exist: leave the claim pending for settle_pending.
             log.exception("channel %s: posting %s ended in an unknown state", channel, paper.id)
             return None
+        finally:
+            self._in_flight.discard(post_id)
         self.store.complete_post(post_id, ref.message)
         return True
 
+    def settleable(self, post: Post) -> bool:
+        """Whether this poster may decide ``post``: its own claim (rounds do not overlap, so
+        none of its own is in flight now), a lapsed lease, or an owner that is gone."""
+        return (
+            post.owner == self.owner or post.lease_until < self.clock() or owner_is_gone(post.owner)
+        )
+
     async def settle_pending(self) -> None:
-        """Decide every post whose send outcome is unknown: found in the channel, or not sent."""
+        """Decide every post whose send outcome is unknown: found in the channel, or not sent.
+        Claims another live process still holds are left to it."""
         for post in self.store.pending_posts():
             outbox = self.outboxes.get(post.platform)
-            if outbox is not None:
+            if outbox is None or post.id in self._in_flight or not self.settleable(post):
+                continue
+            # Taken first, so that its owner (or another poster) cannot also decide it.
+            if self.store.take_claim(post, self.owner, self.clock() + CLAIM_LEASE_SECONDS):
                 await self._settle(outbox, post)
 
     async def _settle(self, outbox: Outbox, post: Post) -> None:

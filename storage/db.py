@@ -233,11 +233,20 @@ def _v4_deliveries(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX deliveries_by_age ON deliveries (seen_at)")
 
 
+def _v5_claim_owner_and_lease(db: sqlite_utils.Database) -> None:
+    """A pending post records which process claimed it and until when that claim is its own
+    (see ``storage.poster_lease``): a poster then never releases a claim another process is
+    still sending. Claims from before have no owner and a lapsed lease."""
+    db.execute("ALTER TABLE posts ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE posts ADD COLUMN lease_until REAL NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_search_beside_sqlite,
     _v3_clustered_vote_ledger,
     _v4_deliveries,
+    _v5_claim_owner_and_lease,
 ]
 
 

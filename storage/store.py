@@ -14,7 +14,8 @@ import sqlite_utils
 
 from bot.papers import Paper
 from bot.search_query import SearchQuery
-from storage.db import transaction
+from storage.db import file_identity, transaction
+from storage.poster_lease import FileLease, PosterLease, ProcessLease
 from storage.search_index import SearchIndex
 
 Clock = Callable[[], float]
@@ -51,6 +52,8 @@ class Post:
     paper_id: str
     message_id: str | None
     state: str  # "pending" (intent recorded, send not confirmed) | "sent"
+    owner: str = ""  # who claimed it (storage.poster_lease.new_claim_owner); "" for anyone
+    lease_until: float = 0.0  # the claim is the owner's alone until then
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,11 @@ class Store:
         self.clock = clock
         self._search_index: SearchIndex | None = None
         self._next_prune = 0.0
+
+    def poster_lease(self) -> PosterLease:
+        """The lock that lets one process at a time run posting rounds on this database."""
+        identity = file_identity(self.db)
+        return FileLease(f"{identity.path}.poster.lock") if identity else ProcessLease()
 
     def _rows(self, sql: str, params: Iterable = ()) -> list[dict]:
         cursor = self.db.execute(sql, tuple(params))
@@ -281,16 +289,50 @@ class Store:
 
     # -- posts: at most one per paper per channel -----------------------------------------
 
-    def claim_post(self, platform: str, workspace: str, channel: str, paper_id: str) -> int | None:
-        """Record the intent to post ``paper_id`` here; None if posted (or claimed) before."""
+    def claim_post(
+        self,
+        platform: str,
+        workspace: str,
+        channel: str,
+        paper_id: str,
+        *,
+        owner: str = "",
+        lease_until: float = 0.0,
+    ) -> int | None:
+        """Record the intent to post ``paper_id`` here; None if posted (or claimed) before.
+
+        ``owner`` keeps the claim until ``lease_until`` (renewed while sending); without
+        them any poster may settle it."""
         with transaction(self.db):
             cursor = self.db.execute(
-                "INSERT INTO posts (platform, workspace, channel, paper_id, state, created_at) "
-                "VALUES (?, ?, ?, ?, 'pending', ?) "
+                "INSERT INTO posts (platform, workspace, channel, paper_id, state, created_at, "
+                "owner, lease_until) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) "
                 "ON CONFLICT (platform, workspace, channel, paper_id) DO NOTHING",
-                [platform, workspace, channel, paper_id, self.clock()],
+                [platform, workspace, channel, paper_id, self.clock(), owner, lease_until],
             )
             return cursor.lastrowid if cursor.rowcount else None
+
+    def renew_claims(self, owner: str, post_ids: Iterable[int], lease_until: float) -> None:
+        """Keep ``owner``'s pending claims its own until ``lease_until`` (sends in flight)."""
+        ids = list(post_ids)
+        if not ids:
+            return
+        with transaction(self.db):
+            self.db.conn.executemany(
+                "UPDATE posts SET lease_until = ? WHERE id = ? AND owner = ? AND state = 'pending'",
+                [(lease_until, post_id, owner) for post_id in ids],
+            )
+
+    def take_claim(self, post: Post, owner: str, lease_until: float) -> bool:
+        """Make a pending claim ``owner``'s, if it still is what ``post`` says (no one renewed
+        or settled it since it was read); True if it is now ``owner``'s."""
+        with transaction(self.db):
+            cursor = self.db.execute(
+                "UPDATE posts SET owner = ?, lease_until = ? WHERE id = ? AND state = 'pending' "
+                "AND owner = ? AND lease_until = ?",
+                [owner, lease_until, post.id, post.owner, post.lease_until],
+            )
+            return cursor.rowcount == 1
 
     def complete_post(self, post_id: int, message_id: str) -> None:
         with transaction(self.db):
@@ -506,4 +548,6 @@ def _post(row: dict) -> Post:
         paper_id=row["paper_id"],
         message_id=row["message_id"],
         state=row["state"],
+        owner=row["owner"],
+        lease_until=row["lease_until"],
     )
