@@ -11,6 +11,13 @@ deleted paper to ``search_log`` in the same transaction as the change, whoever m
 applied (its *watermark*), and applies the newer ones before answering a search, so a
 paper saved a moment ago is found. If the folder is missing, stale or from another
 database, it is rebuilt from the table.
+
+A folder that breaks while in use (unreadable or corrupted files, deleted, swapped by another
+process) is noticed by the next search: a changed folder is reopened, a broken one rebuilt
+in a background thread from the table. Meanwhile searches raise ``SearchIndexRebuilding``,
+which the bot turns into a clear answer: an exact search of the table instead would stall
+the single-threaded bot for seconds per search on a large database, and a small one is
+rebuilt in well under a second.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import math
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -31,7 +39,7 @@ import sqlite_utils
 import tantivy
 
 from bot.search_query import SearchQuery
-from storage.db import transaction
+from storage.db import open_db, transaction
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +60,13 @@ BULK_WRITER_HEAP = 400_000_000
 BULK_COMMIT_EVERY = 500_000  # documents; fewer commits, fewer small segments to merge
 # Python parses on one core while tantivy indexes on both; more threads only contend.
 BULK_THREADS = 2
+# Up to this many papers a broken index is rebuilt on the spot (well under a second);
+# above, in a background thread while searches answer "being rebuilt".
+REBUILD_INLINE_MAX = 10_000
+
+
+class SearchIndexRebuilding(Exception):
+    """The index was found broken and is being rebuilt from the database; try again soon."""
 
 
 def text_analyzer() -> tantivy.TextAnalyzer:
@@ -140,6 +155,59 @@ class SearchIndex:
         self.analyzer = text_analyzer()
         self._index: tantivy.Index | None = None
         self.state: _State | None = None
+        self._folder: tuple[int, int] | None = None  # the folder the open index lives in
+        self._rebuilding: threading.Thread | None = None
+
+    # -- noticing a broken folder -----------------------------------------------------------
+
+    def _folder_identity(self) -> tuple[int, int] | None:
+        if self.path is None:
+            return None
+        try:
+            st = os.stat(self.path / "meta.json")
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def _usable(self) -> None:
+        """Before a search: finish a background rebuild, or raise while it runs; reopen a
+        folder that was deleted or replaced since it was opened."""
+        if self._rebuilding is not None:
+            if self._rebuilding.is_alive():
+                raise SearchIndexRebuilding()
+            self._rebuilding = None
+            self._forget()  # open what the rebuild left (or rebuild again if it failed)
+        if self._index is not None and self._folder_identity() != self._folder:
+            log.warning("the search index folder %s was deleted or replaced; reopening", self.path)
+            self._forget()
+        if self._index is None and not self._open_existing():
+            self._rebuild_for_search()
+
+    def _forget(self) -> None:
+        self._index, self.state, self._folder = None, None, None
+
+    def _rebuild_for_search(self) -> None:
+        count = self.db.execute("SELECT count(*) FROM papers").fetchone()[0]
+        if self.path is None or count <= REBUILD_INLINE_MAX:
+            self.rebuild()
+            return
+        self._forget()
+        db_path = str(self.path)[: -len("-search")]
+
+        def rebuild() -> None:
+            try:
+                db = open_db(db_path)  # a connection of its own: this runs in another thread
+                try:
+                    SearchIndex(db).rebuild()
+                finally:
+                    db.close()
+            except Exception:
+                log.exception("rebuilding the search index failed; the next search retries")
+
+        log.warning("rebuilding the search index of %d papers in the background", count)
+        self._rebuilding = threading.Thread(target=rebuild, name="search-rebuild", daemon=True)
+        self._rebuilding.start()
+        raise SearchIndexRebuilding()
 
     # -- opening and rebuilding -----------------------------------------------------------
 
@@ -151,20 +219,34 @@ class SearchIndex:
         return self._index
 
     def _open(self) -> None:
+        if not self._open_existing():
+            self.rebuild()
+
+    def _open_existing(self) -> bool:
+        """Open the folder if it holds this database's index, readable; False if not."""
+        if self.path is None:
+            return False
         db_id = self._db_id()
-        if self.path is not None:
-            state = _read_state(self.path)
-            if (
-                state is not None
-                and state.db_id == db_id
-                and state.version == INDEX_VERSION
-                and state.seq <= self._max_seq()
-                and tantivy.Index.exists(str(self.path))
-            ):
-                self._index = self._register(tantivy.Index.open(str(self.path)))
-                self.state = state
-                return
-        self.rebuild()
+        folder = self._folder_identity()
+        state = _read_state(self.path)
+        if (
+            state is None
+            or state.db_id != db_id
+            or state.version != INDEX_VERSION
+            or state.seq > self._max_seq()
+            or not tantivy.Index.exists(str(self.path))
+        ):
+            return False
+        try:
+            index = self._register(tantivy.Index.open(str(self.path)))
+            index.searcher()  # reads every segment's footer: corrupted files show here
+        except BaseException as exc:
+            if not _index_failure(exc):
+                raise
+            log.warning("the search index at %s is unreadable (%s); rebuilding it", self.path, exc)
+            return False
+        self._index, self.state, self._folder = index, state, folder
+        return True
 
     def _register(self, index: tantivy.Index) -> tantivy.Index:
         index.register_tokenizer(TEXT_ANALYZER, text_analyzer())
@@ -182,8 +264,9 @@ class SearchIndex:
         if count > 10_000:
             log.info("building the search index of %d papers; this happens once", count)
         build_path = None
+        me = f"{os.getpid()}-{threading.get_ident()}"  # a background rebuild is another thread
         if self.path is not None:
-            build_path = self.path.with_name(f"{self.path.name}.building-{os.getpid()}")
+            build_path = self.path.with_name(f"{self.path.name}.building-{me}")
             shutil.rmtree(build_path, ignore_errors=True)
         index = self._new_index(build_path)
         state = _State(self._db_id())
@@ -202,14 +285,14 @@ class SearchIndex:
         writer.wait_merging_threads()
         if self.path is not None and build_path is not None:
             _write_state(build_path, state)
-            old = self.path.with_name(f"{self.path.name}.old-{os.getpid()}")
+            old = self.path.with_name(f"{self.path.name}.old-{me}")
             if self.path.exists():
                 self.path.rename(old)
             build_path.rename(self.path)
             shutil.rmtree(old, ignore_errors=True)
             index = self._register(tantivy.Index.open(str(self.path)))
         index.reload()  # searchers see the commit now, not after the reload delay
-        self._index, self.state = index, state
+        self._index, self.state, self._folder = index, state, self._folder_identity()
         self._prune_log()
 
     def _db_id(self) -> str:
@@ -316,7 +399,21 @@ class SearchIndex:
     # -- searching --------------------------------------------------------------------------
 
     def search(self, query: SearchQuery, limit: int) -> list[int]:
-        """Rowids of the best ``limit`` papers, best first; newer first on equal scores."""
+        """Rowids of the best ``limit`` papers, best first; newer first on equal scores.
+
+        Raises ``SearchIndexRebuilding`` while a broken index is rebuilt in the background."""
+        self._usable()
+        try:
+            return self._search(query, limit)
+        except BaseException as exc:
+            if not _index_failure(exc):
+                raise
+            log.warning("the search index at %s failed (%s); rebuilding it", self.path, exc)
+            self._forget()
+            self._rebuild_for_search()
+            return self._search(query, limit)
+
+    def _search(self, query: SearchQuery, limit: int) -> list[int]:
         self.catch_up()
         searcher = self.index.searcher()
         clauses = self.clauses(query)
@@ -491,6 +588,12 @@ class BulkWriter:
             self.index._commit(self.writer, self.applied)
             self.pending = 0
         self.committed_at = time.monotonic()
+
+
+def _index_failure(exc: BaseException) -> bool:
+    """tantivy's error for unreadable, corrupted or missing files (a ValueError), or a panic
+    on data it could not make sense of (pyo3's PanicException, a BaseException)."""
+    return isinstance(exc, ValueError) or type(exc).__name__ == "PanicException"
 
 
 def _tie_key(score: float) -> float:

@@ -17,6 +17,7 @@ from bot.search_query import SearchQuery
 from storage.db import file_identity, transaction
 from storage.poster_lease import FileLease, PosterLease, ProcessLease
 from storage.search_index import SearchIndex
+from storage.search_index import SearchIndexRebuilding as SearchIndexRebuilding  # for the bot
 
 Clock = Callable[[], float]
 

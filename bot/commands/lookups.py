@@ -12,8 +12,9 @@ from bot.events import CommandInvoked
 from bot.ids import canonical_id
 from bot.papers import Paper
 from bot.replies import Error, PaperCard, PaperList, Reply, ScoredPaper, Text
-from bot.search_query import parse_search
+from bot.search_query import SearchQuery, parse_search
 from bot.sources import SourceError
+from storage.store import SearchIndexRebuilding
 
 if TYPE_CHECKING:
     from bot.core import Bot
@@ -72,7 +73,7 @@ async def search(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Rep
     query = parse_search(command.rest)
     if query.is_empty:
         raise CommandError("Search for what?", SEARCH_EXAMPLE)
-    papers = bot.store.search(query, SEARCH_LIMIT)
+    papers = search_local(bot, query)
     note = ""
     if len(papers) < SEARCH_LIMIT and query.text:
         try:
@@ -83,13 +84,23 @@ async def search(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Rep
         else:
             # Kept for next time; searched again so filters and ranking apply to all.
             bot.store.save_papers(found)
-            papers = bot.store.search(query, SEARCH_LIMIT)
+            papers = search_local(bot, query)
     if not papers:
         return Error(
             f"No papers match “{command.rest[:100]}”.",
             note or "Try fewer or different words, or drop a filter.",
         )
     return PaperList(f"Search: {command.rest[:100]}", scored(bot, event, papers), note)
+
+
+def search_local(bot: Bot, query: SearchQuery) -> list[Paper]:
+    try:
+        return bot.store.search(query, SEARCH_LIMIT)
+    except SearchIndexRebuilding:
+        raise CommandError(
+            "The search index is being rebuilt; search works again in a few minutes.",
+            "`/papers show <arXiv id>` and `/papers today` work meanwhile.",
+        ) from None
 
 
 @REGISTRY.command(
