@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -342,13 +343,28 @@ def migrate(db: sqlite_utils.Database) -> None:
             db.execute(f"PRAGMA user_version = {current + 1}")
 
 
+def _enable_wal(db: sqlite_utils.Database) -> None:
+    """Switch a new file to WAL. Two processes switching the same fresh file at once both hold
+    a read lock and want the exclusive one: SQLite answers one of them "locked" at once rather
+    than deadlock (no busy wait), so that one tries again."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.enable_wal()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def open_db(path: str) -> sqlite_utils.Database:
     """Open (creating if needed) the database at ``path``, in WAL mode, fully migrated."""
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     db = sqlite_utils.Database(conn)
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if path != ":memory:":
-        db.enable_wal()
+        _enable_wal(db)
         db.paperboy_file = FileIdentity(path)  # type: ignore[attr-defined]
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")

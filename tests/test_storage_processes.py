@@ -50,7 +50,7 @@ def test_ten_processes_opening_a_fresh_database_at_once_all_succeed(tmp_path: Pa
     for child in children:
         _, err = child.communicate(timeout=60)
         if child.returncode != 0:
-            failures.append(err.strip().splitlines()[-1:])
+            failures.append(err.strip().splitlines()[-4:])
     assert failures == []
     db = open_db(str(db_path))
     try:
