@@ -10,7 +10,9 @@ import textwrap
 
 from bot.papers import Paper
 from bot.replies import (
+    Citation,
     Error,
+    FileReply,
     Help,
     Leaderboard,
     PaperCard,
@@ -87,6 +89,10 @@ def _render(reply: Reply) -> str:
             return "Subscriptions of this channel:\n" + "\n".join(
                 f"#{s.id}  {s.describe()}" for s in subs
             )
+        case Citation(text=text):
+            return text
+        case FileReply(message=message, name=name):
+            return f"{message} ({name})"
         case Help(commands=commands):
             width = max((len(usage) for usage, _ in commands), default=0)
             return "Paperboy commands:\n" + "\n".join(

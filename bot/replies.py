@@ -89,9 +89,43 @@ class SubscriptionList:
 
 
 @dataclass(frozen=True)
+class Citation:
+    """One paper's citation, ready to copy: ``style`` is "bibtex" or "apa"."""
+
+    paper_id: str
+    style: str
+    text: str
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class FileReply:
+    """A file for the requester alone (a ``.bib``), with a short message to go with it.
+
+    Slack sends it to the requester's direct message with paperboy, Discord attaches it to
+    the private answer, the console writes it to disk. Never posted in a channel.
+    """
+
+    name: str  # e.g. "paperboy-top-month-2026-12-01.bib"
+    data: bytes
+    message: str
+    public: bool = False
+
+
+@dataclass(frozen=True)
 class Help:
     commands: tuple[tuple[str, str], ...] = field(default=())  # (usage, what it does)
     public: bool = False
 
 
-Reply = Text | Error | PaperCard | PaperList | Leaderboard | SubscriptionList | Help
+Reply = (
+    Text
+    | Error
+    | PaperCard
+    | PaperList
+    | Leaderboard
+    | SubscriptionList
+    | Citation
+    | FileReply
+    | Help
+)

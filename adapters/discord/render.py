@@ -22,7 +22,9 @@ import discord
 
 from bot.papers import Paper
 from bot.replies import (
+    Citation,
     Error,
+    FileReply,
     Help,
     Leaderboard,
     PaperCard,
@@ -95,6 +97,10 @@ def render(reply: Reply) -> Rendered:
         return Rendered(embeds=(_subscriptions(reply),))
     if isinstance(reply, Help):
         return Rendered(embeds=(_help(reply),))
+    if isinstance(reply, Citation):
+        return Rendered(content=_citation(reply))
+    if isinstance(reply, FileReply):  # the file itself goes as an attachment beside this
+        return Rendered(content=_content(reply.message))
     raise TypeError(f"cannot render {type(reply).__name__}")
 
 
@@ -278,6 +284,18 @@ def _subscriptions(reply: SubscriptionList) -> discord.Embed:
     if lines:
         embed.set_footer(text="Stop one with /papers unsubscribe id:<number>")
     return embed
+
+
+def _citation(reply: Citation) -> str:
+    """BibTeX in a code block, APA as escaped text: both copy out exactly as cited."""
+    if reply.style == "bibtex":
+        # No mention escaping inside the block: it would add invisible characters to what is
+        # copied, and AllowedMentions.none() already stops any ping. The core escapes
+        # backticks in BibTeX, so nothing inside can close the block early.
+        fence = "```"
+        body = clip(clean(reply.text), CONTENT_LIMIT - len("```bibtex\n\n```"))
+        return f"{fence}bibtex\n{body}\n{fence}"
+    return clip(escape(one_line(reply.text)), CONTENT_LIMIT) or "—"
 
 
 def _help(reply: Help) -> discord.Embed:

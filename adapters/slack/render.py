@@ -20,7 +20,9 @@ from urllib.parse import quote
 
 from bot.papers import Paper
 from bot.replies import (
+    Citation,
     Error,
+    FileReply,
     Help,
     Leaderboard,
     PaperCard,
@@ -292,6 +294,22 @@ def render_subscriptions(reply: SubscriptionList) -> Message:
     )
 
 
+def render_citation(reply: Citation) -> Message:
+    """BibTeX in a code block, to copy as is; APA as a line of text."""
+    if reply.style == "bibtex":
+        # The core escapes backticks in BibTeX, so nothing inside can close the block early.
+        body = "```" + mrkdwn(clean(reply.text, one_line=False), SECTION_MAX - 6) + "```"
+    else:
+        body = mrkdwn(clean(reply.text), SECTION_MAX)
+    label = "BibTeX" if reply.style == "bibtex" else "APA"
+    return message(f"{label} citation of {reply.paper_id}", [section(body)])
+
+
+def render_file(reply: FileReply) -> Message:
+    """What is said about a file where the file itself cannot go (it is sent on its own)."""
+    return message(reply.message, [section(mrkdwn(clean(reply.message), SECTION_MAX))])
+
+
 def render_help(reply: Help) -> Message:
     lines = ["*paperboy* brings new papers here; react :+1: / :-1: on a post to vote."]
     for usage, summary in reply.commands:
@@ -308,6 +326,8 @@ _RENDERERS = {
     PaperList: render_list,
     Leaderboard: render_leaderboard,
     SubscriptionList: render_subscriptions,
+    Citation: render_citation,
+    FileReply: render_file,
     Help: render_help,
 }
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.commands import REGISTRY
+from bot.commands.bib import BIBTEX, bib_reply
 from bot.commands.spec import CommandError, Param, ParsedCommand
 from bot.events import CommandInvoked
 from bot.ids import canonical_id
@@ -67,10 +68,12 @@ def scored(bot: Bot, event: CommandInvoked, papers: list[Paper]) -> tuple[Scored
         max=10,
         usage="[since:YYYY-MM-DD]",
     ),
+    BIBTEX,
     description="Find papers by words, author, category or date",
 )
 async def search(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply:
-    query = parse_search(command.rest)
+    text, as_bibtex = bibtex_wanted(command.rest)
+    query = parse_search(text)
     if query.is_empty:
         raise CommandError("Search for what?", SEARCH_EXAMPLE)
     papers = search_local(bot, query)
@@ -87,10 +90,23 @@ async def search(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Rep
             papers = search_local(bot, query)
     if not papers:
         return Error(
-            f"No papers match “{command.rest[:100]}”.",
+            f"No papers match “{text[:100]}”.",
             note or "Try fewer or different words, or drop a filter.",
         )
-    return PaperList(f"Search: {command.rest[:100]}", scored(bot, event, papers), note)
+    if as_bibtex:
+        return bib_reply(papers, f"search-{text}", f"search “{text[:100]}”")
+    return PaperList(f"Search: {text[:100]}", scored(bot, event, papers), note)
+
+
+def bibtex_wanted(rest: str) -> tuple[str, bool]:
+    """Search text without a final ``bibtex`` word, and whether it had one.
+
+    Only a last word after others counts: ``search bibtex`` still looks for the word.
+    """
+    words = rest.split()
+    if len(words) > 1 and words[-1].lower() == "bibtex":
+        return rest[: rest.rstrip().rfind(words[-1])].strip(), True
+    return rest, False
 
 
 def search_local(bot: Bot, query: SearchQuery) -> list[Paper]:

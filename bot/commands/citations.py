@@ -1,0 +1,67 @@
+"""Citing papers: ``cite``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.citations import STYLES, apa, bibtex
+from bot.commands import REGISTRY
+from bot.commands.bib import file_slug
+from bot.commands.lookups import find_paper
+from bot.commands.spec import CommandError, Param, ParsedCommand
+from bot.events import CommandInvoked
+from bot.ids import canonical_id
+from bot.replies import Citation, Error, FileReply, Reply
+
+if TYPE_CHECKING:
+    from bot.core import Bot
+
+# Past this a citation (thousands of authors) is no longer a chat message: it comes as a file.
+# Below Discord's 2,000 characters per message, with room for the code block around it.
+CHAT_CITATION_CHARS = 1_800
+
+
+@REGISTRY.command(
+    "cite",
+    "a paper's citation, as BibTeX (default) or APA",
+    Param(
+        "paper",
+        "an arXiv id such as 2401.12345, or an arXiv / HF link",
+        required=True,
+        min=1,
+        max=200,
+        usage="<arXiv id or URL>",
+    ),
+    Param(
+        "style",
+        "bibtex (default) or apa",
+        choices=[("BibTeX", "bibtex"), ("APA", "apa")],
+        usage="[bibtex|apa]",
+    ),
+    description="Cite a paper as BibTeX or APA",
+)
+async def cite(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply:
+    hint = "Give an arXiv id or link, e.g. `/papers cite 2401.12345 apa`."
+    if not command.words:
+        raise CommandError("Cite which paper?", hint)
+    style = str(command.values.get("style", "bibtex")).lower()
+    if style not in STYLES:
+        raise CommandError(f"`{style[:40]}` is not a citation style.", "Use bibtex or apa.")
+    paper_id = canonical_id(command.words[0])
+    if paper_id is None:
+        raise CommandError(f"`{command.words[0][:60]}` is not an arXiv id or URL.", hint)
+    paper = await find_paper(bot, paper_id)
+    if paper is None:
+        return Error(
+            f"I couldn't find arXiv {paper_id} locally, on Hugging Face or on arXiv.",
+            "Check the id; brand-new papers can take a day to appear.",
+        )
+    text = bibtex(paper) if style == "bibtex" else apa(paper)
+    if len(text) > CHAT_CITATION_CHARS:
+        extension = "bib" if style == "bibtex" else "txt"
+        return FileReply(
+            name=f"paperboy-{file_slug(paper.id)}.{extension}",
+            data=(text + "\n").encode(),
+            message=f"The citation of {paper.id} is too long for a message; here it is as a file.",
+        )
+    return Citation(paper.id, style, text)
