@@ -3,6 +3,9 @@
 Type ``/papers ...`` commands; vote on post N with ``+1 N`` or ``-1 N`` (any vote emoji
 works, e.g. ``fire 2``), and take your reactions back with ``unreact N``. It reads piped
 input too, so a script can drive it; at the end of input it finishes what is under way.
+
+Files (``/papers top month bibtex``) are written beside the database (``PAPERBOY_DB``), the
+one place the console already writes to, never over an existing file; their path is printed.
 """
 
 from __future__ import annotations
@@ -10,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from pathlib import Path
 from typing import TextIO
 
 from bot.core import Bot
 from bot.events import ChannelRef, CommandInvoked, MessageRef, ReactionChanged, User
 from bot.plain_text import render_text
-from bot.replies import PaperCard, Reply
+from bot.replies import FileReply, PaperCard, Reply
 from bot.text_safety import clean
 
 PROMPT_HINT = (
@@ -92,7 +96,19 @@ class ConsoleAdapter:
             self.say(f"⚠️ I don't understand that. {PROMPT_HINT}")
 
     async def _respond(self, reply: Reply) -> None:
-        self.say(render_text(reply))
+        if isinstance(reply, FileReply):
+            self.say(self._write_file(reply))
+        else:
+            self.say(render_text(reply))
+
+    def _write_file(self, reply: FileReply) -> str:
+        folder = Path(self.bot.settings.db_path).resolve().parent
+        path = free_path(folder, Path(reply.name).name)  # a name, never a path elsewhere
+        try:
+            path.write_bytes(reply.data)
+        except OSError as exc:
+            return f"⚠️ Could not write {path}: {exc.strerror or exc}"
+        return f"{reply.message}\nWrote {path}"
 
     def _post(self, number: str) -> tuple[int, MessageRef] | None:
         if number.isdigit() and 1 <= int(number) <= len(self.posts):
@@ -135,3 +151,13 @@ class ConsoleAdapter:
         if self.my_reactions.get(number):
             return f"Your vote on post {number} is now 0 (👍 and 👎 cancel out)."
         return f"You have no vote on post {number} now."
+
+
+def free_path(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``name-2``, ``name-3``, … if that file exists already."""
+    path = folder / name
+    number = 1
+    while path.exists():
+        number += 1
+        path = folder / f"{Path(name).stem}-{number}{Path(name).suffix}"
+    return path
