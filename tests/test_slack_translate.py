@@ -129,6 +129,8 @@ def test_manifest_declares_what_the_adapter_uses() -> None:
         "groups:history",
         "metadata.message:read",
         "users:read",
+        "im:write",
+        "files:write",
     ):
         assert f"- {scope}" in items
     assert "- command: /papers" in items

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import io
 import logging
 import secrets
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ from adapters.discord.render import render
 from bot.config import Settings
 from bot.events import ChannelRef, CommandInvoked, MessageRef
 from bot.outbox import SendError
-from bot.replies import Error, PaperCard, Reply, Text
+from bot.replies import Error, FileReply, PaperCard, Reply, Text
 
 if TYPE_CHECKING:
     from bot.core import Bot
@@ -285,6 +286,7 @@ class InteractionAnswer:
     Not yet answered: the reply is the interaction's response (ephemeral unless public).
     Deferred: the first reply completes the "thinking…" message (a public reply goes out as
     a follow-up, since a deferral's visibility is fixed). Later replies are follow-ups.
+    A ``FileReply`` is attached to the (private) answer, whichever of these it is.
     """
 
     def __init__(self, interaction: discord.Interaction) -> None:
@@ -302,14 +304,16 @@ class InteractionAnswer:
         self.asked = True
         kwargs = render(reply).kwargs()
         ephemeral = not reply.public
+        files = _attachments(reply)
         async with self._lock:
             response = self.interaction.response
             if not response.is_done():
-                await response.send_message(**kwargs, ephemeral=ephemeral)
+                await response.send_message(**kwargs, **files, ephemeral=ephemeral)
             elif self.answered:
-                await self.interaction.followup.send(**kwargs, ephemeral=ephemeral)
+                await self.interaction.followup.send(**kwargs, **files, ephemeral=ephemeral)
             elif ephemeral:
-                await self.interaction.edit_original_response(**kwargs)
+                edit = {"attachments": files["files"]} if files else {}
+                await self.interaction.edit_original_response(**kwargs, **edit)
             else:
                 await self.interaction.edit_original_response(
                     **render(Text("Done; posted in the channel.")).kwargs()
@@ -322,3 +326,10 @@ class InteractionAnswer:
         if not self.asked:
             with contextlib.suppress(discord.HTTPException):
                 await self.send(Text("Done."))
+
+
+def _attachments(reply: Reply) -> dict[str, list[discord.File]]:
+    """``{"files": [...]}`` for a reply that carries a file, else nothing to add."""
+    if isinstance(reply, FileReply):
+        return {"files": [discord.File(io.BytesIO(reply.data), filename=reply.name)]}
+    return {}

@@ -32,6 +32,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.slack.files import send_file_privately
 from adapters.slack.http_server import EVENTS_PATH, HttpLimits, SlackHttpServer
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.render import CARD_EVENT_TYPE, card_metadata, render
@@ -44,7 +45,7 @@ from adapters.slack.translate import (
 from bot.config import Settings, SettingsError
 from bot.events import AdminCheck, ChannelRef, Event, MessageRef, Responder
 from bot.outbox import SendError
-from bot.replies import PaperCard, Reply
+from bot.replies import FileReply, PaperCard, Reply
 
 log = logging.getLogger(__name__)
 
@@ -332,7 +333,7 @@ class SlackAdapter:
         await ack()
         event = command_event(
             body,
-            respond=self._responder(body.get("response_url") or ""),
+            respond=self._responder(body.get("response_url") or "", body.get("user_id") or ""),
             check_admin=self._admin_check(body.get("user_id") or ""),
         )
         await self._handle(event)
@@ -353,8 +354,10 @@ class SlackAdapter:
         finally:
             self._inflight.discard(task)
 
-    def _responder(self, response_url: str) -> Responder:
+    def _responder(self, response_url: str, user_id: str = "") -> Responder:
         async def respond(reply: Reply) -> None:
+            if isinstance(reply, FileReply):  # the file goes to a DM; the answer says so
+                reply = await send_file_privately(self._post_client, user_id, reply)
             if not response_url:
                 log.warning("Slack: a command came without a response_url; answer dropped")
                 return

@@ -25,6 +25,9 @@ Test controls:
 * ``drop_connection()``: close the gateway socket; events dispatched meanwhile are replayed
   after the client RESUMEs.
 
+Files sent as multipart (``payload_json`` plus ``files[n]`` parts) become the message's
+``attachments``; ``attachment_data(attachment)`` gives one's bytes.
+
 Records: ``messages(channel)``, ``interactions``, ``commands``, ``requests``, ``identifies``,
 ``resumes``, ``unhandled`` (requests the fake has no route for — assert it stays empty).
 Routes are given as ``"METHOD /path"`` globs relative to ``/api/v10``, e.g.
@@ -89,6 +92,7 @@ class RequestRecord:
     query: dict[str, str]
     body: Any
     status: int = 0
+    files: dict[int, tuple[str, bytes]] = field(default_factory=dict)  # part n: (name, bytes)
 
 
 @dataclass
@@ -177,6 +181,7 @@ class FakeDiscord:
         self.interactions: dict[str, FakeInteraction] = {}
         self.commands: dict[str, list[Json]] = {}  # "global" or a guild id → synced commands
         self.requests: list[RequestRecord] = []
+        self._files: dict[str, bytes] = {}  # attachment id -> bytes
         self.unhandled: list[RequestRecord] = []
         self.identifies: list[Json] = []
         self.resumes: list[Json] = []
@@ -341,6 +346,7 @@ class FakeDiscord:
         flags: int = 0,
         webhook_id: str | None = None,
         interaction: FakeInteraction | None = None,
+        files: dict[int, tuple[str, bytes]] | None = None,
     ) -> Json:
         message: Json = {
             "id": self.snowflake(),
@@ -354,7 +360,7 @@ class FakeDiscord:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": self._attachments(body, files or {}),
             "components": [],
             "pinned": False,
             "type": 20 if interaction is not None else 0,
@@ -377,6 +383,29 @@ class FakeDiscord:
                 "authorizing_integration_owners": {"0": interaction.guild_id},
             }
         return message
+
+    def _attachments(self, body: Json, files: dict[int, tuple[str, bytes]]) -> list[Json]:
+        declared = {str(a.get("id")): a for a in body.get("attachments") or []}
+        out = []
+        for index, (filename, data) in sorted(files.items()):
+            name = declared.get(str(index), {}).get("filename") or filename
+            attachment_id = self.snowflake()
+            self._files[attachment_id] = data
+            url = f"{self.base_url}/attachments/{attachment_id}/{name}"
+            out.append(
+                {
+                    "id": attachment_id,
+                    "filename": name,
+                    "size": len(data),
+                    "url": url,
+                    "proxy_url": url,
+                }
+            )
+        return out
+
+    def attachment_data(self, attachment: Json) -> bytes:
+        """The bytes uploaded for ``attachment`` (one of a message's ``attachments``)."""
+        return self._files[attachment["id"]]
 
     # -- test controls ------------------------------------------------------------------
 
@@ -642,7 +671,8 @@ class FakeDiscord:
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
-        record = RequestRecord(request.method, path, dict(request.query), await _body(request))
+        body, files = await _body(request)
+        record = RequestRecord(request.method, path, dict(request.query), body, files=files)
         self.requests.append(record)
         response = await self._answer(request, record)
         record.status = response.status
@@ -834,7 +864,7 @@ class FakeDiscord:
             for earlier in self.channel_messages[channel]:
                 if earlier.get("nonce") == nonce and time.time() - earlier["_created"] < 300:
                     return _json(earlier)
-        message = self._message(channel, record.body)
+        message = self._message(channel, record.body, files=record.files)
         self.channel_messages[channel].append(message)
         return _json(message)
 
@@ -880,6 +910,7 @@ class FakeDiscord:
             flags=flags,
             webhook_id=self.application_id,
             interaction=found,
+            files=record.files if kind == 4 else None,
         )
         found.response_type = kind
         found.original = message
@@ -912,9 +943,13 @@ class FakeDiscord:
         if original is not None and original["flags"] & LOADING and not found.original_deleted:
             # As on Discord: the first follow-up of a deferral completes the deferred message
             # (and keeps the deferral's visibility, whatever flags the follow-up asked for).
-            return await self._complete_original(found, body)
+            return await self._complete_original(found, body, record.files)
         message = self._message(
-            found.channel_id, body, webhook_id=self.application_id, interaction=found
+            found.channel_id,
+            body,
+            webhook_id=self.application_id,
+            interaction=found,
+            files=record.files,
         )
         found.followups.append(message)
         if not FakeInteraction.is_ephemeral(message):
@@ -931,18 +966,23 @@ class FakeDiscord:
         found = self._interaction_by_token(token)
         if found is None or found.original is None or found.original_deleted:
             return _error(404, 10008, "Unknown Message")
-        return await self._complete_original(found, record.body or {})
+        return await self._complete_original(found, record.body or {}, record.files)
 
-    async def _complete_original(self, found: FakeInteraction, body: Json) -> web.Response:
+    async def _complete_original(
+        self, found: FakeInteraction, body: Json, files: dict[int, tuple[str, bytes]]
+    ) -> web.Response:
         original = found.original
         assert original is not None
         updated = {**original, **{k: body[k] for k in ("content", "embeds") if k in body}}
+        if files:
+            updated["attachments"] = self._attachments(body, files)
         problems = message_problems(updated)
         if problems:
             return _error(400, 50035, "Invalid Form Body", errors=problems)
         original.update(
             content=updated.get("content") or "",
             embeds=updated.get("embeds") or [],
+            attachments=updated.get("attachments") or [],
             flags=original["flags"] & ~LOADING,
             allowed_mentions=body.get("allowed_mentions", original.get("allowed_mentions")),
             edited_timestamp=datetime.now(UTC).isoformat(),
@@ -960,18 +1000,24 @@ class FakeDiscord:
         return web.Response(status=204)
 
 
-async def _body(request: web.Request) -> Any:
+async def _body(request: web.Request) -> tuple[Any, dict[int, tuple[str, bytes]]]:
+    """The JSON body, and any files of a multipart one by part number (``files[n]``)."""
     if not request.can_read_body:
-        return None
+        return None, {}
     if request.content_type.startswith("multipart/"):
         form = await request.post()
         raw = form.get("payload_json")
-        return json.loads(raw) if isinstance(raw, str) else None
+        files = {}
+        for name, value in form.items():
+            match = re.fullmatch(r"files\[(\d+)\]", name)
+            if match and isinstance(value, web.FileField):
+                files[int(match.group(1))] = (value.filename, value.file.read())
+        return (json.loads(raw) if isinstance(raw, str) else None), files
     text = await request.text()
     try:
-        return json.loads(text) if text else None
+        return (json.loads(text) if text else None), {}
     except json.JSONDecodeError:
-        return text
+        return text, {}
 
 
 # -- Discord's message limits, checked independently of the code under test ---------------
@@ -988,7 +1034,7 @@ def message_problems(body: Json) -> dict[str, str]:
     embeds = body.get("embeds") or []
     if _units(content) > 2000:
         problems["content"] = f"{_units(content)} > 2000"
-    if not content.strip() and not embeds:
+    if not content.strip() and not embeds and not body.get("attachments"):
         problems["message"] = "Cannot send an empty message"
     if len(embeds) > 10:
         problems["embeds"] = f"{len(embeds)} > 10"

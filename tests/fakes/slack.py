@@ -19,8 +19,11 @@ Web API methods served under ``/api/``: ``auth.test``, ``apps.connections.open``
 ``chat.postMessage`` (checks Block Kit limits like Slack: an oversized field is
 ``invalid_blocks``), ``conversations.history`` (answers from what was posted, newest first,
 paged, ``metadata`` only with ``include_all_metadata``), ``conversations.join``,
-``users.info``. Anything else is
-recorded in ``unhandled`` and answered ``unknown_method``.
+``users.info``, ``conversations.open`` (a DM with one user, id ``D<user>``), and the
+``files_upload_v2`` pair: ``files.getUploadURLExternal`` hands out an upload URL on this
+fake (``POST /upload/{file_id}`` takes the bytes) and ``files.completeUploadExternal`` shares
+the uploaded files in a channel (refused unless every file's bytes arrived, with the length
+announced). Anything else is recorded in ``unhandled`` and answered ``unknown_method``.
 
 Test controls:
 
@@ -42,7 +45,8 @@ Test controls:
 * ``send_hello=False`` (constructor), ``refuse_sockets = True``: a websocket that stays
   silent, or none at all.
 
-Records: ``calls`` (every Web API call, in order; ``calls_to(method)``), ``responses``
+Records: ``files`` (shared files: ``SharedFile`` with name, bytes, channel, comment),
+``calls`` (every Web API call, in order; ``calls_to(method)``), ``responses``
 (response_url payloads by URL), ``acks`` (Socket Mode acks by envelope id), ``connections``
 (websockets opened), ``unhandled``.
 """
@@ -163,6 +167,18 @@ class ApiCall:
 
 
 @dataclass(frozen=True)
+class SharedFile:
+    """A file uploaded with files_upload_v2 and shared in a channel."""
+
+    id: str
+    name: str
+    title: str
+    data: bytes
+    channel: str
+    comment: str = ""
+
+
+@dataclass(frozen=True)
 class Failure:
     status: int = 429
     retry_after: float = 1
@@ -209,6 +225,8 @@ class FakeSlack:
         self.acks: dict[str, dict] = {}
         self.connections = 0
         self.users: dict[str, dict] = {}
+        self.files: list[SharedFile] = []
+        self._uploads: dict[str, dict[str, Any]] = {}  # file id -> announced name, length, bytes
         self._messages: dict[str, list[dict]] = defaultdict(list)
         self._refused: dict[str, str] = {}
         self._private: set[str] = set()
@@ -227,6 +245,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket/{id}", self._socket)
         await self._server.start(app)
         self._session = aiohttp.ClientSession()
@@ -687,6 +706,63 @@ class FakeSlack:
         user = self.users.get(str(args.get("user") or ""))
         return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
 
+    def _open_conversation(self, args: dict, token: str) -> dict:
+        denied = self._check_token(token, self.bot_token)
+        if denied:
+            return denied
+        users = [u for u in str(args.get("users") or "").split(",") if u]
+        if len(users) != 1:
+            return {"ok": False, "error": "not_implemented" if users else "users_list_not_supplied"}
+        return {"ok": True, "channel": {"id": f"D{users[0]}", "is_im": True}}
+
+    def _get_upload_url(self, args: dict, token: str) -> dict:
+        denied = self._check_token(token, self.bot_token)
+        if denied:
+            return denied
+        filename, length = str(args.get("filename") or ""), str(args.get("length") or "")
+        if not filename or not length.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._seq):08d}"
+        self._uploads[file_id] = {"filename": filename, "length": int(length), "data": None}
+        return {"ok": True, "file_id": file_id, "upload_url": f"{self.base_url}/upload/{file_id}"}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        upload = self._uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404, text="unknown upload")
+        upload["data"] = await request.read()
+        return web.Response(text=f"OK - {len(upload['data'])}")
+
+    def _complete_upload(self, args: dict, token: str) -> dict:
+        denied = self._check_token(token, self.bot_token)
+        if denied:
+            return denied
+        files = args.get("files")
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        uploads = [self._uploads.get(str(f.get("id"))) for f in files]
+        if any(u is None or u["data"] is None or len(u["data"]) != u["length"] for u in uploads):
+            return {"ok": False, "error": "file_upload_incomplete"}
+        channel = str(args.get("channel_id") or "")
+        shared = []
+        for f, upload in zip(files, uploads, strict=True):
+            assert upload is not None
+            shared_file = SharedFile(
+                id=str(f["id"]),
+                name=upload["filename"],
+                title=str(f.get("title") or upload["filename"]),
+                data=upload["data"],
+                channel=channel,
+                comment=str(args.get("initial_comment") or ""),
+            )
+            del self._uploads[shared_file.id]
+            if channel:
+                self.files.append(shared_file)
+            shared.append(
+                {"id": shared_file.id, "name": shared_file.name, "title": shared_file.title}
+            )
+        return {"ok": True, "files": shared}
+
     async def _response_url(self, request: web.Request) -> web.Response:
         url = f"{self.base_url}{request.path}"
         payload = await request.json()
@@ -737,6 +813,9 @@ _METHODS: dict[str, Callable[[FakeSlack, dict, str], dict]] = {
     "conversations.history": FakeSlack._history,
     "conversations.join": FakeSlack._join,
     "users.info": FakeSlack._users_info,
+    "conversations.open": FakeSlack._open_conversation,
+    "files.getUploadURLExternal": FakeSlack._get_upload_url,
+    "files.completeUploadExternal": FakeSlack._complete_upload,
 }
 
 
@@ -764,7 +843,7 @@ async def _request_args(request: web.Request) -> dict[str, Any]:
         else:
             args.update(dict(await request.post()))
     # Form-encoded calls carry structured arguments as JSON strings.
-    for key in ("blocks", "metadata", "attachments"):
+    for key in ("blocks", "metadata", "attachments", "files"):
         if isinstance(args.get(key), str):
             with contextlib.suppress(ValueError):
                 args[key] = json.loads(args[key])
