@@ -131,7 +131,7 @@ def year_of(paper: Paper) -> str:
 
 def _text(value: str) -> str:
     """One line, no control or invisible characters."""
-    return " ".join(_CONTROL.sub("", value).split())
+    return " ".join(_CONTROL.sub("", " ".join(value.split())).split())
 
 
 def _last_name(name: str) -> str:
