@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from bot.papers import Paper
+from bot.text_safety import clean
 
 # LaTeX's special characters, and what stands for each one in a BibTeX field. A backslash
 # must become a command, not "\\" (a line break); braces stay balanced by being escaped.
@@ -40,7 +41,6 @@ _LATEX = {
     "`": r"\textasciigrave{}",
 }
 _LATEX_SPECIAL = re.compile("[" + re.escape("".join(_LATEX)) + "]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _NEW_STYLE_ID = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
 _OLD_STYLE_ID = re.compile(r"^[a-z-]+/(\d{2})\d{5}$")
 
@@ -130,8 +130,8 @@ def year_of(paper: Paper) -> str:
 
 
 def _text(value: str) -> str:
-    """One line, no control or invisible characters."""
-    return " ".join(_CONTROL.sub("", " ".join(value.split())).split())
+    """One line, without the characters that hide or reorder text (``bot.text_safety``)."""
+    return clean(value)
 
 
 def _last_name(name: str) -> str:

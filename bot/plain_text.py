@@ -90,9 +90,9 @@ def _render(reply: Reply) -> str:
                 f"#{s.id}  {s.describe()}" for s in subs
             )
         case Citation(text=text):
-            return text
+            return clean(text, one_line=False)
         case FileReply(message=message, name=name):
-            return f"{message} ({name})"
+            return clean(f"{message} ({name})")
         case Help(commands=commands):
             width = max((len(usage) for usage, _ in commands), default=0)
             return "Paperboy commands:\n" + "\n".join(

@@ -90,7 +90,8 @@ async def test_discord_cite_answers_privately_with_a_code_block(
     (reply,) = await answers(fake, "cite", {"paper": "1706.03762", "style": "bibtex"})
     assert reply["flags"] & EPHEMERAL
     content = reply["content"]
-    assert content.startswith("```bibtex\n@misc{vaswani2017attention,") and content.endswith("```")
+    assert content.startswith("```bibtex\n@misc{vaswani2017attention,\n")
+    assert content.endswith("\n}\n```")
     entry = read_bib(content.removeprefix("```bibtex").strip("`\n"))["vaswani2017attention"]
     assert entry["author"] == "Vaswani, Ashish and Shazeer, Noam and Parmar, Niki"
     (reply,) = await answers(fake, "cite", {"paper": "1706.03762", "style": "apa"})

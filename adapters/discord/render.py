@@ -293,7 +293,8 @@ def _citation(reply: Citation) -> str:
         # copied, and AllowedMentions.none() already stops any ping. The core escapes
         # backticks in BibTeX, so nothing inside can close the block early.
         fence = "```"
-        body = clip(clean(reply.text), CONTENT_LIMIT - len("```bibtex\n\n```"))
+        body = clean(reply.text, one_line=False)
+        body = clip(body, CONTENT_LIMIT - len("```bibtex\n\n```"))
         return f"{fence}bibtex\n{body}\n{fence}"
     return clip(escape(one_line(reply.text)), CONTENT_LIMIT) or "—"
 
