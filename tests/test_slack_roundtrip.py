@@ -19,6 +19,7 @@ from adapters.slack.app import SlackAdapter
 from adapters.slack.render import CARD_EVENT_TYPE
 from bot.config import Settings
 from bot.core import Bot
+from bot.papers import Paper
 from tests.fakes.local_server import wait_until
 from tests.fakes.slack import Delivery, FakeSlack
 
@@ -284,3 +285,11 @@ async def test_clicks_on_card_link_buttons_are_acked_and_change_nothing(run) -> 
             assert delivery.body == ""
     assert len(run.slack.posts()) == posts_before and run.tally() == []
     assert run.slack.unhandled == []
+
+
+async def test_a_command_with_the_word_payload_is_answered(run) -> None:
+    # slack-bolt reads any form body containing "payload" as an interactivity payload.
+    run.bot.store.save_papers([Paper("2605.00070", "Payload attacks", published="2026-05-01")])
+    delivery, answer = await run.command("search payload attacks")
+    assert delivery.status == 200
+    assert "Payload attacks" in answer_text(answer)

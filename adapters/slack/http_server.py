@@ -23,10 +23,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
@@ -227,6 +230,12 @@ def bolt_request(body: bytes, request: web.BaseRequest) -> AsyncBoltRequest:
         raise BadRequest(f"the body is not a Slack payload ({type(exc).__name__})") from exc
     if not isinstance(bolt.body, dict):
         raise BadRequest("the payload is not a JSON object")
+    if not bolt.body and "payload" in text and not text.lstrip().startswith("{"):
+        # Bolt takes any form body containing the word "payload" for an interactivity
+        # payload and, finding no payload= field, parses it as nothing: a slash command such
+        # as "/papers search payload" would go unanswered. Such a body is plain form fields.
+        bolt.body = dict(parse_qsl(text, keep_blank_values=True))
+        bolt.context = build_async_context(AsyncBoltContext(), bolt.body)
     return bolt
 
 
