@@ -242,12 +242,21 @@ def _v5_claim_owner_and_lease(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE posts ADD COLUMN lease_until REAL NOT NULL DEFAULT 0")
 
 
+def _v6_live_cards(db: sqlite_utils.Database) -> None:
+    """Posted cards are edited when their counts change: ``shared_by`` keeps the name a
+    shared card is attributed to (so an edit keeps it), and an index by paper finds every
+    card of a paper whose votes or upvotes changed."""
+    db.execute("ALTER TABLE posts ADD COLUMN shared_by TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE INDEX idx_posts_paper ON posts (paper_id, platform, workspace)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_search_beside_sqlite,
     _v3_clustered_vote_ledger,
     _v4_deliveries,
     _v5_claim_owner_and_lease,
+    _v6_live_cards,
 ]
 
 

@@ -55,6 +55,7 @@ class Post:
     state: str  # "pending" (intent recorded, send not confirmed) | "sent"
     owner: str = ""  # who claimed it (storage.poster_lease.new_claim_owner); "" for anyone
     lease_until: float = 0.0  # the claim is the owner's alone until then
+    shared_by: str = ""  # the display name of who shared it; "" for auto-posts
 
 
 @dataclass(frozen=True)
@@ -392,6 +393,39 @@ class Store:
         )
         return cursor.rowcount == 1
 
+    def post_in_channel(
+        self, platform: str, workspace: str, channel: str, paper_id: str
+    ) -> Post | None:
+        """The post (pending or sent) of ``paper_id`` in this channel, if there is one."""
+        rows = self._rows(
+            "SELECT * FROM posts WHERE platform = ? AND workspace = ? AND channel = ? "
+            "AND paper_id = ?",
+            [platform, workspace, channel, paper_id],
+        )
+        return _post(rows[0]) if rows else None
+
+    def sent_posts_of(
+        self, paper_id: str, platform: str | None = None, workspace: str | None = None
+    ) -> list[Post]:
+        """Every sent card of ``paper_id`` (on one platform / in one workspace if given)."""
+        sql = "SELECT * FROM posts WHERE paper_id = ? AND state = 'sent'"
+        params: list = [paper_id]
+        if platform is not None:
+            sql += " AND platform = ?"
+            params.append(platform)
+        if workspace is not None:
+            sql += " AND workspace = ?"
+            params.append(workspace)
+        return [_post(r) for r in self._rows(sql + " ORDER BY id", params)]
+
+    def get_post(self, post_id: int) -> Post | None:
+        rows = self._rows("SELECT * FROM posts WHERE id = ?", [post_id])
+        return _post(rows[0]) if rows else None
+
+    def set_shared_by(self, post_id: int, name: str) -> None:
+        with transaction(self.db):
+            self.db.execute("UPDATE posts SET shared_by = ? WHERE id = ?", [name, post_id])
+
     # -- votes --------------------------------------------------------------------------
 
     def set_reaction(self, post: Post, user_id: str, emoji: str, value: int, present: bool) -> int:
@@ -474,6 +508,16 @@ class Store:
         ).fetchone()
         return row[0]
 
+    def tally(self, platform: str, workspace: str, paper_id: str) -> Tally:
+        """This workspace's votes on one paper: net score, how many up and how many down."""
+        row = self.db.execute(
+            "SELECT coalesce(sum(value), 0), coalesce(sum(value > 0), 0), "
+            "coalesce(sum(value < 0), 0) FROM votes WHERE platform = ? AND workspace = ? "
+            "AND paper_id = ?",
+            [platform, workspace, paper_id],
+        ).fetchone()
+        return Tally(paper_id, row[0], row[1], row[2])
+
     def vote_of(self, platform: str, workspace: str, paper_id: str, user_id: str) -> int:
         """One user's vote on a paper: +1, -1, or 0 (none, or up and down cancelling out)."""
         row = self.db.execute(
@@ -551,4 +595,5 @@ def _post(row: dict) -> Post:
         state=row["state"],
         owner=row["owner"],
         lease_until=row["lease_until"],
+        shared_by=row["shared_by"],
     )
