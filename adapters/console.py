@@ -1,8 +1,11 @@
 """A terminal chat: one channel, you as its admin. ``paperboy run`` without tokens starts it.
 
 Type ``/papers ...`` commands; vote on post N with ``+1 N`` or ``-1 N`` (any vote emoji
-works, e.g. ``fire 2``), and take your reactions back with ``unreact N``. It reads piped
-input too, so a script can drive it; at the end of input it finishes what is under way.
+works, e.g. ``fire 2``), and take your reactions back with ``unreact N``. ``share N`` posts
+paper N of the last private answer (search, show, today, top) in the channel; ``share <id>``
+any paper. A post whose counts change is reprinted as one line: ``[3] now +2 (3 up, 1 down)
+· ▲ 120``. It reads piped input too, so a script can drive it; at the end of input it
+finishes what is under way.
 
 Files (``/papers top month bibtex``) are written beside the database (``PAPERBOY_DB``), the
 one place the console already writes to, never over an existing file; their path is printed.
@@ -17,15 +20,23 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.core import Bot
-from bot.events import ChannelRef, CommandInvoked, MessageRef, ReactionChanged, User
-from bot.plain_text import render_text
-from bot.replies import FileReply, PaperCard, Reply
+from bot.events import (
+    ChannelRef,
+    CommandInvoked,
+    MessageRef,
+    ReactionChanged,
+    ShareRequested,
+    User,
+)
+from bot.plain_text import count_update, render_text
+from bot.replies import FileReply, Leaderboard, PaperCard, PaperList, Reply
 from bot.text_safety import clean
 
 PROMPT_HINT = (
     "Type /papers help for commands; vote on post N with +1 N or -1 N, unreact N to take it "
-    "back; Ctrl-D quits."
+    "back; share N posts paper N of an answer here; Ctrl-D quits."
 )
+SHARE_HINT = "share N posts paper N here for everyone to vote on."
 
 
 class ConsoleAdapter:
@@ -43,6 +54,7 @@ class ConsoleAdapter:
         self.session = str(int(time.time() * 1000))
         self.cards: dict[str, MessageRef] = {}  # paper id -> its post
         self.my_reactions: dict[int, set[str]] = {}
+        self.answer_papers: list[str] = []  # paper ids of the last private answer, in order
         bot.attach(self)
 
     def say(self, text: str) -> None:
@@ -64,6 +76,15 @@ class ConsoleAdapter:
     async def find_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:
         return self.cards.get(paper_id)
 
+    async def edit(self, ref: MessageRef, reply: Reply) -> None:
+        """A terminal cannot change what it printed: the post's new counts get one line."""
+        if isinstance(reply, PaperCard) and ref in self.posts:
+            self.say(f"[{self.posts.index(ref) + 1}] {count_update(reply)}")
+
+    async def link(self, ref: MessageRef) -> str:
+        number = self.posts.index(ref) + 1 if ref in self.posts else "?"
+        return f"post [{number}] above"
+
     # -- input --------------------------------------------------------------------------
 
     async def run(self) -> None:
@@ -75,6 +96,7 @@ class ConsoleAdapter:
                 break
             await self.handle_line(line.strip())
         await self.bot.poster.wait_idle()
+        await self.bot.cards.wait_idle()
 
     async def handle_line(self, line: str) -> None:
         if not line or line.startswith("#"):
@@ -90,6 +112,8 @@ class ConsoleAdapter:
                 await self.bot.poster.wait_idle()
         elif len(words) == 2 and words[0].lower() == "unreact":
             await self._unreact(words[1])
+        elif len(words) == 2 and words[0].lower() == "share":
+            await self._share(words[1])
         elif len(words) == 2:
             await self._react(words[0], words[1])
         else:
@@ -98,8 +122,25 @@ class ConsoleAdapter:
     async def _respond(self, reply: Reply) -> None:
         if isinstance(reply, FileReply):
             self.say(self._write_file(reply))
+            return
+        self.say(render_text(reply))
+        papers = _papers_of(reply)
+        if papers and not reply.public:
+            self.answer_papers = papers
+            self.say(SHARE_HINT)
+
+    async def _share(self, which: str) -> None:
+        if which.isdigit():
+            if not 1 <= int(which) <= len(self.answer_papers):
+                self.say(
+                    f"⚠️ There is no paper {which[:20]} in the last answer; "
+                    "search, show, today or top first, then share N."
+                )
+                return
+            paper_id = self.answer_papers[int(which) - 1]
         else:
-            self.say(render_text(reply))
+            paper_id = which
+        await self.bot.handle(ShareRequested(self.channel, self.user, paper_id, self._respond))
 
     def _write_file(self, reply: FileReply) -> str:
         folder = Path(self.bot.settings.db_path).resolve().parent
@@ -161,3 +202,15 @@ def free_path(folder: Path, name: str) -> Path:
         number += 1
         path = folder / f"{Path(name).stem}-{number}{Path(name).suffix}"
     return path
+
+
+def _papers_of(reply: Reply) -> list[str]:
+    """The paper ids an answer shows, in the order it numbers them."""
+    match reply:
+        case PaperCard(paper=paper):
+            return [paper.id]
+        case PaperList(papers=papers):
+            return [p.paper.id for p in papers]
+        case Leaderboard(entries=entries):
+            return [e.paper.id for e in entries]
+    return []

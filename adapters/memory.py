@@ -9,7 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.core import Bot
-from bot.events import ChannelRef, CommandInvoked, MessageRef, ReactionChanged, User
+from bot.events import (
+    ChannelRef,
+    CommandInvoked,
+    MessageRef,
+    ReactionChanged,
+    ShareRequested,
+    User,
+)
 from bot.outbox import SendError
 from bot.replies import PaperCard, Reply
 
@@ -29,6 +36,8 @@ class MemoryAdapter:
         self.sent: list[Sent] = []  # visible channel messages, in order
         self.responses: list[Reply] = []  # answers to commands
         self.failures: list[Exception] = []  # raised by the next sends, one each
+        self.edits: list[Sent] = []  # every edit, in order
+        self.edit_failures: list[Exception] = []  # raised by the next edits, one each
         self._ids = itertools.count(1)
         bot.attach(self)
 
@@ -71,6 +80,23 @@ class MemoryAdapter:
             ReactionChanged(ref, User(self.platform, user, is_bot=bot_user), emoji, added)
         )
 
+    async def share(
+        self, paper_id: str, *, channel: str = "C1", user: str = "U1", name: str = "Ada"
+    ) -> Reply:
+        """Press "Share" on ``paper_id`` in a private answer; returns the private answer."""
+        answers: list[Reply] = []
+
+        async def respond(reply: Reply) -> None:
+            answers.append(reply)
+
+        await self.bot.handle(
+            ShareRequested(
+                self.channel(channel), User(self.platform, user, name), paper_id, respond
+            )
+        )
+        assert len(answers) == 1, f"expected one answer, got {answers!r}"
+        return answers[0]
+
     # -- Outbox -------------------------------------------------------------------------
 
     async def send(self, channel: ChannelRef, reply: Reply) -> MessageRef:
@@ -79,6 +105,16 @@ class MemoryAdapter:
         ref = MessageRef(channel, str(next(self._ids)))
         self.sent.append(Sent(ref, reply))
         return ref
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> None:
+        if self.edit_failures:
+            raise self.edit_failures.pop(0)
+        index = next(i for i, s in enumerate(self.sent) if s.ref == ref)
+        self.sent[index] = Sent(ref, reply)
+        self.edits.append(Sent(ref, reply))
+
+    async def link(self, ref: MessageRef) -> str:
+        return f"memory://{ref.channel.channel}/{ref.message}"
 
     async def find_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:
         for sent in reversed(self.sent):
@@ -100,6 +136,10 @@ class MemoryAdapter:
             if isinstance(s.reply, PaperCard)
             and (channel is None or s.ref.channel.channel == channel)
         ]
+
+    def shown(self, ref: MessageRef) -> Reply:
+        """What message ``ref`` shows now (after any edits)."""
+        return next(s.reply for s in self.sent if s.ref == ref)
 
     def card_ids(self, channel: str | None = None) -> list[str]:
         return [s.reply.paper.id for s in self.cards(channel)]  # type: ignore[union-attr]

@@ -27,6 +27,9 @@ class Settings:
     up_emoji: tuple[str, ...] = DEFAULT_UP_EMOJI
     down_emoji: tuple[str, ...] = DEFAULT_DOWN_EMOJI
     source_alert_after: float = 6 * 3600.0
+    # A posted card is edited at most once per this many seconds (its last edit always
+    # shows the final count): reaction storms cost a few edits, not one per reaction.
+    card_edit_interval: float = 10.0
 
     hf_api_url: str = "https://huggingface.co/api"
     arxiv_api_url: str = "https://export.arxiv.org/api/query"

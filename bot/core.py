@@ -15,11 +15,13 @@ from collections.abc import Callable
 from bot.commands import REGISTRY, CommandError, ParsedCommand, Registry
 from bot.commands.lookups import SEARCH_EXAMPLE
 from bot.config import Settings
-from bot.events import CommandInvoked, Event, ReactionChanged
+from bot.events import CommandInvoked, Event, ReactionChanged, ShareRequested
+from bot.live_cards import CardEditor
 from bot.outbox import Outbox
 from bot.poster import Poster
 from bot.replies import Error, Reply
 from bot.search_query import QueryError
+from bot.sharing import share
 from bot.sources import Sources
 from bot.votes import VoteRules, record_reaction
 from storage.store import Store
@@ -45,6 +47,9 @@ class Bot:
         self.rules = VoteRules.from_settings(settings)
         self.outboxes: dict[str, Outbox] = {}
         self.poster = Poster(store, sources, settings, self.outboxes, clock)
+        # Cards are edited in their own tasks, never in the poster's path.
+        self.cards = CardEditor(store, self.outboxes, settings.card_edit_interval)
+        self.poster.papers_changed = self.cards.papers_changed
         self._poster_task: asyncio.Task | None = None
 
     def attach(self, outbox: Outbox) -> None:
@@ -56,6 +61,7 @@ class Bot:
             self._poster_task = asyncio.create_task(self.poster.run_forever(), name="poster")
 
     async def stop(self) -> None:
+        await self.cards.stop()
         if self._poster_task is not None:
             self._poster_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -77,12 +83,16 @@ class Bot:
         """Handle one event; never raises, so one bad event cannot take an adapter down."""
         try:
             if isinstance(event, ReactionChanged):
-                record_reaction(self.store, self.rules, event)
+                post = record_reaction(self.store, self.rules, event)
+                if post is not None:
+                    self.cards.votes_changed(post)
+            elif isinstance(event, ShareRequested):
+                await self._respond(event, await self._share(event))
             else:
                 await self._command(event)
         except Exception:
             log.exception("could not handle %s", type(event).__name__)
-            if isinstance(event, CommandInvoked):
+            if isinstance(event, CommandInvoked | ShareRequested):
                 await self._respond(
                     event,
                     Error(
@@ -91,7 +101,13 @@ class Bot:
                     ),
                 )
 
-    async def _respond(self, event: CommandInvoked, reply: Reply) -> None:
+    async def _share(self, event: ShareRequested) -> Reply:
+        try:
+            return await share(self, event)
+        except CommandError as exc:  # e.g. neither Hugging Face nor arXiv can be reached
+            return Error(exc.message, exc.hint)
+
+    async def _respond(self, event: CommandInvoked | ShareRequested, reply: Reply) -> None:
         try:
             await event.respond(reply)
         except Exception:

@@ -61,4 +61,18 @@ class ReactionChanged:
     added: bool
 
 
-Event = CommandInvoked | ReactionChanged
+@dataclass(frozen=True)
+class ShareRequested:
+    """Someone pressed "Share" on a paper in a private answer: post its card in ``channel``.
+
+    The paper id travels in the button itself (Slack ``value``, Discord ``custom_id``), so a
+    button keeps working after a restart. ``user.name`` is what the card credits, as text.
+    """
+
+    channel: ChannelRef
+    user: User
+    paper_id: str
+    respond: Responder  # a private answer to the one who pressed it
+
+
+Event = CommandInvoked | ReactionChanged | ShareRequested

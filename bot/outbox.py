@@ -29,3 +29,14 @@ class Outbox(Protocol):
         Used at start to settle posts whose outcome a crash left unknown.
         """
         ...
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> None:
+        """Replace the content of the bot's message ``ref`` (a live card's new counts).
+
+        Raises on failure; the caller retries (with backoff) on its own schedule.
+        """
+        ...
+
+    async def link(self, ref: MessageRef) -> str:
+        """How a person gets to message ``ref``: a permalink, or where the console shows it."""
+        ...

@@ -44,10 +44,36 @@ def meta_line(paper: Paper, votes: int | None = None, *, with_total: bool = True
 
 
 def card_text(paper: Paper, votes: int = 0) -> str:
+    return _card_lines(paper, meta_line(paper, votes))
+
+
+def live_count(card: PaperCard) -> str:
+    """A channel card's live line: "team +2 (3 up, 1 down) · shared by Ada"."""
+    line = f"team {card.count_text()}"
+    if card.shared_by:
+        line += f" · shared by {one_line(card.shared_by, 100)}"
+    return line
+
+
+def live_card_text(card: PaperCard) -> str:
+    if not card.public:
+        return card_text(card.paper, card.votes)
+    return _card_lines(card.paper, f"{meta_line(card.paper)}\n{live_count(card)}")
+
+
+def count_update(card: PaperCard) -> str:
+    """What the console reprints when a card's counts change: "now +2 (3 up, 1 down) · ▲ 120"."""
+    line = f"now {card.count_text()}"
+    if card.paper.upvotes is not None:
+        line += f" · ▲ {card.paper.upvotes:,}"
+    return line
+
+
+def _card_lines(paper: Paper, meta: str) -> str:
     link_line = "  ".join(f"{link.label}: {link.url}" for link in paper_links(paper))
     abstract = textwrap.fill(one_line(paper.abstract, ABSTRACT_CHARS), width=100)
     title = shorten(display_title(paper), 300)
-    return "\n".join(line for line in (title, meta_line(paper, votes), abstract, link_line) if line)
+    return "\n".join(line for line in (title, meta, abstract, link_line) if line)
 
 
 def render_text(reply: Reply) -> str:
@@ -61,8 +87,8 @@ def _render(reply: Reply) -> str:
             return text
         case Error(message=message, hint=hint):
             return f"⚠️ {message}" + (f"\n   {hint}" if hint else "")
-        case PaperCard(paper=paper, votes=votes):
-            return card_text(paper, votes)
+        case PaperCard():
+            return live_card_text(reply)
         case PaperList(title=title, papers=papers, note=note):
             lines = [title]
             for rank, item in enumerate(papers, 1):

@@ -29,9 +29,10 @@ from datetime import UTC, datetime, timedelta
 
 from bot.config import Settings
 from bot.events import ChannelRef
+from bot.live_cards import live_card
 from bot.outbox import Outbox, SendError
 from bot.papers import Paper
-from bot.replies import PaperCard, Text
+from bot.replies import Text
 from bot.sources import SourceError, Sources
 from bot.subscriptions import matches
 from storage.poster_lease import (
@@ -100,6 +101,8 @@ class Poster:
         self._idle = asyncio.Event()
         self._idle.set()
         self.rounds_done = 0
+        # Told which papers' HF upvotes a refresh changed, so their posted cards follow.
+        self.papers_changed: Callable[[list[str]], None] = lambda paper_ids: None
 
     def poke(self) -> None:
         """Run a round now instead of at the next interval (a new subscription wants posts)."""
@@ -193,8 +196,10 @@ class Poster:
         today = datetime.fromtimestamp(self.clock(), UTC).date()
         try:
             papers = await self.sources.fetch_feed(feed, today)
+            before = self.store.get_papers(p.id for p in papers)
             new = self.store.save_papers(papers)
             self.store.mark_listed(feed, [p.id for p in papers])
+            after = self.store.get_papers(before)
         except (SourceError, ValueError) as exc:
             log.warning("source %s: fetched 0, new 0, failed (%s)", feed, exc)
             await self._feed_failed(feed, str(exc), subs, report)
@@ -207,9 +212,20 @@ class Poster:
             return
         report.fetched[feed] = len(papers)
         report.new[feed] = len(new)
+        self._upvotes_changed(before, after)
         log.info("source %s: fetched %d, new %d, failed 0", feed, len(papers), len(new))
         if self.store.source_ok(feed):
             await self._notify(feed, subs, f"✅ {feed_name(feed)} is back; auto-posts resume.")
+
+    def _upvotes_changed(self, before: dict[str, Paper], after: dict[str, Paper]) -> None:
+        changed = [
+            pid for pid, old in before.items() if pid in after and after[pid].upvotes != old.upvotes
+        ]
+        if changed:
+            try:
+                self.papers_changed(changed)
+            except Exception:  # live counts are a nicety; posting goes on regardless
+                log.exception("could not schedule card updates")
 
     async def _feed_failed(
         self, feed: str, error: str, subs: list[Subscription], report: RoundReport
@@ -306,7 +322,8 @@ class Poster:
         outbox = self.outboxes[channel.platform]
         self._in_flight.add(post_id)
         try:
-            ref = await outbox.send(channel, PaperCard(paper, public=True))
+            card = live_card(self.store, channel.platform, channel.workspace, paper)
+            ref = await outbox.send(channel, card)
         except SendError as exc:
             self.store.release_post(post_id)
             log.warning("channel %s: could not post %s: %s", channel, paper.id, exc)

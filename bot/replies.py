@@ -30,11 +30,27 @@ class Error:
 
 @dataclass(frozen=True)
 class PaperCard:
-    """One paper as a rich card: auto-posts and ``show``."""
+    """One paper as a rich card: posts in a channel (public) and ``show`` (private).
+
+    A public card is a live one: it shows the team's count (``votes`` net, ``ups``,
+    ``downs``) and is edited when that or the paper's HF upvotes change. A private card
+    offers a Share button instead.
+    """
 
     paper: Paper
     votes: int = 0
     public: bool = False
+    ups: int = 0
+    downs: int = 0
+    shared_by: str = ""  # a display name, shown as text ("shared by Ada"), never a mention
+
+    @property
+    def shareable(self) -> bool:
+        return not self.public
+
+    def count_text(self) -> str:
+        """The live count as every platform words it: "+2 (3 up, 1 down)"."""
+        return f"{self.votes:+,} ({self.ups:,} up, {self.downs:,} down)"
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,11 @@ class PaperList:
     papers: tuple[ScoredPaper, ...]
     note: str = ""  # e.g. "Hugging Face search was unreachable; local results only"
     public: bool = False
+
+    @property
+    def shareable(self) -> bool:
+        """A private answer offers to share each paper with the channel."""
+        return not self.public
 
 
 @dataclass(frozen=True)
@@ -60,6 +81,10 @@ class Leaderboard:
     period: str  # "day", "week", "month", "all"
     entries: tuple[LeaderboardEntry, ...]
     public: bool = False
+
+    @property
+    def shareable(self) -> bool:
+        return not self.public
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import re
 
 from bot.config import Settings
 from bot.events import ReactionChanged
-from storage.store import Store
+from storage.store import Post, Store
 
 log = logging.getLogger(__name__)
 
@@ -42,20 +42,20 @@ class VoteRules:
         return 0
 
 
-def record_reaction(store: Store, rules: VoteRules, event: ReactionChanged) -> bool:
-    """Apply one reaction event; True if it touched a vote (it was a vote emoji on our post)."""
+def record_reaction(store: Store, rules: VoteRules, event: ReactionChanged) -> Post | None:
+    """Apply one reaction event; the post it voted on, or None if it was no vote on our post."""
     if event.user.is_bot:
-        return False
+        return None
     value = rules.value(event.emoji)
     if value == 0:
-        return False
+        return None
     target = event.target
     ch = target.channel
     post = store.post_for_message(ch.platform, ch.workspace, ch.channel, target.message)
     if post is None:  # not one of our posts
-        return False
+        return None
     # Kept under the platform's own name: 👍 and 👍🏽 are two reactions there (one vote here),
     # and taking one back must not take the other with it.
     vote = store.set_reaction(post, event.user.id, event.emoji, value, present=event.added)
     log.debug("vote: %s on %s in %s is now %+d", event.user.id, post.paper_id, target.channel, vote)
-    return True
+    return post

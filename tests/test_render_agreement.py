@@ -56,7 +56,7 @@ def slack_card(paper: Paper) -> Shown:
         title=by_type["header"]["text"]["text"],
         meta=by_type["context"]["elements"][0]["text"],
         abstract=by_type["section"]["text"]["text"] if "section" in by_type else "",
-        links=[(b["text"]["text"], b["url"]) for b in buttons],
+        links=[(b["text"]["text"], b["url"]) for b in buttons if "url" in b],
         everything=json.dumps(message, ensure_ascii=False),
     )
 

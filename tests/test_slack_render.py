@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -121,7 +122,7 @@ def test_card_of_an_extreme_paper() -> None:
     assert "2024-01-15" in meta_text and "1,234 HF upvotes" in meta_text
     assert "-2 team votes" in meta_text
     assert abstract["text"]["text"].endswith("…") and units(abstract["text"]["text"]) <= 600
-    labels = [b["text"]["text"] for b in actions["elements"]]
+    labels = [b["text"]["text"] for b in actions["elements"] if "url" in b]
     assert labels == ["Abstract", "PDF", "Hugging Face", "Code"]  # javascript: project dropped
     code = actions["elements"][3]["url"]
     assert "<" not in code and "|" not in code
@@ -129,12 +130,40 @@ def test_card_of_an_extreme_paper() -> None:
     assert message["text"].endswith("https://arxiv.org/abs/2401.12345")
 
 
-def test_card_of_an_arxiv_only_paper_has_no_hf_button_and_invites_votes() -> None:
+def test_card_of_an_arxiv_only_paper_has_no_hf_button() -> None:
     message = render(PaperCard(plain_paper(sources=("arxiv",))))
     labels = [b["text"]["text"] for b in message["blocks"][-1]["elements"]]
-    assert labels == ["Abstract", "PDF"]
-    assert "react :+1: or :-1: to vote" in message["blocks"][1]["elements"][0]["text"]
+    assert labels == ["Abstract", "PDF", "Share to channel"]
     assert "HF upvote" not in message["blocks"][1]["elements"][0]["text"]
+
+
+def test_a_private_card_offers_share_and_a_channel_card_shows_the_live_count() -> None:
+    paper = plain_paper()
+    private = render(PaperCard(paper, votes=2))
+    [share] = [b for b in private["blocks"][-1]["elements"] if "url" not in b]
+    assert share["action_id"] == "paperboy_share" and share["value"] == paper.id
+
+    card = PaperCard(paper, 2, public=True, ups=3, downs=1, shared_by="<@U123> Ada")
+    posted = render(card)
+    assert block_problems(posted["blocks"]) == []
+    assert all("url" in b for b in posted["blocks"][-1]["elements"])  # no Share in a channel
+    live = posted["blocks"][2]["elements"][0]["text"]
+    assert "team +2 (3 up, 1 down)" in live
+    assert "shared by &lt;@U123&gt; Ada" in live  # text, never a mention that notifies
+    assert "to vote" not in json.dumps(posted)
+
+
+def test_each_entry_of_a_private_list_has_its_own_share_button() -> None:
+    papers = tuple(ScoredPaper(plain_paper(id=f"2402.{i:05d}", title=f"T{i}")) for i in range(3))
+    private = render(PaperList("Search: t", papers))
+    accessories = [b["accessory"] for b in private["blocks"] if "accessory" in b]
+    assert [a["value"] for a in accessories] == ["2402.00000", "2402.00001", "2402.00002"]
+    assert len({a["action_id"] for a in accessories}) == 3
+    assert all(a["action_id"].startswith("paperboy_share") for a in accessories)
+    public = render(PaperList("Search: t", papers, public=True))
+    assert not any("accessory" in b for b in public["blocks"])
+    board = render(Leaderboard("week", (LeaderboardEntry(plain_paper(), 3, 4, 1),)))
+    assert [b["accessory"]["value"] for b in board["blocks"] if "accessory" in b] == ["2402.00001"]
 
 
 def test_card_metadata_names_the_paper() -> None:

@@ -25,9 +25,9 @@ from discord.gateway import DiscordWebSocket
 
 from adapters.discord import translate
 from adapters.discord.commands import build_group
-from adapters.discord.render import render
+from adapters.discord.render import SHARE_PREFIX, render
 from bot.config import Settings
-from bot.events import ChannelRef, CommandInvoked, MessageRef
+from bot.events import ChannelRef, CommandInvoked, MessageRef, ShareRequested
 from bot.outbox import SendError
 from bot.replies import Error, FileReply, PaperCard, Reply, Text
 
@@ -82,6 +82,11 @@ class _Client(discord.Client):
 
     async def setup_hook(self) -> None:
         await self.adapter.sync_commands()
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        # Slash commands go to the tree; a Share button click comes here, by its custom_id.
+        if interaction.type is discord.InteractionType.component:
+            await self.adapter.on_component(interaction)
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         await self.adapter.on_reaction(payload)
@@ -234,6 +239,28 @@ class DiscordAdapter:
                 Error("That command is out of date.", "Try again in a minute, or use /papers help.")
             )
 
+    # -- buttons ------------------------------------------------------------------------
+
+    async def on_component(self, interaction: discord.Interaction) -> None:
+        custom_id = str((interaction.data or {}).get("custom_id") or "")
+        if not custom_id.startswith(SHARE_PREFIX):
+            return  # not ours (or from an older version): Discord shows its own failure
+        with self._tracked():
+            answer = InteractionAnswer(interaction)
+            event = ShareRequested(
+                channel=translate.channel_ref(interaction.guild_id, interaction.channel_id or 0),
+                user=translate.interaction_user(interaction),
+                paper_id=custom_id.removeprefix(SHARE_PREFIX),
+                respond=answer.send,
+            )
+            handling = asyncio.create_task(self.bot.handle(event))
+            await asyncio.wait({handling}, timeout=self.defer_after)
+            if not handling.done():
+                with contextlib.suppress(discord.HTTPException):
+                    await answer.defer()
+            await handling
+            await answer.finish()
+
     # -- reactions ----------------------------------------------------------------------
 
     async def on_reaction(self, payload: discord.RawReactionActionEvent) -> None:
@@ -266,6 +293,16 @@ class DiscordAdapter:
         except aiohttp.ClientConnectorError as exc:
             raise SendError(f"Discord unreachable: {exc}") from exc
         return MessageRef(channel, str(message.id))
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> None:
+        """PATCH the message (a live card's new counts); discord.py waits out 429s per route."""
+        message = self._messageable(ref.channel).get_partial_message(int(ref.message))
+        await message.edit(**render(reply).kwargs())
+
+    async def link(self, ref: MessageRef) -> str:
+        """The message's jump URL (built here: a partial channel may not know its server)."""
+        ch = ref.channel
+        return f"https://discord.com/channels/{ch.workspace or '@me'}/{ch.channel}/{ref.message}"
 
     async def find_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:
         """The bot's card for ``paper_id`` among the channel's recent messages, if any."""

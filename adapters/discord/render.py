@@ -64,12 +64,48 @@ ERROR_COLOUR = discord.Colour(0xD83C3E)
 PERIOD_LABELS = {"day": "today", "week": "this week", "month": "this month", "all": "all time"}
 
 
+# A Share button's custom_id: this prefix and the paper id. The click arrives as a plain
+# interaction event with the id in it, so buttons work after a restart (no stored views).
+SHARE_PREFIX = "paperboy_share:"
+CUSTOM_ID_LIMIT = 100
+BUTTONS_PER_ROW = 5
+BUTTON_ROWS = 5
+
+
+class StaticButtons(discord.ui.View):
+    """Buttons sent as plain components: discord.py keeps no view in memory to wait on them
+    (clicks are handled from the interaction event, by custom_id)."""
+
+    def __init__(self, buttons: Iterable[tuple[str, str]]) -> None:
+        super().__init__(timeout=None)
+        for index, (label, custom_id) in enumerate(buttons):
+            if index >= BUTTONS_PER_ROW * BUTTON_ROWS:
+                break
+            self.add_item(
+                discord.ui.Button(
+                    label=label[:80],
+                    custom_id=custom_id,
+                    style=discord.ButtonStyle.secondary,
+                    row=index // BUTTONS_PER_ROW,
+                )
+            )
+
+    def is_dispatchable(self) -> bool:
+        return False
+
+
+def share_id(paper_id: str) -> str | None:
+    custom_id = SHARE_PREFIX + paper_id
+    return custom_id if len(custom_id) <= CUSTOM_ID_LIMIT else None
+
+
 @dataclass(frozen=True)
 class Rendered:
     """One Discord message: ``content`` and/or ``embeds``, never neither."""
 
     content: str | None = None
     embeds: tuple[discord.Embed, ...] = field(default=())
+    buttons: tuple[tuple[str, str], ...] = ()  # (label, custom_id)
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``Messageable.send`` and the interaction response methods."""
@@ -78,7 +114,18 @@ class Rendered:
             out["content"] = self.content
         if self.embeds:
             out["embeds"] = list(self.embeds)
+        if self.buttons:
+            out["view"] = StaticButtons(self.buttons)
         return out
+
+
+def _share_buttons(papers: Iterable[Paper], numbered: bool) -> tuple[tuple[str, str], ...]:
+    buttons = []
+    for rank, paper in enumerate(papers, 1):
+        custom_id = share_id(paper.id)
+        if custom_id is not None:
+            buttons.append((f"Share {rank}" if numbered else "Share to channel", custom_id))
+    return tuple(buttons)
 
 
 def render(reply: Reply) -> Rendered:
@@ -88,11 +135,16 @@ def render(reply: Reply) -> Rendered:
         text = f"⚠️ {reply.message}" + (f"\n{reply.hint}" if reply.hint else "")
         return Rendered(content=_content(text))
     if isinstance(reply, PaperCard):
-        return Rendered(embeds=(paper_embed(reply.paper, reply.votes),))
+        buttons = _share_buttons([reply.paper], numbered=False) if reply.shareable else ()
+        return Rendered(embeds=(card_embed(reply),), buttons=buttons)
     if isinstance(reply, PaperList):
-        return Rendered(embeds=(_paper_list(reply),))
+        papers = [s.paper for s in reply.papers]
+        buttons = _share_buttons(papers, numbered=True) if reply.shareable else ()
+        return Rendered(embeds=(_paper_list(reply),), buttons=buttons)
     if isinstance(reply, Leaderboard):
-        return Rendered(embeds=(_leaderboard(reply),))
+        papers = [e.paper for e in reply.entries]
+        buttons = _share_buttons(papers, numbered=True) if reply.shareable else ()
+        return Rendered(embeds=(_leaderboard(reply),), buttons=buttons)
     if isinstance(reply, SubscriptionList):
         return Rendered(embeds=(_subscriptions(reply),))
     if isinstance(reply, Help):
@@ -189,7 +241,17 @@ def author_line(authors: tuple[str, ...], *, with_total: bool) -> str:
     return plain(authors_text(authors, with_total=with_total), FIELD_VALUE_LIMIT)
 
 
-def paper_embed(paper: Paper, votes: int = 0) -> discord.Embed:
+def card_embed(card: PaperCard) -> discord.Embed:
+    """A card; in a channel it carries the live count and who shared it (as text)."""
+    if not card.public:
+        return paper_embed(card.paper, card.votes)
+    embed = paper_embed(card.paper, card.votes, team=card.count_text())
+    if card.shared_by:
+        embed.set_author(name=clip(f"shared by {one_line(card.shared_by)}", 120))
+    return embed
+
+
+def paper_embed(paper: Paper, votes: int = 0, *, team: str = "") -> discord.Embed:
     """The card: linked title, trimmed abstract, authors, date, upvotes, team votes, links."""
     embed = discord.Embed(
         title=plain(display_title(paper), TITLE_LIMIT),
@@ -202,7 +264,7 @@ def paper_embed(paper: Paper, votes: int = 0) -> discord.Embed:
         embed.add_field(name="Published", value=plain(paper.published, 32), inline=True)
     if paper.upvotes is not None:
         embed.add_field(name="HF upvotes", value=f"▲ {paper.upvotes:,}", inline=True)
-    embed.add_field(name="Team votes", value=f"{votes:+,}", inline=True)
+    embed.add_field(name="Team votes", value=team or f"{votes:+,}", inline=True)
     embed.add_field(name="Links", value=_links(paper), inline=False)
     thumbnail = safe_url(paper.thumbnail_url)
     if thumbnail:

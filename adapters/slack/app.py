@@ -35,12 +35,13 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from adapters.slack.files import send_file_privately
 from adapters.slack.http_server import EVENTS_PATH, HttpLimits, SlackHttpServer
 from adapters.slack.pacing import ChannelPacer
-from adapters.slack.render import CARD_EVENT_TYPE, card_metadata, render
+from adapters.slack.render import CARD_EVENT_TYPE, SHARE_ACTION, card_metadata, render
 from adapters.slack.translate import (
     PLATFORM,
     command_event,
     delivery_key,
     reaction_event,
+    share_event,
 )
 from bot.config import Settings, SettingsError
 from bot.events import AdminCheck, ChannelRef, Event, MessageRef, Responder
@@ -179,6 +180,7 @@ class SlackAdapter:
         web_client: AsyncWebClient | None = None,
         http_host: str = "0.0.0.0",
         post_interval: float = 1.0,
+        edit_interval: float = 1.2,
     ) -> None:
         if web_client is None and not settings.slack_bot_token:
             raise SettingsError("SLACK_BOT_TOKEN is not set; the Slack adapter needs it")
@@ -195,6 +197,10 @@ class SlackAdapter:
             handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
         self._post_client = _posting_client(self.client)
         self._pacer = ChannelPacer(post_interval)
+        # chat.update is Tier 3 (about 50 a minute): one edit per 1.2 s stays inside it.
+        self.edit_interval = edit_interval
+        self._edit_lock = asyncio.Lock()
+        self._next_edit = 0.0
         self._identity: dict[str, str] | None = None
         self._inflight: set[asyncio.Task] = set()
         self._socket: AsyncSocketModeHandler | None = None
@@ -324,6 +330,7 @@ class SlackAdapter:
         self.app.command(re.compile(r"^/"))(self._on_command)
         # Link buttons only send these when interactivity is turned on; ack, nothing to do.
         self.app.action(re.compile(r"^paperboy_link_"))(self._ack_only)
+        self.app.action(re.compile(rf"^{SHARE_ACTION}"))(self._on_share)
 
     async def _ack_only(self, ack) -> None:
         await ack()
@@ -337,6 +344,31 @@ class SlackAdapter:
             check_admin=self._admin_check(body.get("user_id") or ""),
         )
         await self._handle(event)
+
+    async def _on_share(self, ack, body: dict) -> None:
+        await ack()
+        user_id = (body.get("user") or {}).get("id") or ""
+        event = share_event(
+            body,
+            respond=self._responder(body.get("response_url") or "", keep_original=True),
+            display_name=await self._display_name(user_id),
+        )
+        if event is not None:
+            await self._handle(event)
+
+    async def _display_name(self, user_id: str) -> str:
+        """What Slack shows as the user's name; "" when users.info can't say (the caller
+        falls back to the handle in the payload)."""
+        if not user_id:
+            return ""
+        try:
+            found = await self.client.users_info(user=user_id)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            log.info("Slack: no display name for a share (%s)", type(exc).__name__)
+            return ""
+        user = found.get("user") or {}
+        profile = user.get("profile") or {}
+        return profile.get("display_name") or profile.get("real_name") or user.get("name") or ""
 
     async def _on_reaction(self, body: dict, context) -> None:
         event = reaction_event(body, bot_user_id=context.bot_user_id or self.bot_user_id)
@@ -354,7 +386,12 @@ class SlackAdapter:
         finally:
             self._inflight.discard(task)
 
-    def _responder(self, response_url: str, user_id: str = "") -> Responder:
+    def _responder(
+        self, response_url: str, user_id: str = "", *, keep_original: bool = False
+    ) -> Responder:
+        """Answers through ``response_url``; ``keep_original`` for a click on a private
+        answer's button, which stays as it is (the list can be shared from again)."""
+
         async def respond(reply: Reply) -> None:
             if isinstance(reply, FileReply):  # the file goes to a DM; the answer says so
                 reply = await send_file_privately(self._post_client, user_id, reply)
@@ -365,6 +402,8 @@ class SlackAdapter:
                 **render(reply),
                 "response_type": "in_channel" if reply.public else "ephemeral",
             }
+            if keep_original:
+                payload["replace_original"] = False
             webhook = AsyncWebhookClient(
                 url=response_url, logger=self._sdk_log, retry_handlers=post_retry_handlers()
             )
@@ -435,6 +474,32 @@ class SlackAdapter:
             if found is not None:
                 return found
         raise unknown
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> None:
+        """chat.update: a live card's new counts. Not paced with posts (Slack limits
+        chat.update on its own, Tier 3), so edits never hold a new post back; a 429 is
+        waited out here, holding up only this card's edit."""
+        args = {**render(reply), "channel": ref.channel.channel, "ts": ref.message}
+        if isinstance(reply, PaperCard):
+            args["metadata"] = card_metadata(reply.paper.id)  # find_card must still see it
+        await self._edit_turn()
+        await self.client.chat_update(**args)
+
+    async def _edit_turn(self) -> None:
+        """Space the starts of edits; the edit itself runs outside the lock, so a 429 that
+        one edit waits out does not hold up the others."""
+        async with self._edit_lock:
+            loop = asyncio.get_running_loop()
+            wait = self._next_edit - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._next_edit = loop.time() + self.edit_interval
+
+    async def link(self, ref: MessageRef) -> str:
+        found = await self.client.chat_getPermalink(
+            channel=ref.channel.channel, message_ts=ref.message
+        )
+        return found["permalink"]
 
     async def _post_joining(self, channel: ChannelRef, args: dict) -> AsyncSlackResponse:
         """chat.postMessage; joins a public channel first if the bot is not in it yet.

@@ -48,6 +48,9 @@ TEXT_SECTIONS_MAX = 10
 
 # Message metadata on every auto-posted card: how ``find_card`` recognises its own posts.
 CARD_EVENT_TYPE = "paperboy_paper"
+# A Share button's action_id starts with this (one per paper of a list, so each is unique
+# in its message); its ``value`` is the paper id, so a click needs no memory of the answer.
+SHARE_ACTION = "paperboy_share"
 
 ELLIPSIS = "…"
 EMPTY = "(empty)"
@@ -198,9 +201,24 @@ def meta_line(paper: Paper, votes: int | None, *, with_total: bool = True) -> st
         parts.append(f"▲ {plural(paper.upvotes, 'HF upvote')}")
     if votes:
         parts.append(f"{votes:+,} team vote" + ("" if abs(votes) == 1 else "s"))
-    elif votes is not None:
-        parts.append("react :+1: or :-1: to vote")
     return " · ".join(parts)
+
+
+def live_count(card: PaperCard) -> str:
+    """A channel card's live line: the team's count, and who shared it (as text)."""
+    line = f"*team {card.count_text()}*"
+    if card.shared_by:
+        line += f" · shared by {mrkdwn(clean(card.shared_by), 100)}"
+    return line
+
+
+def share_button(paper: Paper, action_id: str = SHARE_ACTION, label: str = "Share") -> Block:
+    return {
+        "type": "button",
+        "text": {"type": "plain_text", "text": clip(label, BUTTON_TEXT_MAX), "emoji": True},
+        "action_id": action_id,
+        "value": paper.id[:2000],
+    }
 
 
 def paper_buttons(paper: Paper) -> list[Block]:
@@ -215,11 +233,20 @@ def card_metadata(paper_id: str) -> dict:
 
 def render_card(card: PaperCard) -> Message:
     paper = card.paper
-    blocks = [header(title_of(paper)), context(meta_line(paper, card.votes))]
+    if card.public:  # a channel card: the live count, edited as it changes
+        blocks = [
+            header(title_of(paper)),
+            context(meta_line(paper, None)),
+            context(live_count(card)),
+        ]
+    else:
+        blocks = [header(title_of(paper)), context(meta_line(paper, card.votes or None))]
     abstract = clean(paper.abstract)
     if abstract:
         blocks.append(section(mrkdwn(abstract, ABSTRACT_MAX)))
     buttons = paper_buttons(paper)
+    if card.shareable:
+        buttons.append(share_button(paper, label="Share to channel"))
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})
     # The link goes first in the budget: a long title must not push it out of the fallback.
@@ -233,13 +260,21 @@ def list_entry(rank: int, paper: Paper, detail: str) -> str:
     return f"*{rank}.* *{title}*\n{detail}"
 
 
+def entry_block(rank: int, paper: Paper, detail: str, shareable: bool) -> Block:
+    """One list entry; in a private answer it carries its own Share button."""
+    block = section(list_entry(rank, paper, detail))
+    if shareable:
+        block["accessory"] = share_button(paper, f"{SHARE_ACTION}_{rank}")
+    return block
+
+
 def render_list(reply: PaperList) -> Message:
     blocks = [header(reply.title or "Papers")]
     shown = reply.papers[:LIST_MAX]
     for rank, scored in enumerate(shown, start=1):
         # A vote invitation on every line of a list would be noise; cards carry it.
         detail = meta_line(scored.paper, scored.votes or None, with_total=False)
-        blocks.append(section(list_entry(rank, scored.paper, detail)))
+        blocks.append(entry_block(rank, scored.paper, detail, reply.shareable))
     if not shown:
         blocks.append(section("No papers."))
     extra = len(reply.papers) - len(shown)
@@ -257,7 +292,7 @@ def render_leaderboard(reply: Leaderboard) -> Message:
     shown = reply.entries[:LIST_MAX]
     for rank, entry in enumerate(shown, start=1):
         detail = f"{entry.score:+,} ({entry.ups:,} :+1: · {entry.downs:,} :-1:)"
-        blocks.append(section(list_entry(rank, entry.paper, detail)))
+        blocks.append(entry_block(rank, entry.paper, detail, reply.shareable))
     if not shown:
         blocks.append(section(f"No votes {period} yet. React :+1: on a paper post to vote."))
     return message(f"Top papers, {period}", blocks)

@@ -13,6 +13,7 @@ from bot.events import (
     MessageRef,
     ReactionChanged,
     Responder,
+    ShareRequested,
     User,
 )
 
@@ -65,6 +66,26 @@ def reaction_event(body: dict, *, bot_user_id: str | None = None) -> ReactionCha
         user=User(PLATFORM, user_id, is_bot=bool(bot_user_id) and user_id == bot_user_id),
         emoji=event["reaction"],
         added=event["type"] == "reaction_added",
+    )
+
+
+def share_event(body: dict, respond: Responder, display_name: str = "") -> ShareRequested | None:
+    """A click on a Share button (``block_actions``); None if it names no channel or paper."""
+    action = next(iter(body.get("actions") or []), {})
+    channel_id = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    user = body.get("user") or {}
+    team_id = (body.get("team") or {}).get("id") or user.get("team_id") or ""
+    paper_id = action.get("value") or ""
+    if not (channel_id and user.get("id") and paper_id):
+        return None
+    name = display_name or user.get("name") or user.get("username") or ""
+    return ShareRequested(
+        channel=channel_ref(team_id, channel_id),
+        user=User(PLATFORM, user["id"], name=name),
+        paper_id=paper_id,
+        respond=respond,
     )
 
 

@@ -22,14 +22,18 @@ Test controls:
 * ``rate_limit(route, limit, per)``: a per-path bucket with real ``X-RateLimit-*`` headers.
 * ``forbid(channel_id)``: posting there answers 403 Missing Permissions.
 * ``seed_message(...)``: channel history for ``GET /channels/{id}/messages``.
+* ``inject_click(message, custom_id)``: a user presses a button of ``message`` (a component
+  interaction; answered like a slash command, recorded in ``interactions``).
 * ``drop_connection()``: close the gateway socket; events dispatched meanwhile are replayed
   after the client RESUMEs.
 
 Files sent as multipart (``payload_json`` plus ``files[n]`` parts) become the message's
 ``attachments``; ``attachment_data(attachment)`` gives one's bytes.
 
-Records: ``messages(channel)``, ``interactions``, ``commands``, ``requests``, ``identifies``,
-``resumes``, ``unhandled`` (requests the fake has no route for — assert it stays empty).
+Messages the bot edits (``PATCH /channels/{id}/messages/{id}``) change in place; every
+edit is counted in ``edits``. Records: ``messages(channel)``, ``interactions``, ``commands``,
+``requests``, ``identifies``, ``resumes``, ``unhandled`` (requests the fake has no route
+for — assert it stays empty).
 Routes are given as ``"METHOD /path"`` globs relative to ``/api/v10``, e.g.
 ``"POST /channels/*/messages"``.
 """
@@ -186,6 +190,7 @@ class FakeDiscord:
         self.identifies: list[Json] = []
         self.resumes: list[Json] = []
         self.heartbeats = 0
+        self.edits: list[tuple[str, str]] = []  # (channel id, message id) of each edit
 
         # controls
         self._failures: list[_Failure] = []
@@ -361,7 +366,7 @@ class FakeDiscord:
             "mentions": [],
             "mention_roles": [],
             "attachments": self._attachments(body, files or {}),
-            "components": [],
+            "components": body.get("components") or [],
             "pinned": False,
             "type": 20 if interaction is not None else 0,
             "flags": flags | (body.get("flags") or 0),
@@ -526,6 +531,46 @@ class FakeDiscord:
         }
         if guild_id in self.commands:
             data["data"]["guild_id"] = guild_id
+        record = FakeInteraction(interaction_id, token, guild_id, channel_id, user_id, data)
+        self.interactions[interaction_id] = record
+        await self.dispatch("INTERACTION_CREATE", data)
+        return record
+
+    async def inject_click(
+        self,
+        message: Json,
+        custom_id: str,
+        *,
+        user_id: str | None = None,
+        permissions: int = VIEW_AND_SEND,
+    ) -> FakeInteraction:
+        """A user presses the button ``custom_id`` on ``message`` (e.g. an ephemeral answer)."""
+        channel_id = message["channel_id"]
+        guild_id = self.channel_guild.get(channel_id, self.GUILD_ID)
+        user_id = user_id or self.USER_ID
+        interaction_id = self.snowflake()
+        token = "itoken-" + secrets.token_hex(12)
+        shown = {k: v for k, v in message.items() if not k.startswith("_")}
+        data: Json = {
+            "id": interaction_id,
+            "application_id": self.application_id,
+            "type": 3,
+            "token": token,
+            "version": 1,
+            "guild_id": guild_id,
+            "channel_id": channel_id,
+            "channel": self.channel(channel_id),
+            "member": self.member(user_id, permissions=permissions),
+            "app_permissions": str(VIEW_AND_SEND),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": guild_id},
+            "context": 0,
+            "attachment_size_limit": 8 * 1024 * 1024,
+            "message": shown,
+            "data": {"custom_id": custom_id, "component_type": 2},
+        }
         record = FakeInteraction(interaction_id, token, guild_id, channel_id, user_id, data)
         self.interactions[interaction_id] = record
         await self.dispatch("INTERACTION_CREATE", data)
@@ -721,6 +766,11 @@ class FakeDiscord:
             ("POST", r"/channels/(?P<channel>\d+)/messages", self._post_message),
             ("GET", r"/channels/(?P<channel>\d+)/messages", self._get_messages),
             (
+                "PATCH",
+                r"/channels/(?P<channel>\d+)/messages/(?P<message>\d+)",
+                self._patch_message,
+            ),
+            (
                 "POST",
                 r"/interactions/(?P<interaction>\d+)/(?P<token>[^/]+)/callback",
                 self._post_callback,
@@ -867,6 +917,33 @@ class FakeDiscord:
         message = self._message(channel, record.body, files=record.files)
         self.channel_messages[channel].append(message)
         return _json(message)
+
+    async def _patch_message(
+        self, record: RequestRecord, channel: str, message: str
+    ) -> web.Response:
+        found = next(
+            (m for m in self.channel_messages.get(channel, []) if m["id"] == message), None
+        )
+        if found is None:
+            return _error(404, 10008, "Unknown Message")
+        if found["author"]["id"] != self.bot_user_id:
+            return _error(403, 50005, "Cannot edit a message authored by another user")
+        body = record.body or {}
+        updated = {
+            **found,
+            **{k: body[k] for k in ("content", "embeds", "components") if k in body},
+        }
+        problems = message_problems(updated)
+        if problems:
+            return _error(400, 50035, "Invalid Form Body", errors=problems)
+        found.update(
+            content=updated.get("content") or "",
+            embeds=updated.get("embeds") or [],
+            components=updated.get("components") or [],
+            edited_timestamp=datetime.now(UTC).isoformat(),
+        )
+        self.edits.append((channel, message))
+        return _json(found)
 
     async def _get_messages(self, record: RequestRecord, channel: str) -> web.Response:
         if channel not in self.channel_guild:

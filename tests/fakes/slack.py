@@ -17,13 +17,15 @@ Use::
 
 Web API methods served under ``/api/``: ``auth.test``, ``apps.connections.open`` (app token),
 ``chat.postMessage`` (checks Block Kit limits like Slack: an oversized field is
-``invalid_blocks``), ``conversations.history`` (answers from what was posted, newest first,
-paged, ``metadata`` only with ``include_all_metadata``), ``conversations.join``,
-``users.info``, ``conversations.open`` (a DM with one user, id ``D<user>``), and the
-``files_upload_v2`` pair: ``files.getUploadURLExternal`` hands out an upload URL on this
-fake (``POST /upload/{file_id}`` takes the bytes) and ``files.completeUploadExternal`` shares
-the uploaded files in a channel (refused unless every file's bytes arrived, with the length
-announced). Anything else is recorded in ``unhandled`` and answered ``unknown_method``.
+``invalid_blocks``), ``chat.update`` (the bot's own messages only; the same checks; keeps
+``metadata`` unless given), ``chat.getPermalink``, ``conversations.history`` (answers from
+what was posted, newest first, paged, ``metadata`` only with ``include_all_metadata``),
+``conversations.join``, ``users.info``, ``conversations.open`` (a DM with one user, id
+``D<user>``), and the ``files_upload_v2`` pair: ``files.getUploadURLExternal`` hands out an
+upload URL on this fake (``POST /upload/{file_id}`` takes the bytes) and
+``files.completeUploadExternal`` shares the uploaded files in a channel (refused unless every
+file's bytes arrived, with the length announced). Anything else is recorded in ``unhandled``
+and answered ``unknown_method``.
 
 Test controls:
 
@@ -118,6 +120,18 @@ def block_problems(blocks: Any) -> list[str]:
         if kind == "header":
             check_text(where, block.get("text"), LIMITS["header"], ("plain_text",))
         elif kind == "section":
+            accessory = block.get("accessory")
+            if accessory is not None:
+                check_text(
+                    f"{where}.accessory",
+                    accessory.get("text"),
+                    LIMITS["button_text"],
+                    ("plain_text",),
+                )
+                action_id = accessory.get("action_id", "")
+                if units(action_id) > LIMITS["action_id"] or action_id in action_ids:
+                    problems.append(f"{where}.accessory: bad or repeated action_id")
+                action_ids.add(action_id)
             if "text" in block:
                 check_text(where, block["text"], LIMITS["section"], ("mrkdwn", "plain_text"))
             for j, f in enumerate(block.get("fields") or []):
@@ -337,6 +351,7 @@ class FakeSlack:
             "is_owner": is_owner,
             "is_primary_owner": False,
             "is_bot": False,
+            "profile": {"display_name": name, "real_name": name},
         }
 
     def seed_message(
@@ -481,6 +496,54 @@ class FakeSlack:
                 }
             ],
         }
+
+    def share_click_payload(
+        self,
+        button: dict,
+        *,
+        channel: str = "C1",
+        user: str = "UALICE",
+        username: str = "alice",
+        response_url: str | None = None,
+    ) -> dict:
+        """The ``block_actions`` payload of a click on a (non-URL) ``button`` that sits in an
+        ephemeral answer (the answer is not a channel message, so no ``message``)."""
+        return {
+            "type": "block_actions",
+            "team": {"id": self.team_id, "domain": "paperboy-test"},
+            "user": {"id": user, "username": username, "name": username, "team_id": self.team_id},
+            "api_app_id": "APAPERBOY",
+            "token": "legacy-verification-token",
+            "container": {
+                "type": "message",
+                "message_ts": self._next_ts(),
+                "channel_id": channel,
+                "is_ephemeral": True,
+            },
+            "trigger_id": f"{next(self._seq)}.{uuid.uuid4().hex[:12]}",
+            "channel": {"id": channel, "name": "papers"},
+            "response_url": response_url or self.new_response_url(),
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": button["action_id"],
+                    "block_id": button.get("block_id", "share"),
+                    "text": button["text"],
+                    "value": button["value"],
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+
+    def edits(self, channel: str | None = None) -> list[ApiCall]:
+        """Successful chat.update calls (in ``channel``, or anywhere), in order."""
+        return [
+            c
+            for c in self.calls_to("chat.update")
+            if c.status == 200
+            and c.answer.get("ok")
+            and (channel is None or c.args.get("channel") == channel)
+        ]
 
     # --- delivering payloads to the app ----------------------------------------------------
 
@@ -664,6 +727,39 @@ class FakeSlack:
         self._messages[channel].append(message)
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
 
+    def _update(self, args: dict, token: str) -> dict:
+        denied = self._check_token(token, self.bot_token)
+        if denied:
+            return denied
+        channel, ts = str(args.get("channel") or ""), str(args.get("ts") or "")
+        message = next((m for m in self._messages[channel] if m["ts"] == ts), None)
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        if message.get("user") != self.bot_user_id:
+            return {"ok": False, "error": "cant_update_message"}
+        text, blocks = args.get("text"), args.get("blocks")
+        if not text and not blocks:
+            return {"ok": False, "error": "no_text"}
+        if blocks is not None and block_problems(blocks):
+            return {"ok": False, "error": "invalid_blocks", "errors": block_problems(blocks)}
+        message["text"] = text or ""
+        if blocks is not None:
+            message["blocks"] = blocks
+        if args.get("metadata"):
+            message["metadata"] = args["metadata"]
+        message["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
+        return {"ok": True, "channel": channel, "ts": ts, "text": message["text"]}
+
+    def _permalink(self, args: dict, token: str) -> dict:
+        denied = self._check_token(token, self.bot_token)
+        if denied:
+            return denied
+        channel, ts = str(args.get("channel") or ""), str(args.get("message_ts") or "")
+        if not any(m["ts"] == ts for m in self._messages[channel]):
+            return {"ok": False, "error": "message_not_found"}
+        link = f"https://paperboy-test.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        return {"ok": True, "channel": channel, "permalink": link}
+
     def _history(self, args: dict, token: str) -> dict:
         denied = self._check_token(token, self.bot_token)
         if denied:
@@ -810,6 +906,8 @@ _METHODS: dict[str, Callable[[FakeSlack, dict, str], dict]] = {
     "auth.test": FakeSlack._auth_test,
     "apps.connections.open": FakeSlack._connections_open,
     "chat.postMessage": FakeSlack._post_message,
+    "chat.update": FakeSlack._update,
+    "chat.getPermalink": FakeSlack._permalink,
     "conversations.history": FakeSlack._history,
     "conversations.join": FakeSlack._join,
     "users.info": FakeSlack._users_info,
