@@ -6,6 +6,7 @@ import asyncio
 import io
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from adapters.console import ConsoleAdapter
@@ -13,6 +14,7 @@ from adapters.launch import run
 from bot.config import Settings
 from bot.papers import Paper
 from bot.replies import PaperCard
+from tests.conftest import close_bot, make_bot
 from tests.fakes.paper_sources import FakePaperSources, hf_item
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,3 +131,34 @@ async def test_votes_say_what_the_vote_now_is(bot) -> None:
     assert "Your vote on post 1 is now 0 (👍 and 👎 cancel out)." in lines
     assert "Took back your reactions on post 1. You have no vote on post 1 now." in lines
     assert not any("Voted" in line for line in lines)
+
+
+async def test_share_n_posts_from_the_last_answer_and_counts_are_reprinted(
+    settings, clock, paper_sources
+) -> None:
+    paper_sources.set_daily(
+        "2026-05-13",
+        [
+            hf_item("2605.00001", "Agents that remember", upvotes=9),
+            hf_item("2605.00002", "Agents that forget", upvotes=4),
+        ],
+    )
+    paper_sources.set_default_daily([])
+    bot = make_bot(replace(settings, card_edit_interval=0.05), clock)
+    out = io.StringIO()
+    console = ConsoleAdapter(bot, io.StringIO(), out)
+    await console.handle_line("share 1")  # nothing shown yet
+    await console.handle_line("/papers today")
+    await console.handle_line("share 2")
+    await console.handle_line("share 2")
+    await console.handle_line("+1 1")
+    await bot.cards.wait_idle(timeout=5)
+    await console.handle_line("share 2605.00001")
+    await close_bot(bot)
+    text = out.getvalue()
+    assert "There is no paper 1 in the last answer" in text
+    assert "share N posts paper N here" in text
+    assert "[1] Agents that forget" in text and "team +0 (0 up, 0 down) · shared by you" in text
+    assert "That paper is already in this channel: post [1] above" in text
+    assert "[1] now +1 (1 up, 0 down) · ▲ 4" in text
+    assert "[2] Agents that remember" in text

@@ -147,7 +147,7 @@ async def test_share_posts_a_credited_card_once(live, paper_sources) -> None:
 async def test_share_where_paperboy_cannot_post_says_so_and_can_be_retried(
     live, paper_sources
 ) -> None:
-    bot, chat = live
+    _, chat = live
     serve_today(paper_sources, ("2605.00007", 42))
     await chat.command("today")
     chat.failures.append(SendError("not_in_channel"))

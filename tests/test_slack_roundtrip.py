@@ -76,7 +76,9 @@ def answer_text(answer: dict) -> str:
     for block in answer["blocks"]:
         if "text" in block:
             parts.append(block["text"]["text"])
-        parts.extend(e.get("text", "") for e in block.get("elements", []) if "url" not in e)
+        parts.extend(
+            e.get("text", "") for e in block.get("elements", []) if e.get("type") != "button"
+        )
     return "\n".join(parts)
 
 
