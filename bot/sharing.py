@@ -18,6 +18,7 @@ from bot.live_cards import live_card
 from bot.outbox import Outbox, SendError
 from bot.replies import Error, Reply, Text
 from bot.text_safety import clean, display_title, shorten
+from storage.poster_lease import new_claim_owner
 from storage.store import Post
 
 if TYPE_CHECKING:
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NAME_MAX = 80
+# Shares claim their post under their own name, so the poster of this process does not take
+# a share that is being sent for one a crash left behind; the lease outlasts a send with all
+# of its rate-limit retries.
+SHARE_OWNER = new_claim_owner()
+SHARE_LEASE_SECONDS = 300.0
 CANT_POST_HINT = (
     "Add paperboy to this channel (Slack: `/invite @paperboy`; Discord: let it view the "
     "channel and send messages and embeds there), then press Share again."
@@ -47,7 +53,14 @@ async def share(bot: Bot, event: ShareRequested) -> Reply:
     paper = await find_paper(bot, paper_id)
     if paper is None:
         return Error(f"I couldn't find arXiv {paper_id} any more.", "Check the id and try again.")
-    post_id = bot.store.claim_post(ch.platform, ch.workspace, ch.channel, paper_id)
+    post_id = bot.store.claim_post(
+        ch.platform,
+        ch.workspace,
+        ch.channel,
+        paper_id,
+        owner=SHARE_OWNER,
+        lease_until=bot.clock() + SHARE_LEASE_SECONDS,
+    )
     if post_id is None:  # posted (or being posted) a moment ago
         existing = bot.store.post_in_channel(ch.platform, ch.workspace, ch.channel, paper_id)
         assert existing is not None
@@ -65,6 +78,7 @@ async def share(bot: Bot, event: ShareRequested) -> Reply:
     except Exception:
         # It may have been posted: the poster's next round looks for it and settles it.
         log.exception("sharing %s in %s ended in an unknown state", paper_id, ch)
+        bot.store.renew_claims(SHARE_OWNER, [post_id], 0.0)  # free to settle now
         return Error(
             f"I'm not sure “{title}” reached the channel.",
             "I'll check the channel and record it if it did; look there in a minute.",

@@ -164,3 +164,17 @@ async def test_share_of_a_bad_id_is_a_clear_error(live) -> None:
     answer = await chat.share("not a paper")
     assert isinstance(answer, Error) and "no paper" in answer.message
     assert chat.sent == []
+
+
+async def test_a_share_of_unknown_outcome_is_settled_by_the_next_round(live, paper_sources) -> None:
+    bot, chat = live
+    serve_today(paper_sources, ("2605.00007", 42))
+    await chat.command("today")
+    chat.failures.append(ConnectionResetError("dropped after sending"))
+    answer = await chat.share("2605.00007")
+    assert isinstance(answer, Error) and "not sure" in answer.message
+    assert bot.store.pending_posts() != []
+    await bot.poster.run_once()  # not in the channel: the claim is let go
+    assert bot.store.pending_posts() == []
+    assert isinstance(await chat.share("2605.00007"), Text)
+    assert chat.card_ids("C1") == ["2605.00007"]
