@@ -18,6 +18,7 @@ from typing import TextIO
 
 from bot.core import Bot
 from bot.events import ChannelRef, CommandInvoked, MessageRef, ReactionChanged, User
+from bot.outbox import ShownReactions
 from bot.plain_text import render_text
 from bot.replies import FileReply, PaperCard, Reply
 from bot.text_safety import clean
@@ -61,8 +62,13 @@ class ConsoleAdapter:
         self.say(f"[{number}] {render_text(reply)}")
         return ref
 
-    async def find_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:
+    async def find_card(
+        self, channel: ChannelRef, paper_id: str, claimed_at: float
+    ) -> MessageRef | None:
         return self.cards.get(paper_id)
+
+    async def reactions(self, ref: MessageRef) -> ShownReactions | None:
+        return None  # reactions are typed here, in this process: none can be missed
 
     # -- input --------------------------------------------------------------------------
 

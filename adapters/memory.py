@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.core import Bot
 from bot.events import ChannelRef, CommandInvoked, MessageRef, ReactionChanged, User
-from bot.outbox import SendError
+from bot.outbox import SendError, ShownReactions
 from bot.replies import PaperCard, Reply
 
 
@@ -30,6 +30,12 @@ class MemoryAdapter:
         self.responses: list[Reply] = []  # answers to commands
         self.failures: list[Exception] = []  # raised by the next sends, one each
         self._ids = itertools.count(1)
+        # What the "platform" shows on each message: reactions made with react(), delivered
+        # to the bot or not (deliver=False: made while the bot was not listening).
+        self.shown: dict[MessageRef, set[tuple[str, str]]] = {}
+        self.partial: dict[MessageRef, set[str]] = {}  # emoji whose user list is cut short
+        self.unreadable: set[MessageRef] = set()
+        self.reaction_reads: list[MessageRef] = []
         bot.attach(self)
 
     def channel(self, name: str = "C1") -> ChannelRef:
@@ -66,7 +72,16 @@ class MemoryAdapter:
         user: str = "U1",
         added: bool = True,
         bot_user: bool = False,
+        deliver: bool = True,
     ) -> None:
+        if not bot_user:
+            shown = self.shown.setdefault(ref, set())
+            if added:
+                shown.add((user, emoji))
+            else:
+                shown.discard((user, emoji))
+        if not deliver:
+            return
         await self.bot.handle(
             ReactionChanged(ref, User(self.platform, user, is_bot=bot_user), emoji, added)
         )
@@ -80,7 +95,17 @@ class MemoryAdapter:
         self.sent.append(Sent(ref, reply))
         return ref
 
-    async def find_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:
+    async def reactions(self, ref: MessageRef) -> ShownReactions | None:
+        self.reaction_reads.append(ref)
+        if ref in self.unreadable:
+            return None
+        return ShownReactions(
+            frozenset(self.shown.get(ref, ())), frozenset(self.partial.get(ref, ()))
+        )
+
+    async def find_card(
+        self, channel: ChannelRef, paper_id: str, claimed_at: float
+    ) -> MessageRef | None:
         for sent in reversed(self.sent):
             card = sent.reply
             if (

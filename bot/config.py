@@ -27,6 +27,10 @@ class Settings:
     up_emoji: tuple[str, ...] = DEFAULT_UP_EMOJI
     down_emoji: tuple[str, ...] = DEFAULT_DOWN_EMOJI
     source_alert_after: float = 6 * 3600.0
+    # At start (and after a Discord session that could not resume) the reactions on posts
+    # sent this many days back are re-read, so votes cast while paperboy was away count;
+    # 0 turns it off.
+    reconcile_days: float = 7.0
 
     hf_api_url: str = "https://huggingface.co/api"
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
