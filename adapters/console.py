@@ -28,6 +28,7 @@ from bot.events import (
     ShareRequested,
     User,
 )
+from bot.outbox import ShownReactions
 from bot.plain_text import count_update, render_text
 from bot.replies import FileReply, Leaderboard, PaperCard, PaperList, Reply
 from bot.text_safety import clean
@@ -73,7 +74,9 @@ class ConsoleAdapter:
         self.say(f"[{number}] {render_text(reply)}")
         return ref
 
-    async def find_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:
+    async def find_card(
+        self, channel: ChannelRef, paper_id: str, claimed_at: float
+    ) -> MessageRef | None:
         return self.cards.get(paper_id)
 
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
@@ -84,6 +87,9 @@ class ConsoleAdapter:
     async def link(self, ref: MessageRef) -> str:
         number = self.posts.index(ref) + 1 if ref in self.posts else "?"
         return f"post [{number}] above"
+
+    async def reactions(self, ref: MessageRef) -> ShownReactions | None:
+        return None  # reactions are typed here, in this process: none can be missed
 
     # -- input --------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from bot.events import (
     ShareRequested,
     User,
 )
-from bot.outbox import SendError
+from bot.outbox import SendError, ShownReactions
 from bot.replies import PaperCard, Reply
 
 
@@ -39,6 +39,12 @@ class MemoryAdapter:
         self.edits: list[Sent] = []  # every edit, in order
         self.edit_failures: list[Exception] = []  # raised by the next edits, one each
         self._ids = itertools.count(1)
+        # What the "platform" shows on each message: reactions made with react(), delivered
+        # to the bot or not (deliver=False: made while the bot was not listening).
+        self.reactions_on: dict[MessageRef, set[tuple[str, str]]] = {}  # what each message shows
+        self.partial: dict[MessageRef, set[str]] = {}  # emoji whose user list is cut short
+        self.unreadable: set[MessageRef] = set()
+        self.reaction_reads: list[MessageRef] = []
         bot.attach(self)
 
     def channel(self, name: str = "C1") -> ChannelRef:
@@ -75,7 +81,16 @@ class MemoryAdapter:
         user: str = "U1",
         added: bool = True,
         bot_user: bool = False,
+        deliver: bool = True,
     ) -> None:
+        if not bot_user:
+            shown = self.reactions_on.setdefault(ref, set())
+            if added:
+                shown.add((user, emoji))
+            else:
+                shown.discard((user, emoji))
+        if not deliver:
+            return
         await self.bot.handle(
             ReactionChanged(ref, User(self.platform, user, is_bot=bot_user), emoji, added)
         )
@@ -116,7 +131,17 @@ class MemoryAdapter:
     async def link(self, ref: MessageRef) -> str:
         return f"memory://{ref.channel.channel}/{ref.message}"
 
-    async def find_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:
+    async def reactions(self, ref: MessageRef) -> ShownReactions | None:
+        self.reaction_reads.append(ref)
+        if ref in self.unreadable:
+            return None
+        return ShownReactions(
+            frozenset(self.reactions_on.get(ref, ())), frozenset(self.partial.get(ref, ()))
+        )
+
+    async def find_card(
+        self, channel: ChannelRef, paper_id: str, claimed_at: float
+    ) -> MessageRef | None:
         for sent in reversed(self.sent):
             card = sent.reply
             if (

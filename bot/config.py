@@ -30,6 +30,10 @@ class Settings:
     # A posted card is edited at most once per this many seconds (its last edit always
     # shows the final count): reaction storms cost a few edits, not one per reaction.
     card_edit_interval: float = 10.0
+    # At start (and after a Discord session that could not resume) the reactions on posts
+    # sent this many days back are re-read, so votes cast while paperboy was away count;
+    # 0 turns it off.
+    reconcile_days: float = 7.0
 
     hf_api_url: str = "https://huggingface.co/api"
     arxiv_api_url: str = "https://export.arxiv.org/api/query"

@@ -19,6 +19,7 @@ from bot.events import CommandInvoked, Event, ReactionChanged, ShareRequested
 from bot.live_cards import CardEditor
 from bot.outbox import Outbox
 from bot.poster import Poster
+from bot.reconcile import Reconciler
 from bot.replies import Error, Reply
 from bot.search_query import QueryError
 from bot.sharing import share
@@ -50,23 +51,37 @@ class Bot:
         # Cards are edited in their own tasks, never in the poster's path.
         self.cards = CardEditor(store, self.outboxes, settings.card_edit_interval)
         self.poster.papers_changed = self.cards.papers_changed
-        self._poster_task: asyncio.Task | None = None
+        self.reconciler = Reconciler(store, self.rules, settings, self.outboxes, clock)
+        self.reconciler.votes_changed = self.cards.votes_changed
+        self._tasks: list[asyncio.Task] = []
 
     def attach(self, outbox: Outbox) -> None:
         self.outboxes[outbox.platform] = outbox
 
     async def start(self) -> None:
-        """Start auto-posting; its first round settles posts a crash left unfinished."""
-        if self._poster_task is None:
-            self._poster_task = asyncio.create_task(self.poster.run_forever(), name="poster")
+        """Start auto-posting (its first round settles posts a crash left unfinished) and,
+        in the background, re-read the reactions on recent posts of every platform."""
+        if self._tasks:
+            return
+        self._tasks = [
+            asyncio.create_task(self.poster.run_forever(), name="poster"),
+            asyncio.create_task(self.reconciler.run_forever(), name="reconcile reactions"),
+        ]
+        for platform in self.outboxes:
+            self.reconciler.request(platform)
 
     async def stop(self) -> None:
         await self.cards.stop()
-        if self._poster_task is not None:
-            self._poster_task.cancel()
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._poster_task
-            self._poster_task = None
+                await task
+
+    def reactions_may_be_missed(self, platform: str) -> None:
+        """An adapter lost events (a new session that replays nothing): re-read reactions."""
+        self.reconciler.request(platform)
 
     # -- events -------------------------------------------------------------------------
 
@@ -83,6 +98,7 @@ class Bot:
         """Handle one event; never raises, so one bad event cannot take an adapter down."""
         try:
             if isinstance(event, ReactionChanged):
+                self.reconciler.saw_live(event)
                 post = record_reaction(self.store, self.rules, event)
                 if post is not None:
                     self.cards.votes_changed(post)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.events import ChannelRef, MessageRef
@@ -16,6 +17,19 @@ class SendError(Exception):
     """
 
 
+@dataclass(frozen=True)
+class ShownReactions:
+    """The reactions a platform shows on one message right now.
+
+    ``present`` holds (user id, emoji) pairs, emoji as the platform names them (as in
+    ``ReactionChanged``), without the bot's own. ``partial`` names the emoji whose user list
+    the platform cut short (fewer users than its count): for those, only additions are known.
+    """
+
+    present: frozenset[tuple[str, str]]
+    partial: frozenset[str] = frozenset()
+
+
 class Outbox(Protocol):
     platform: str
 
@@ -23,8 +37,11 @@ class Outbox(Protocol):
         """Post ``reply`` as a new, visible message in ``channel``."""
         ...
 
-    async def find_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:
-        """The bot's earlier card of ``paper_id`` among the channel's recent messages, if any.
+    async def find_card(
+        self, channel: ChannelRef, paper_id: str, claimed_at: float
+    ) -> MessageRef | None:
+        """The bot's card of ``paper_id`` in the channel, posted since ``claimed_at`` (Unix
+        seconds, when the post was claimed: a card cannot be older), if any.
 
         Used at start to settle posts whose outcome a crash left unknown.
         """
@@ -39,4 +56,9 @@ class Outbox(Protocol):
 
     async def link(self, ref: MessageRef) -> str:
         """How a person gets to message ``ref``: a permalink, or where the console shows it."""
+        ...
+
+    async def reactions(self, ref: MessageRef) -> ShownReactions | None:
+        """What reactions ``ref`` shows now; None when the platform cannot say (the message
+        or channel is gone, or out of reach). Adapters pace these reads themselves."""
         ...

@@ -358,7 +358,7 @@ class Poster:
     async def _settle(self, outbox: Outbox, post: Post) -> None:
         channel = ChannelRef(post.platform, post.workspace, post.channel)
         try:
-            found = await outbox.find_card(channel, post.paper_id)
+            found = await outbox.find_card(channel, post.paper_id, post.claimed_at)
         except Exception:
             log.exception("could not check %s for an earlier post of %s", channel, post.paper_id)
             return

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -56,6 +56,7 @@ class Post:
     owner: str = ""  # who claimed it (storage.poster_lease.new_claim_owner); "" for anyone
     lease_until: float = 0.0  # the claim is the owner's alone until then
     shared_by: str = ""  # the display name of who shared it; "" for auto-posts
+    claimed_at: float = 0.0  # when the intent to post was recorded: no card can be older
 
 
 @dataclass(frozen=True)
@@ -373,6 +374,17 @@ class Store:
         )
         return _post(rows[0]) if rows else None
 
+    def recent_posts(self, platform: str, since: float) -> list[Post]:
+        """Posts sent on ``platform`` since ``since``, newest first."""
+        return [
+            _post(r)
+            for r in self._rows(
+                "SELECT * FROM posts WHERE platform = ? AND state = 'sent' "
+                "AND message_id IS NOT NULL AND sent_at >= ? ORDER BY sent_at DESC, id DESC",
+                [platform, since],
+            )
+        ]
+
     # -- deliveries -----------------------------------------------------------------------
 
     def first_delivery(self, platform: str, key: str) -> bool:
@@ -471,6 +483,66 @@ class Store:
                     ),
                 ).rowcount
             return self._rederive_vote(post, user_id, changed=bool(changed))
+
+    def reconcile_reactions(
+        self,
+        post: Post,
+        shown: Mapping[tuple[str, str], int],
+        *,
+        keep_emoji: Collection[str] = (),
+        leave: Collection[tuple[str, str]] = (),
+    ) -> tuple[int, int]:
+        """Make the post's recorded reactions what the platform shows, in one transaction.
+
+        ``shown`` maps each (user id, emoji) vote reaction the platform shows to its value.
+        Recorded reactions with an emoji in ``keep_emoji`` stay even if not shown (the
+        platform's list of that emoji was cut short), and pairs in ``leave`` are not touched
+        (a live event changed them after the platform was asked). Votes are re-derived as
+        for single events. Returns (added, removed).
+        """
+        sql = self.db.conn.execute
+        where = "platform = ? AND workspace = ? AND paper_id = ? AND channel = ? AND message_id = ?"
+        key = (post.platform, post.workspace, post.paper_id, post.channel, post.message_id)
+        with transaction(self.db):
+            recorded = {
+                (user, emoji)
+                for user, emoji in sql(f"SELECT user_id, emoji FROM reactions WHERE {where}", key)
+            }
+            missing = [k for k in shown if k not in recorded and k not in leave]
+            gone = [
+                (user, emoji)
+                for user, emoji in recorded
+                if (user, emoji) not in shown
+                and emoji not in keep_emoji
+                and (user, emoji) not in leave
+            ]
+            now = self.clock()
+            self.db.conn.executemany(
+                "INSERT INTO reactions (platform, workspace, channel, message_id, user_id, "
+                "emoji, paper_id, value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [
+                    (
+                        post.platform,
+                        post.workspace,
+                        post.channel,
+                        post.message_id,
+                        user,
+                        emoji,
+                        post.paper_id,
+                        shown[(user, emoji)],
+                        now,
+                    )
+                    for user, emoji in missing
+                ],
+            )
+            self.db.conn.executemany(
+                f"DELETE FROM reactions WHERE {where} AND user_id = ? AND emoji = ?",
+                [(*key, user, emoji) for user, emoji in gone],
+            )
+            for user in sorted({user for user, _ in missing + gone}):
+                self._rederive_vote(post, user, changed=True)
+        return len(missing), len(gone)
 
     def _rederive_vote(self, post: Post, user_id: str, *, changed: bool) -> int:
         sql = self.db.conn.execute
@@ -596,4 +668,5 @@ def _post(row: dict) -> Post:
         owner=row["owner"],
         lease_until=row["lease_until"],
         shared_by=row["shared_by"],
+        claimed_at=row["created_at"] or 0.0,
     )

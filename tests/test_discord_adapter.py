@@ -6,6 +6,8 @@ Slash commands, reactions and auto-posts make the full round trip: gateway event
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from adapters.discord.client import DiscordAdapter
@@ -15,7 +17,7 @@ from bot.events import ChannelRef, MessageRef
 from bot.outbox import SendError
 from bot.papers import Paper
 from bot.replies import PaperCard, Text
-from tests.fakes.discord import EPHEMERAL, MANAGE_CHANNELS, FakeDiscord
+from tests.fakes.discord import DISCORD_EPOCH_MS, EPHEMERAL, MANAGE_CHANNELS, FakeDiscord
 from tests.fakes.local_server import wait_until
 from tests.fakes.paper_sources import FakePaperSources
 
@@ -293,14 +295,21 @@ async def test_posts_are_plain_text_safe(adapter: DiscordAdapter, fake: FakeDisc
 async def test_find_card_looks_for_the_bots_own_card(
     adapter: DiscordAdapter, fake: FakeDiscord
 ) -> None:
+    claimed = time.time()
     url = {"url": "https://arxiv.org/abs/2401.00001", "title": "T"}
     fake.seed_message(CHANNEL, author_id=FakeDiscord.USER_ID, embeds=[url])  # a user's, not ours
-    assert await adapter.find_card(channel(), "2401.00001") is None
+    assert await adapter.find_card(channel(), "2401.00001", claimed) is None
     mine = fake.seed_message(CHANNEL, embeds=[url])
     fake.seed_message(CHANNEL, content="later chatter")
-    assert await adapter.find_card(channel(), "2401.00001") == MessageRef(channel(), mine["id"])
-    assert await adapter.find_card(channel(), "2401.99999") is None
-    assert await adapter.find_card(channel("912345678901234567"), "2401.00001") is None
+    found = await adapter.find_card(channel(), "2401.00001", claimed)
+    assert found == MessageRef(channel(), mine["id"])
+    assert await adapter.find_card(channel(), "2401.99999", claimed) is None
+    assert await adapter.find_card(channel("912345678901234567"), "2401.00001", claimed) is None
+    # Only the history since the claim is read (less a margin for clocks that disagree).
+    reads = [r for r in fake.requests if r.path == f"/channels/{CHANNEL}/messages"]
+    after = int(reads[0].query["after"])
+    after_ms = (after >> 22) + DISCORD_EPOCH_MS
+    assert (claimed - 600) * 1000 < after_ms <= (claimed - 60) * 1000
 
 
 async def test_poster_settles_a_pending_post_from_channel_history(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
@@ -57,6 +58,7 @@ def adapter(slack: FakeSlack) -> SlackAdapter:
 
 
 async def test_a_card_is_posted_with_metadata_and_found_again(slack, adapter) -> None:
+    claimed = time.time()
     ref = await adapter.send(C1, PaperCard(paper(1), public=True))
     [call] = slack.calls_to("chat.postMessage")
     assert call.args["metadata"] == card_metadata("2401.00001")
@@ -65,12 +67,16 @@ async def test_a_card_is_posted_with_metadata_and_found_again(slack, adapter) ->
     assert call.args["blocks"][0]["type"] == "header"
     assert ref == MessageRef(C1, slack.posts("C1")[0]["ts"])
 
-    assert await adapter.find_card(C1, "2401.00001") == ref
-    assert await adapter.find_card(C1, "2401.99999") is None
-    assert await adapter.find_card(C2, "2401.00001") is None
+    assert await adapter.find_card(C1, "2401.00001", claimed) == ref
+    assert await adapter.find_card(C1, "2401.99999", claimed) is None
+    assert await adapter.find_card(C2, "2401.00001", claimed) is None
+    # Only the history since the claim is read (less a margin for clocks that disagree).
+    oldest = float(slack.calls_to("conversations.history")[0].args["oldest"])
+    assert claimed - 600 < oldest <= claimed - 60
 
 
 async def test_find_card_pages_back_and_ignores_other_authors(slack, adapter) -> None:
+    claimed = time.time()
     ref = await adapter.send(C1, PaperCard(paper(1)))
     fake_card = {"event_type": CARD_EVENT_TYPE, "event_payload": {"paper_id": "2401.00002"}}
     slack.seed_message(
@@ -78,10 +84,10 @@ async def test_find_card_pages_back_and_ignores_other_authors(slack, adapter) ->
     )
     for i in range(450):  # the card is now three pages back
         slack.seed_message("C1", f"chatter {i}")
-    assert await adapter.find_card(C1, "2401.00001") == ref
+    assert await adapter.find_card(C1, "2401.00001", claimed) == ref
     assert len(slack.calls_to("conversations.history")) == 3
     assert slack.calls_to("conversations.history")[0].args["include_all_metadata"] == "1"
-    assert await adapter.find_card(C1, "2401.00002") is None
+    assert await adapter.find_card(C1, "2401.00002", claimed) is None
 
 
 async def test_a_429_is_retried_after_retry_after_and_posts_once(slack, adapter) -> None:

@@ -14,6 +14,7 @@ import hashlib
 import io
 import logging
 import secrets
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,7 @@ from adapters.discord.commands import build_group
 from adapters.discord.render import SHARE_PREFIX, render
 from bot.config import Settings
 from bot.events import ChannelRef, CommandInvoked, MessageRef, ShareRequested
-from bot.outbox import SendError
+from bot.outbox import SendError, ShownReactions
 from bot.replies import Error, FileReply, PaperCard, Reply, Text
 
 if TYPE_CHECKING:
@@ -38,9 +39,14 @@ log = logging.getLogger(__name__)
 
 # Discord wants an interaction answered within 3 s; past this, say "thinking…" first.
 DEFER_AFTER = 2.0
-# How far back find_card looks for an unconfirmed card.
-HISTORY_LIMIT = 100
+# find_card reads the history since a card's claim, less this much for clocks that disagree.
+CLOCK_MARGIN = 300.0
+# Re-reading reactions takes at most this many requests a second: a fifth of Discord's
+# global 50/s, leaving the rest to commands and posts (discord.py also waits out each
+# route's bucket as Discord's headers say).
+REACTION_READS_PER_SECOND = 10.0
 START_TIMEOUT = 60.0
+DISCORD_EPOCH_MS = 1420070400000  # Discord ids count milliseconds from here
 # How long stop() lets commands and votes in progress finish before disconnecting.
 DRAIN_TIMEOUT = 5.0
 
@@ -94,6 +100,11 @@ class _Client(discord.Client):
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         await self.adapter.on_reaction(payload)
 
+    async def on_ready(self) -> None:
+        # After every READY, the first and any new session that could not resume (a RESUME
+        # replays what was missed; a new session replays nothing): re-read reactions.
+        self.adapter.bot.reactions_may_be_missed(self.adapter.platform)
+
 
 def post_nonce(channel: ChannelRef, reply: Reply) -> str:
     """A nonce that lets Discord drop a repeat of this post (``enforce_nonce``).
@@ -119,14 +130,14 @@ class DiscordAdapter:
         *,
         guild_ready_timeout: float = 2.0,
         defer_after: float = DEFER_AFTER,
-        history_limit: int = HISTORY_LIMIT,
+        reaction_reads_per_second: float = REACTION_READS_PER_SECOND,
         start_timeout: float = START_TIMEOUT,
         drain_timeout: float = DRAIN_TIMEOUT,
     ) -> None:
         self.bot = bot
         self.settings = settings
         self.defer_after = defer_after
-        self.history_limit = history_limit
+        self._read_pace = Pace(1.0 / reaction_reads_per_second)
         self.start_timeout = start_timeout
         self.drain_timeout = drain_timeout
         self.client = _Client(self, guild_ready_timeout=guild_ready_timeout)
@@ -304,17 +315,69 @@ class DiscordAdapter:
         ch = ref.channel
         return f"https://discord.com/channels/{ch.workspace or '@me'}/{ch.channel}/{ref.message}"
 
-    async def find_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:
-        """The bot's card for ``paper_id`` among the channel's recent messages, if any."""
+    async def find_card(
+        self, channel: ChannelRef, paper_id: str, claimed_at: float
+    ) -> MessageRef | None:
+        """The bot's card for ``paper_id`` among the messages since its claim, if any.
+
+        Read oldest first from just before the claim, so a card that exists is found on the
+        first page or so however busy the channel has been since; nothing older is read.
+        """
         url = f"https://arxiv.org/abs/{paper_id}"
         own_id = self.client.user.id if self.client.user else None
+        after = discord.Object(id=snowflake_at(claimed_at - CLOCK_MARGIN))
         try:
-            async for message in self._messageable(channel).history(limit=self.history_limit):
+            history = self._messageable(channel).history(limit=None, after=after)
+            async for message in history:
                 if message.author.id == own_id and any(e.url == url for e in message.embeds):
                     return MessageRef(channel, str(message.id))
         except discord.NotFound:
             return None  # the channel is gone; so is any card in it
         return None
+
+    async def reactions(self, ref: MessageRef) -> ShownReactions | None:
+        """The vote candidates on ``ref`` now: each reaction's users, paged 100 at a time,
+        bots (paperboy too) left out; None when the message or channel is gone."""
+        try:
+            await self._read_pace.wait()
+            message = await self._messageable(ref.channel).fetch_message(int(ref.message))
+            present: set[tuple[str, str]] = set()
+            partial: set[str] = set()
+            for reaction in message.reactions:
+                name = reaction.emoji if isinstance(reaction.emoji, str) else reaction.emoji.name
+                if not name:
+                    continue
+                await self._read_pace.wait()
+                users = [u async for u in reaction.users(type=discord.ReactionType.normal)]
+                # Super reactions are listed apart; a list shorter than its count is not all.
+                if reaction.burst_count or len(users) < reaction.normal_count:
+                    partial.add(name)
+                present.update((str(u.id), name) for u in users if not u.bot)
+        except discord.NotFound:
+            return None
+        return ShownReactions(frozenset(present), frozenset(partial))
+
+
+class Pace:
+    """Lets callers through at most once per ``interval`` seconds, in turn."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._lock = asyncio.Lock()
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        async with self._lock:
+            delay = self._next - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._next = time.monotonic() + self.interval
+
+
+def snowflake_at(unix_seconds: float) -> int:
+    """The smallest Discord id of a message created at ``unix_seconds`` (ids are times)."""
+    ms = max(0, int(unix_seconds * 1000) - DISCORD_EPOCH_MS)
+    return ms << 22
 
 
 class InteractionAnswer:

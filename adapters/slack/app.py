@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -45,15 +46,22 @@ from adapters.slack.translate import (
 )
 from bot.config import Settings, SettingsError
 from bot.events import AdminCheck, ChannelRef, Event, MessageRef, Responder
-from bot.outbox import SendError
+from bot.outbox import SendError, ShownReactions
 from bot.replies import FileReply, PaperCard, Reply
 
 log = logging.getLogger(__name__)
 
 # Enough for a burst: Slack's Retry-After for chat.postMessage is a second or two.
 RATE_LIMIT_RETRIES = 5
-HISTORY_PAGES = 5  # find_card looks at the channel's last 1,000 messages at most
 HISTORY_PAGE_SIZE = 200
+# find_card reads the history since a card's claim, less this much for clocks that disagree.
+CLOCK_MARGIN = 300.0
+# reactions.get is Tier 3 (about 50 a minute): re-reading votes stays just under it.
+REACTION_READ_INTERVAL = 1.25
+# Answers of reactions.get that mean the message can no longer be read.
+GONE = frozenset(
+    {"message_not_found", "channel_not_found", "not_in_channel", "is_archived", "no_item_specified"}
+)
 CONNECT_TIMEOUT = 30.0
 HELLO_TIMEOUT = 10.0
 DRAIN_TIMEOUT = 5.0
@@ -181,6 +189,7 @@ class SlackAdapter:
         http_host: str = "0.0.0.0",
         post_interval: float = 1.0,
         edit_interval: float = 1.2,
+        reaction_read_interval: float = REACTION_READ_INTERVAL,
     ) -> None:
         if web_client is None and not settings.slack_bot_token:
             raise SettingsError("SLACK_BOT_TOKEN is not set; the Slack adapter needs it")
@@ -201,6 +210,7 @@ class SlackAdapter:
         self.edit_interval = edit_interval
         self._edit_lock = asyncio.Lock()
         self._next_edit = 0.0
+        self._read_pacer = ChannelPacer(reaction_read_interval)
         self._identity: dict[str, str] | None = None
         self._inflight: set[asyncio.Task] = set()
         self._socket: AsyncSocketModeHandler | None = None
@@ -452,6 +462,7 @@ class SlackAdapter:
         }
         if isinstance(reply, PaperCard):
             args["metadata"] = card_metadata(reply.paper.id)
+        started = time.time()
         async with self._pacer.turn(channel.channel):
             try:
                 posted = await self._post_joining(channel, args)
@@ -470,7 +481,7 @@ class SlackAdapter:
                 return MessageRef(channel, posted["ts"])
         # The post may have landed before the connection broke: a card can be checked for.
         if isinstance(reply, PaperCard):
-            found = await self._look_for_card(channel, reply.paper.id)
+            found = await self._look_for_card(channel, reply.paper.id, started)
             if found is not None:
                 return found
         raise unknown
@@ -523,22 +534,31 @@ class SlackAdapter:
         log.info("Slack: joined %s to post there", channel)
         return True
 
-    async def _look_for_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:
+    async def _look_for_card(
+        self, channel: ChannelRef, paper_id: str, since: float
+    ) -> MessageRef | None:
         try:
-            return await self.find_card(channel, paper_id)
+            return await self.find_card(channel, paper_id, since)
         except Exception as exc:
             log.warning(
                 "Slack: could not check %s for a card after a failed post: %s", channel, exc
             )
             return None
 
-    async def find_card(self, channel: ChannelRef, paper_id: str) -> MessageRef | None:
-        """Our card of ``paper_id`` among the channel's recent messages (by message metadata)."""
+    async def find_card(
+        self, channel: ChannelRef, paper_id: str, claimed_at: float
+    ) -> MessageRef | None:
+        """Our card of ``paper_id`` (by message metadata) among the messages since its claim.
+
+        Every message since is read, however busy the channel, and nothing older.
+        """
         me = await self._whoami()
+        oldest = f"{max(0.0, claimed_at - CLOCK_MARGIN):.6f}"
         cursor = ""
-        for _ in range(HISTORY_PAGES):
+        while True:
             page = await self.client.conversations_history(
                 channel=channel.channel,
+                oldest=oldest,
                 limit=HISTORY_PAGE_SIZE,
                 include_all_metadata=True,
                 **({"cursor": cursor} if cursor else {}),
@@ -548,8 +568,31 @@ class SlackAdapter:
                     return MessageRef(channel, msg["ts"])
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
             if not (page.get("has_more") and cursor):
-                break
-        return None
+                return None
+
+    async def reactions(self, ref: MessageRef) -> ShownReactions | None:
+        """The vote candidates on ``ref`` now (reactions.get, full lists), the bot's own left
+        out; None when the message or channel can no longer be read."""
+        me = await self._whoami()
+        async with self._read_pacer.turn("reactions.get"):
+            try:
+                answer = await self.client.reactions_get(
+                    channel=ref.channel.channel, timestamp=ref.message, full=True
+                )
+            except SlackApiError as exc:
+                if error_code(exc) in GONE:
+                    return None
+                raise
+        present: set[tuple[str, str]] = set()
+        partial: set[str] = set()
+        for reaction in (answer.get("message") or {}).get("reactions") or []:
+            name, users = reaction.get("name"), reaction.get("users") or []
+            if not isinstance(name, str) or not name:
+                continue
+            if len(users) < (reaction.get("count") or 0):
+                partial.add(name)  # Slack cuts the user list of a popular reaction short
+            present.update((str(u), name) for u in users if u and u != me["user_id"])
+        return ShownReactions(frozenset(present), frozenset(partial))
 
 
 def _is_card_of(msg: dict, paper_id: str, me: dict[str, str]) -> bool:

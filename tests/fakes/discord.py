@@ -21,11 +21,18 @@ Test controls:
   the request and then answers with the error, an "unknown outcome").
 * ``rate_limit(route, limit, per)``: a per-path bucket with real ``X-RateLimit-*`` headers.
 * ``forbid(channel_id)``: posting there answers 403 Missing Permissions.
-* ``seed_message(...)``: channel history for ``GET /channels/{id}/messages``.
+* ``seed_message(...)``: channel history for ``GET /channels/{id}/messages`` (``before``;
+  ``after`` gives the ``limit`` messages right after it, newest first, as Discord does).
+* ``react(message_id, emoji, user_id=..., added=True)``: a reaction the message shows from
+  then on (``GET .../messages/{id}`` counts, ``GET .../reactions/{emoji}`` user lists paged
+  by ``after``, ascending ids), without any event: one made while the bot is away.
+  ``inject_reaction`` does the same and sends the event.
 * ``inject_click(message, custom_id)``: a user presses a button of ``message`` (a component
   interaction; answered like a slash command, recorded in ``interactions``).
 * ``drop_connection()``: close the gateway socket; events dispatched meanwhile are replayed
-  after the client RESUMEs.
+  after the client RESUMEs. ``drop_connection(resumable=False)``: the session is over too,
+  so the RESUME is refused (op 9) and the client starts a new one (IDENTIFY, READY); what
+  was dispatched meanwhile is never replayed.
 
 Files sent as multipart (``payload_json`` plus ``files[n]`` parts) become the message's
 ``attachments``; ``attachment_data(attachment)`` gives one's bytes.
@@ -55,6 +62,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import WSMsgType, web
 
@@ -196,6 +204,9 @@ class FakeDiscord:
         self._failures: list[_Failure] = []
         self._buckets: list[_Bucket] = []
         self._forbidden: set[str] = set()
+        # message id -> (emoji name, custom emoji id or None) -> user ids, in reaction order
+        self._reactions: dict[str, dict[tuple[str, str | None], list[str]]] = defaultdict(dict)
+        self._bot_users: set[str] = {self.bot_user_id}
 
         # gateway session
         self._ws: web.WebSocketResponse | None = None
@@ -576,6 +587,29 @@ class FakeDiscord:
         await self.dispatch("INTERACTION_CREATE", data)
         return record
 
+    def react(
+        self,
+        message_id: str,
+        emoji: str = "👍",
+        *,
+        user_id: str | None = None,
+        added: bool = True,
+        emoji_id: str | None = None,
+        bot: bool = False,
+    ) -> None:
+        """The message shows (or stops showing) this reaction; no event is sent."""
+        user_id = user_id or self.USER_ID
+        if bot:
+            self._bot_users.add(user_id)
+        on_message = self._reactions[message_id]
+        users = on_message.setdefault((emoji, emoji_id), [])
+        if added and user_id not in users:
+            users.append(user_id)
+        elif not added and user_id in users:
+            users.remove(user_id)
+        if not users:
+            del on_message[(emoji, emoji_id)]
+
     async def inject_reaction(
         self,
         message_id: str,
@@ -592,6 +626,7 @@ class FakeDiscord:
         channel_id = channel_id or self._channel_of(message_id) or self.CHANNEL_ID
         guild_id = guild_id or self.channel_guild.get(channel_id, self.GUILD_ID)
         user_id = user_id or self.USER_ID
+        self.react(message_id, emoji, user_id=user_id, added=added, emoji_id=emoji_id, bot=bot)
         data: Json = {
             "user_id": user_id,
             "channel_id": channel_id,
@@ -613,8 +648,11 @@ class FakeDiscord:
                 return channel_id
         return None
 
-    async def drop_connection(self, code: int = 4000) -> None:
-        """Close the client's gateway socket (as Discord does at times); it should RESUME."""
+    async def drop_connection(self, code: int = 4000, *, resumable: bool = True) -> None:
+        """Close the client's gateway socket (as Discord does at times); it should RESUME.
+        With ``resumable=False`` the session ends too, so it must IDENTIFY anew."""
+        if not resumable:
+            self._session_id = None
         ws, self._ws = self._ws, None
         self.ready.clear()
         if ws is not None:
@@ -765,6 +803,12 @@ class FakeDiscord:
             ("GET", r"/channels/(?P<channel>\d+)", self._get_channel),
             ("POST", r"/channels/(?P<channel>\d+)/messages", self._post_message),
             ("GET", r"/channels/(?P<channel>\d+)/messages", self._get_messages),
+            ("GET", r"/channels/(?P<channel>\d+)/messages/(?P<message>\d+)", self._get_message),
+            (
+                "GET",
+                r"/channels/(?P<channel>\d+)/messages/(?P<message>\d+)/reactions/(?P<emoji>[^/]+)",
+                self._get_reaction_users,
+            ),
             (
                 "PATCH",
                 r"/channels/(?P<channel>\d+)/messages/(?P<message>\d+)",
@@ -957,8 +1001,51 @@ class FakeDiscord:
         if "before" in record.query:
             newest_first = [m for m in newest_first if int(m["id"]) < int(record.query["before"])]
         if "after" in record.query:
-            newest_first = [m for m in newest_first if int(m["id"]) > int(record.query["after"])]
+            after = [m for m in newest_first if int(m["id"]) > int(record.query["after"])]
+            return _json(after[-limit:])  # the ones right after ``after``, newest first
         return _json(newest_first[:limit])
+
+    def _find_message(self, channel: str, message_id: str) -> Json | None:
+        return next(
+            (m for m in self.channel_messages.get(channel, []) if m["id"] == message_id), None
+        )
+
+    async def _get_message(self, record: RequestRecord, channel: str, message: str) -> web.Response:
+        if channel not in self.channel_guild:
+            return _error(404, 10003, "Unknown Channel")
+        found = self._find_message(channel, message)
+        if found is None:
+            return _error(404, 10008, "Unknown Message")
+        reactions = [
+            {
+                "emoji": {"id": emoji_id, "name": name},
+                "count": len(users),
+                "count_details": {"burst": 0, "normal": len(users)},
+                "burst_colors": [],
+                "me": self.bot_user_id in users,
+                "me_burst": False,
+                "burst_me": False,
+                "burst_count": 0,
+            }
+            for (name, emoji_id), users in self._reactions.get(message, {}).items()
+        ]
+        return _json({**found, "reactions": reactions} if reactions else found)
+
+    async def _get_reaction_users(
+        self, record: RequestRecord, channel: str, message: str, emoji: str
+    ) -> web.Response:
+        if channel not in self.channel_guild:
+            return _error(404, 10003, "Unknown Channel")
+        if self._find_message(channel, message) is None:
+            return _error(404, 10008, "Unknown Message")
+        name, _, emoji_id = unquote(emoji).partition(":")
+        limit = min(100, max(1, int(record.query.get("limit", 25))))
+        after = int(record.query.get("after", 0))
+        if record.query.get("type", "0") != "0":  # super reactions: the fake has none
+            return _json([])
+        users = self._reactions.get(message, {}).get((name, emoji_id or None), [])
+        ids = sorted(int(u) for u in users if int(u) > after)[:limit]
+        return _json([self.user(str(u), bot=str(u) in self._bot_users) for u in ids])
 
     def _interaction_by_token(self, token: str) -> FakeInteraction | None:
         return next((i for i in self.interactions.values() if i.token == token), None)

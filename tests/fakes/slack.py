@@ -19,13 +19,16 @@ Web API methods served under ``/api/``: ``auth.test``, ``apps.connections.open``
 ``chat.postMessage`` (checks Block Kit limits like Slack: an oversized field is
 ``invalid_blocks``), ``chat.update`` (the bot's own messages only; the same checks; keeps
 ``metadata`` unless given), ``chat.getPermalink``, ``conversations.history`` (answers from
-what was posted, newest first, paged, ``metadata`` only with ``include_all_metadata``),
-``conversations.join``, ``users.info``, ``conversations.open`` (a DM with one user, id
+what was posted, newest first, paged, only messages after ``oldest`` when given, ``metadata``
+only with ``include_all_metadata``), ``conversations.join``, ``reactions.get`` (the message
+with its ``reactions``: name, ``users``, ``count``; without ``full=true`` every user list is
+cut to 3, stricter than Slack), ``users.info``, ``conversations.open`` (a DM with one user, id
 ``D<user>``), and the ``files_upload_v2`` pair: ``files.getUploadURLExternal`` hands out an
 upload URL on this fake (``POST /upload/{file_id}`` takes the bytes) and
 ``files.completeUploadExternal`` shares the uploaded files in a channel (refused unless every
-file's bytes arrived, with the length announced). Anything else is recorded in ``unhandled``
-and answered ``unknown_method``.
+file's bytes arrived, with the length announced). Anything else is recorded in
+``unhandled`` and answered ``unknown_method``. Message ``ts`` values are the wall-clock time
+(unique, increasing), as on Slack.
 
 Test controls:
 
@@ -40,6 +43,11 @@ Test controls:
   (until the bot joins, for a joinable ``not_in_channel``).
 * ``add_user(user_id, is_admin=False, is_owner=False)``: what ``users.info`` answers.
 * ``seed_message(channel, ...)``: history that the bot did not post.
+* ``react(ts, channel=, user=, emoji=, added=True)``: someone reacts on message ``ts`` (what
+  ``reactions.get`` shows from then on); returns the event payload Slack would send, for
+  ``deliver`` when the bot is listening.
+* ``cut_reaction_users(n)``: like Slack on popular reactions, ``reactions.get`` lists at most
+  ``n`` users per reaction even with ``full=true`` (``count`` stays the true number).
 * ``expire(response_url)``: the URL answers 404 ``expired_url``.
 * ``ask_to_reconnect()``: Socket Mode ``disconnect`` envelope (the client reconnects).
 * ``drop_connections()``: close every Socket Mode websocket without warning (a restart or a
@@ -249,7 +257,10 @@ class FakeSlack:
         self._expired: set[str] = set()
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = itertools.count(1)
-        self._ts_base = int(time.time())
+        self._last_ts_us = 0
+        # (channel, ts) -> reaction name -> users, in the order they reacted
+        self._reactions: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(dict)
+        self._reaction_user_cap: int | None = None
         self._server = LocalServer()
         self._session: aiohttp.ClientSession | None = None
 
@@ -371,6 +382,28 @@ class FakeSlack:
             message["metadata"] = metadata
         self._messages[channel].append(message)
         return message["ts"]
+
+    def react(
+        self,
+        ts: str,
+        *,
+        channel: str = "C1",
+        user: str = "UALICE",
+        emoji: str = "+1",
+        added: bool = True,
+    ) -> dict:
+        """``user`` adds (or removes) ``emoji`` on message ``ts``; returns the event payload."""
+        users = self._reactions[(channel, ts)].setdefault(emoji, [])
+        if added and user not in users:
+            users.append(user)
+        elif not added and user in users:
+            users.remove(user)
+        if not users:
+            del self._reactions[(channel, ts)][emoji]
+        return self.reaction_payload(ts, channel=channel, user=user, emoji=emoji, added=added)
+
+    def cut_reaction_users(self, most: int | None) -> None:
+        self._reaction_user_cap = most
 
     def expire(self, response_url: str) -> None:
         self._expired.add(response_url)
@@ -629,8 +662,10 @@ class FakeSlack:
     # --- the server side -------------------------------------------------------------------
 
     def _next_ts(self) -> str:
-        n = next(self._seq)
-        return f"{self._ts_base + n}.{n:06d}"
+        # Integer microseconds: a float loses the last digit of a ts.
+        self._last_ts_us = max(time.time_ns() // 1000, self._last_ts_us + 1)
+        seconds, micros = divmod(self._last_ts_us, 1_000_000)
+        return f"{seconds}.{micros:06d}"
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -771,6 +806,9 @@ class FakeSlack:
         start = int(args.get("cursor") or 0)
         with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
         newest_first = list(reversed(self._messages[channel]))
+        if args.get("oldest"):
+            oldest = float(args["oldest"])
+            newest_first = [m for m in newest_first if float(m["ts"]) > oldest]
         page = newest_first[start : start + limit]
         if not with_metadata:
             page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
@@ -794,6 +832,31 @@ class FakeSlack:
         elif channel in self._refused:
             return {"ok": False, "error": self._refused[channel]}
         return {"ok": True, "channel": {"id": channel, "is_member": True}}
+
+    def _reactions_get(self, args: dict, token: str) -> dict:
+        denied = self._check_token(token, self.bot_token)
+        if denied:
+            return denied
+        channel, ts = str(args.get("channel") or ""), str(args.get("timestamp") or "")
+        if channel in self._refused:
+            return {"ok": False, "error": self._refused[channel]}
+        message = next((m for m in self._messages[channel] if m["ts"] == ts), None)
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        full = str(args.get("full", "")).lower() in ("1", "true")
+        cap = self._reaction_user_cap if full else min(3, self._reaction_user_cap or 3)
+        reactions = [
+            {
+                "name": name,
+                "users": users[:cap] if cap is not None else list(users),
+                "count": len(users),
+            }
+            for name, users in self._reactions[(channel, ts)].items()
+        ]
+        shown = {k: v for k, v in message.items() if k != "metadata"}
+        if reactions:
+            shown["reactions"] = reactions
+        return {"ok": True, "type": "message", "channel": channel, "message": shown}
 
     def _users_info(self, args: dict, token: str) -> dict:
         denied = self._check_token(token, self.bot_token)
@@ -910,6 +973,7 @@ _METHODS: dict[str, Callable[[FakeSlack, dict, str], dict]] = {
     "chat.getPermalink": FakeSlack._permalink,
     "conversations.history": FakeSlack._history,
     "conversations.join": FakeSlack._join,
+    "reactions.get": FakeSlack._reactions_get,
     "users.info": FakeSlack._users_info,
     "conversations.open": FakeSlack._open_conversation,
     "files.getUploadURLExternal": FakeSlack._get_upload_url,
