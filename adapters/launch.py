@@ -12,14 +12,15 @@ import logging
 import os
 import re
 import signal
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TextIO
 
 from adapters.console import ConsoleAdapter
 from bot.config import Settings
 from bot.core import Bot
-from bot.sources import SourceError, Sources
-from bot.sources.hf import load_sample_papers
+from bot.sources.hf import HF_FEED, load_sample_papers
+from bot.sources.http import SourceError
+from bot.sources.registry import Sources
 from storage.db import DatabaseFileGone, file_identity, open_db
 from storage.store import Store
 
@@ -120,13 +121,11 @@ async def _ensure_papers(bot: Bot, console: ConsoleAdapter) -> None:
     today = datetime.now(UTC).date()
     try:
         async with asyncio.timeout(HF_CHECK_SECONDS):
-            papers = await bot.sources.hf.daily(today)
-            if not papers:
-                papers = await bot.sources.hf.daily(today - timedelta(days=1))
+            papers = (await bot.sources[HF_FEED.source].daily_list(today)).papers
     except (SourceError, TimeoutError) as exc:
         sample = load_sample_papers()
         bot.store.save_papers(sample)
-        bot.store.mark_listed("hf", [p.id for p in sample])
+        bot.store.mark_listed(HF_FEED, [p.id for p in sample])
         console.say(
             f"Hugging Face can't be reached ({exc or 'timed out'}); loaded {len(sample)} bundled "
             "sample papers so you can try everything offline."

@@ -27,7 +27,9 @@ from adapters.slack.app import SlackAdapter
 from bot.config import Settings
 from bot.core import Bot
 from bot.events import ChannelRef, MessageRef
-from bot.papers import Paper
+from bot.model.feed import Feed
+from bot.model.paper import Paper
+from bot.model.subscription import Subscription
 from bot.replies import PaperCard
 from storage.db import open_db
 from storage.store import Store
@@ -44,13 +46,13 @@ class _Sources:
 
     def __init__(self, papers: list[Paper] = ()) -> None:  # type: ignore[assignment]
         self.papers = list(papers)
-        self.hf = self
+        self.searchable: list = []
 
-    async def fetch_feed(self, feed: str, today: date) -> list[Paper]:
+    async def fetch_feed(self, feed: Feed, today: date) -> list[Paper]:
         return self.papers
 
-    async def search(self, text: str) -> list[Paper]:
-        return []
+    def describe(self, feed: Feed) -> str:
+        return str(feed)
 
     async def aclose(self) -> None:
         return None
@@ -230,7 +232,12 @@ async def fan_out(db_path: Path, papers: int = 10, channels: int = 100) -> FanOu
         try:
             for c in range(channels):
                 bot.store.add_subscription(
-                    platform="slack", workspace=slack.team_id, channel=f"C{c:03d}", source="hf"
+                    Subscription(
+                        platform="slack",
+                        workspace=slack.team_id,
+                        channel=f"C{c:03d}",
+                        feed=Feed("hf"),
+                    )
                 )
             started = time.perf_counter()
             await bot.poster.run_once()

@@ -23,13 +23,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from adapters.memory import MemoryAdapter
 from benchmarks.corpus import query_vocabulary
 from bot.config import Settings
 from bot.core import Bot
+from bot.model.search_query import SearchQuery, parse_search
 from bot.replies import PaperList
-from bot.search_query import SearchQuery, parse_search
 from storage.db import open_db
 from storage.store import Store
 
@@ -145,15 +146,10 @@ def fts5_search(conn: sqlite3.Connection, query: SearchQuery, limit: int = 5) ->
 # -- ours, through the core ------------------------------------------------------------------
 
 
-class _NoHF:
-    """Hugging Face as unreachable-free and empty: the benchmark times our side only."""
-
-    async def search(self, text: str) -> list:
-        return []
-
-
 class _Sources:
-    hf = _NoHF()
+    """No source to search online: the benchmark times our side only."""
+
+    searchable: ClassVar[list] = []
 
     async def aclose(self) -> None:
         return None

@@ -20,7 +20,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from bot.papers import Paper
+from bot.model.paper import Paper
 from bot.text_safety import clean
 
 # LaTeX's special characters, and what stands for each one in a BibTeX field. A backslash

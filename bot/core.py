@@ -17,13 +17,13 @@ from bot.commands.lookups import SEARCH_EXAMPLE
 from bot.config import Settings
 from bot.events import CommandInvoked, Event, ReactionChanged, ShareRequested
 from bot.live_cards import CardEditor
+from bot.model.search_query import QueryError
 from bot.outbox import Outbox
 from bot.poster import Poster
 from bot.reconcile import Reconciler
 from bot.replies import Error, Reply
-from bot.search_query import QueryError
 from bot.sharing import share
-from bot.sources import Sources
+from bot.sources.registry import Sources
 from bot.votes import VoteRules, record_reaction
 from storage.store import Store
 

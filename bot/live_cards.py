@@ -18,8 +18,8 @@ from collections import OrderedDict
 from collections.abc import Iterable
 
 from bot.events import ChannelRef, MessageRef
+from bot.model.paper import Paper
 from bot.outbox import Outbox
-from bot.papers import Paper
 from bot.replies import PaperCard
 from storage.store import Post, Store
 

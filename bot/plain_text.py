@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import textwrap
 
-from bot.papers import Paper
+from bot.model.paper import Paper
 from bot.replies import (
     Citation,
     Error,
@@ -113,7 +113,7 @@ def _render(reply: Reply) -> str:
             if not subs:
                 return "This channel has no subscriptions. Try `/papers subscribe hf`."
             return "Subscriptions of this channel:\n" + "\n".join(
-                f"#{s.id}  {s.describe()}" for s in subs
+                f"#{s.id}  {text}" for s, text in reply.described()
             )
         case Citation(text=text):
             return clean(text, one_line=False)

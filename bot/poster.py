@@ -30,11 +30,13 @@ from datetime import UTC, datetime, timedelta
 from bot.config import Settings
 from bot.events import ChannelRef
 from bot.live_cards import live_card
+from bot.model.feed import Feed
+from bot.model.paper import Paper
+from bot.model.subscription import Subscription
 from bot.outbox import Outbox, SendError
-from bot.papers import Paper
 from bot.replies import Text
-from bot.sources import SourceError, Sources
-from bot.subscriptions import matches
+from bot.sources.http import SourceError
+from bot.sources.registry import Sources
 from storage.poster_lease import (
     CLAIM_LEASE_SECONDS,
     CLAIM_RENEW_SECONDS,
@@ -42,19 +44,13 @@ from storage.poster_lease import (
     new_claim_owner,
     owner_is_gone,
 )
-from storage.store import Post, Store, Subscription
+from storage.store import Post, Store
 
 log = logging.getLogger(__name__)
 
 # A feed item stays a candidate this long after the feed last listed it: HF lists a paper
 # for a day or two, arXiv for one announcement day (longer over weekends).
 FEED_WINDOW = timedelta(days=2).total_seconds()
-
-FEED_NAMES = {"hf": "Hugging Face Daily Papers"}
-
-
-def feed_name(feed: str) -> str:
-    return FEED_NAMES.get(feed, feed.replace("arxiv:", "arXiv "))
 
 
 @dataclass
@@ -67,9 +63,9 @@ class ChannelReport:
 
 @dataclass
 class RoundReport:
-    fetched: dict[str, int] = field(default_factory=dict)
-    new: dict[str, int] = field(default_factory=dict)
-    failed_feeds: dict[str, str] = field(default_factory=dict)
+    fetched: dict[Feed, int] = field(default_factory=dict)
+    new: dict[Feed, int] = field(default_factory=dict)
+    failed_feeds: dict[Feed, str] = field(default_factory=dict)
     channels: dict[ChannelRef, ChannelReport] = field(default_factory=dict)
 
     @property
@@ -192,7 +188,7 @@ class Poster:
 
     # -- feeds --------------------------------------------------------------------------
 
-    async def _refresh(self, feed: str, subs: list[Subscription], report: RoundReport) -> None:
+    async def _refresh(self, feed: Feed, subs: list[Subscription], report: RoundReport) -> None:
         today = datetime.fromtimestamp(self.clock(), UTC).date()
         try:
             papers = await self.sources.fetch_feed(feed, today)
@@ -215,7 +211,9 @@ class Poster:
         self._upvotes_changed(before, after)
         log.info("source %s: fetched %d, new %d, failed 0", feed, len(papers), len(new))
         if self.store.source_ok(feed):
-            await self._notify(feed, subs, f"✅ {feed_name(feed)} is back; auto-posts resume.")
+            await self._notify(
+                feed, subs, f"✅ {self.sources.describe(feed)} is back; auto-posts resume."
+            )
 
     def _upvotes_changed(self, before: dict[str, Paper], after: dict[str, Paper]) -> None:
         changed = [
@@ -228,7 +226,7 @@ class Poster:
                 log.exception("could not schedule card updates")
 
     async def _feed_failed(
-        self, feed: str, error: str, subs: list[Subscription], report: RoundReport
+        self, feed: Feed, error: str, subs: list[Subscription], report: RoundReport
     ) -> None:
         report.failed_feeds[feed] = error
         try:
@@ -236,20 +234,21 @@ class Poster:
         except Exception:
             log.exception("source %s: could not record the failure", feed)
 
-    async def _maybe_alert(self, feed: str, error: str, subs: list[Subscription]) -> None:
+    async def _maybe_alert(self, feed: Feed, error: str, subs: list[Subscription]) -> None:
         failing_since = self.store.source_failed(feed, error)
         if self.clock() - failing_since < self.settings.source_alert_after:
             return
         if self.store.mark_source_alerted(feed):
             hours = (self.clock() - failing_since) / 3600
+            name = self.sources.describe(feed)
             await self._notify(
                 feed,
                 subs,
-                f"⚠️ {feed_name(feed)} has been unreachable for {hours:.0f} h ({error}). "
+                f"⚠️ {name} has been unreachable for {hours:.0f} h ({error}). "
                 "Paperboy keeps trying and will post what was missed when it is back.",
             )
 
-    async def _notify(self, feed: str, subs: list[Subscription], message: str) -> None:
+    async def _notify(self, feed: Feed, subs: list[Subscription], message: str) -> None:
         channels = {ChannelRef(s.platform, s.workspace, s.channel) for s in subs if s.feed == feed}
         for channel in channels:
             try:
@@ -268,7 +267,7 @@ class Poster:
         for sub in subs:
             for paper in self.store.listed_papers(sub.feed, FEED_WINDOW):
                 listed.add(paper.id)
-                if paper.id not in posted and paper.id not in found and matches(sub, paper):
+                if paper.id not in posted and paper.id not in found and sub.matches(paper):
                     found[paper.id] = paper
         best_first = sorted(
             found.values(),

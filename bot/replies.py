@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.papers import Paper
+from bot.model.paper import Paper
+from bot.model.subscription import Subscription
 
 
 @dataclass(frozen=True)
@@ -88,29 +89,13 @@ class Leaderboard:
 
 
 @dataclass(frozen=True)
-class SubscriptionInfo:
-    id: int
-    source: str  # "hf" or "arxiv"
-    category: str = ""
-    min_upvotes: int = 0
-    keywords: tuple[str, ...] = ()
-    authors: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        parts = ["Hugging Face Daily Papers" if self.source == "hf" else f"arXiv {self.category}"]
-        if self.min_upvotes:
-            parts.append(f"min_upvotes={self.min_upvotes}")
-        if self.keywords:
-            parts.append("keywords=" + ",".join(self.keywords))
-        if self.authors:
-            parts.append("authors=" + ",".join(self.authors))
-        return " ".join(parts)
-
-
-@dataclass(frozen=True)
 class SubscriptionList:
-    subscriptions: tuple[SubscriptionInfo, ...]
+    subscriptions: tuple[Subscription, ...]
+    descriptions: tuple[str, ...] = ()  # one per subscription: its feed and filters, in words
     public: bool = False
+
+    def described(self) -> list[tuple[Subscription, str]]:
+        return list(zip(self.subscriptions, self.descriptions, strict=True))
 
 
 @dataclass(frozen=True)

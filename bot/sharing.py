@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from bot.commands.lookups import find_paper
 from bot.events import ChannelRef, MessageRef, ShareRequested
-from bot.ids import canonical_id
 from bot.live_cards import live_card
 from bot.outbox import Outbox, SendError
 from bot.replies import Error, Reply, Text
@@ -41,7 +40,7 @@ CANT_POST_HINT = (
 async def share(bot: Bot, event: ShareRequested) -> Reply:
     ch = event.channel
     outbox = bot.outboxes.get(ch.platform)
-    paper_id = canonical_id(event.paper_id[:200])
+    paper_id = bot.sources.paper_id(event.paper_id[:200])
     if paper_id is None or outbox is None:
         return Error(
             "That Share button points to no paper I know.",
@@ -52,7 +51,7 @@ async def share(bot: Bot, event: ShareRequested) -> Reply:
         return await _already_here(outbox, existing)
     paper = await find_paper(bot, paper_id)
     if paper is None:
-        return Error(f"I couldn't find arXiv {paper_id} any more.", "Check the id and try again.")
+        return Error(f"I couldn't find {paper_id} any more.", "Check the id and try again.")
     post_id = bot.store.claim_post(
         ch.platform,
         ch.workspace,

@@ -43,7 +43,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bot.papers import Paper
+from bot.model.paper import Paper
 
 # ESC [ params intermediates final. (The 8-bit C1 forms are dropped one character at a time
 # with the other controls: UTF-8 terminals don't act on them, and text after one is text.)

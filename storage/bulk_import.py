@@ -27,8 +27,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from bot.ids import canonical_id
-from bot.papers import (
+from bot.model.ids import canonical_id
+from bot.model.paper import (
     MAX_ABSTRACT_CHARS,
     MAX_AUTHOR_CHARS,
     MAX_AUTHORS,
@@ -37,9 +37,10 @@ from bot.papers import (
     Paper,
     bounded,
 )
+from bot.model.paper_columns import PAPER_COLUMN_NAMES, paper_values
 from storage.db import transaction
 from storage.search_index import BulkWriter
-from storage.store import Store, paper_to_row
+from storage.store import Store
 
 BATCH_SIZE = 10_000
 MAX_BAD_EXAMPLES = 5
@@ -95,7 +96,7 @@ def _parse(line: str | bytes) -> Parsed:
 
 
 def _bounded(parsed: Parsed) -> Parsed:
-    """Within the limits every source keeps to (``bot.papers.bounded``); checked by length
+    """Within the limits every source keeps to (``bot.model.paper.bounded``); checked by length
     first, since nearly every snapshot line is well inside them."""
     _, title, abstract, authors, _, categories = parsed
     if (
@@ -370,26 +371,8 @@ class SnapshotImporter:
             existing = self._existing(list(parsed))
             first_rowid = db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM papers").fetchone()[0]
             rows = [
-                (
-                    first_rowid + i,
-                    pid,
-                    title,
-                    abstract,
-                    "\n".join(authors),
-                    published,
-                    " ".join(categories),
-                    None,
-                    "",
-                    "",
-                    "",
-                    "",
-                    "arxiv",
-                    now,
-                    now,
-                )
-                for i, (pid, title, abstract, authors, published, categories) in enumerate(
-                    p for pid, p in parsed.items() if pid not in existing
-                )
+                (first_rowid + i, *paper_values(_as_paper(p)), now, now)
+                for i, p in enumerate(p for pid, p in parsed.items() if pid not in existing)
             ]
             db.conn.executemany(_INSERT, rows)
             changed = []
@@ -400,7 +383,7 @@ class SnapshotImporter:
                 else:
                     changed.append(merged)
             if changed:
-                db.conn.executemany(_UPDATE, [(*_values(p)[1:], now, p.id) for p in changed])
+                db.conn.executemany(_UPDATE, [(*paper_values(p)[1:], now, p.id) for p in changed])
             db.execute(
                 "INSERT INTO imports (file_key, path, bytes_done, lines_done, started_at, "
                 "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (file_key) DO UPDATE SET "
@@ -412,7 +395,7 @@ class SnapshotImporter:
         result.added += len(rows)
         result.updated += len(changed)
         # rowid, title, abstract, authors, categories, published: what the index needs.
-        index.add_rows((r[0], r[2], r[3], r[4], r[6], r[5]) for r in rows)
+        index.add_rows((r[0], *(r[i] for i in _INDEXED_AT)) for r in rows)
 
     def _existing(self, ids: list[str]) -> dict[str, Paper]:
         """The stored papers among ``ids``: ids first, from the index alone, as on a first
@@ -435,19 +418,10 @@ class SnapshotImporter:
             )
 
 
-_COLUMNS = (
-    "id",
-    "title",
-    "abstract",
-    "authors",
-    "published",
-    "categories",
-    "upvotes",
-    "hf_date",
-    "code_url",
-    "project_url",
-    "thumbnail_url",
-    "sources",
+_COLUMNS = PAPER_COLUMN_NAMES
+# Where the columns the search index needs sit in an insert row (rowid first).
+_INDEXED_AT = tuple(
+    1 + _COLUMNS.index(c) for c in ("title", "abstract", "authors", "categories", "published")
 )
 _INSERT = (
     f"INSERT INTO papers (rowid, {', '.join(_COLUMNS)}, first_seen, updated_at) "
@@ -473,11 +447,6 @@ def _as_paper(parsed: Parsed) -> Paper:
 
 def _as_tuple(paper: Paper) -> Parsed:
     return (paper.id, paper.title, paper.abstract, paper.authors, paper.published, paper.categories)
-
-
-def _values(paper: Paper) -> tuple:
-    row = paper_to_row(paper)
-    return tuple(row[c] for c in _COLUMNS)
 
 
 def _batches(stream: BinaryIO, size: int) -> Iterator[tuple[list[bytes], int]]:

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 
 import sqlite_utils
 
+from bot.model.paper_columns import PAPER_COLUMNS, Column
+
 log = logging.getLogger(__name__)
 
 # How long a write waits for another process (sqlite-utils CLI, Datasette) to release a lock.
@@ -23,38 +25,37 @@ BUSY_TIMEOUT_MS = 30_000
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
 
 
+def create_papers_table(db: sqlite_utils.Database) -> None:
+    """The papers table as ``PAPER_COLUMNS`` describes it, plus when we first/last saw each."""
+    columns = [
+        f"{c.name} {c.sql_type}"
+        + (" PRIMARY KEY" if c.name == "id" else "")
+        + (" NOT NULL" if c.not_null else "")
+        + (f" DEFAULT {_sql_literal(c.default)}" if c.default is not None else "")
+        for c in PAPER_COLUMNS
+    ]
+    db.execute(f"CREATE TABLE papers ({', '.join(columns)}, first_seen REAL, updated_at REAL)")
+
+
+def add_missing_paper_columns(db: sqlite_utils.Database) -> None:
+    """Columns added to ``PAPER_COLUMNS`` since a file was created are added to it here, so a
+    new Paper field needs no migration of its own."""
+    for c in missing_paper_columns(db):
+        default = f" DEFAULT {_sql_literal(c.default)}" if c.default is not None else ""
+        db.execute(f"ALTER TABLE papers ADD COLUMN {c.name} {c.sql_type}{default}")
+
+
+def missing_paper_columns(db: sqlite_utils.Database) -> list[Column]:
+    present = {row[1] for row in db.execute("PRAGMA table_info(papers)").fetchall()}
+    return [c for c in PAPER_COLUMNS if c.name not in present] if present else []
+
+
+def _sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _v1_initial(db: sqlite_utils.Database) -> None:
-    db["papers"].create(
-        {
-            "id": str,
-            "title": str,
-            "abstract": str,
-            "authors": str,  # one name per line
-            "published": str,  # YYYY-MM-DD
-            "categories": str,  # space-separated
-            "upvotes": int,  # NULL: unknown (arXiv-only papers)
-            "hf_date": str,
-            "code_url": str,
-            "project_url": str,
-            "thumbnail_url": str,
-            "sources": str,  # comma-separated
-            "first_seen": float,
-            "updated_at": float,
-        },
-        pk="id",
-        not_null={"title"},
-        defaults={
-            "abstract": "",
-            "authors": "",
-            "published": "",
-            "categories": "",
-            "hf_date": "",
-            "code_url": "",
-            "project_url": "",
-            "thumbnail_url": "",
-            "sources": "",
-        },
-    )
+    create_papers_table(db)
     db["papers"].create_index(["published"])
     db["papers"].enable_fts(
         ["title", "abstract", "authors"], create_triggers=True, tokenize=FTS_TOKENIZER
@@ -70,7 +71,8 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         END"""
     )
 
-    # Which papers a feed ("hf", "arxiv:cs.CL") listed lately: what subscriptions match against.
+    # Which papers a feed ("hf", "arxiv:cs.CL"; v7 splits it) listed lately: what subscriptions
+    # match against.
     db["feed_items"].create(
         {"feed": str, "paper_id": str, "first_seen": float, "last_seen": float},
         pk=("feed", "paper_id"),
@@ -250,6 +252,39 @@ def _v6_live_cards(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_posts_paper ON posts (paper_id, platform, workspace)")
 
 
+def _v7_feeds_as_source_and_params(db: sqlite_utils.Database) -> None:
+    """Feeds were strings ("hf", "arxiv:cs.CL"); they become a (source, params) pair, so a new
+    source needs no string format of its own. Subscriptions' ``category`` becomes ``params``."""
+    db.execute("ALTER TABLE subscriptions RENAME COLUMN category TO params")
+    db.execute("UPDATE subscriptions SET params = '' WHERE params IS NULL OR source = 'hf'")
+    source = "CASE WHEN instr(feed, ':') THEN substr(feed, 1, instr(feed, ':') - 1) ELSE feed END"
+    params = "CASE WHEN instr(feed, ':') THEN substr(feed, instr(feed, ':') + 1) ELSE '' END"
+    db.execute(
+        "CREATE TABLE feed_items_new (source TEXT NOT NULL, params TEXT NOT NULL DEFAULT '', "
+        "paper_id TEXT NOT NULL, first_seen REAL, last_seen REAL, "
+        "PRIMARY KEY (source, params, paper_id))"
+    )
+    db.execute(
+        f"INSERT OR IGNORE INTO feed_items_new SELECT {source}, {params}, paper_id, first_seen, "
+        "last_seen FROM feed_items"
+    )
+    db.execute(
+        "CREATE TABLE source_health_new (source TEXT NOT NULL, params TEXT NOT NULL DEFAULT '', "
+        "failing_since REAL, last_ok REAL, last_error TEXT, alerted INTEGER, "
+        "PRIMARY KEY (source, params))"
+    )
+    db.execute(
+        f"INSERT OR IGNORE INTO source_health_new SELECT {source}, {params}, failing_since, "
+        "last_ok, last_error, alerted FROM source_health"
+    )
+    for table in ("feed_items", "source_health"):
+        db.execute(f"DROP TABLE {table}")
+        db.execute(f"ALTER TABLE {table}_new RENAME TO {table}")
+    db.execute(
+        "CREATE INDEX idx_feed_items_feed_last_seen ON feed_items (source, params, last_seen)"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_search_beside_sqlite,
@@ -257,6 +292,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v4_deliveries,
     _v5_claim_owner_and_lease,
     _v6_live_cards,
+    _v7_feeds_as_source_and_params,
 ]
 
 
@@ -350,6 +386,9 @@ def migrate(db: sqlite_utils.Database) -> None:
             log.info("migrating database to schema version %d (%s)", current + 1, step.__name__)
             step(db)
             db.execute(f"PRAGMA user_version = {current + 1}")
+    if missing_paper_columns(db):
+        with transaction(db):  # looks again under the lock: another process may have added them
+            add_missing_paper_columns(db)
 
 
 def _enable_wal(db: sqlite_utils.Database) -> None:

@@ -38,7 +38,7 @@ from pathlib import Path
 import sqlite_utils
 import tantivy
 
-from bot.search_query import SearchQuery
+from bot.model.search_query import SearchQuery
 from storage.db import open_db, transaction
 
 log = logging.getLogger(__name__)

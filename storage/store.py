@@ -12,8 +12,11 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from bot.papers import Paper
-from bot.search_query import SearchQuery
+from bot.model.feed import Feed
+from bot.model.paper import Paper
+from bot.model.paper_columns import PAPER_COLUMN_NAMES, paper_to_row, row_to_paper
+from bot.model.search_query import SearchQuery
+from bot.model.subscription import Subscription
 from storage.db import file_identity, transaction
 from storage.poster_lease import FileLease, PosterLease, ProcessLease
 from storage.search_index import SearchIndex
@@ -25,23 +28,6 @@ Clock = Callable[[], float]
 # be replayed for 5; an hour covers both with room to spare.
 DELIVERY_MEMORY = 3600.0
 PRUNE_EVERY = 60.0  # seconds between deletions of forgotten delivery ids
-
-
-@dataclass(frozen=True)
-class Subscription:
-    id: int
-    platform: str
-    workspace: str
-    channel: str
-    source: str  # "hf" | "arxiv"
-    category: str = ""
-    min_upvotes: int = 0
-    keywords: tuple[str, ...] = ()
-    authors: tuple[str, ...] = ()
-
-    @property
-    def feed(self) -> str:
-        return "hf" if self.source == "hf" else f"arxiv:{self.category}"
 
 
 @dataclass(frozen=True)
@@ -67,44 +53,7 @@ class Tally:
     downs: int
 
 
-def paper_to_row(paper: Paper) -> dict:
-    return {
-        "id": paper.id,
-        "title": paper.title,
-        "abstract": paper.abstract,
-        "authors": "\n".join(paper.authors),
-        "published": paper.published,
-        "categories": " ".join(paper.categories),
-        "upvotes": paper.upvotes,
-        "hf_date": paper.hf_date,
-        "code_url": paper.code_url,
-        "project_url": paper.project_url,
-        "thumbnail_url": paper.thumbnail_url,
-        "sources": ",".join(paper.sources),
-    }
-
-
-def row_to_paper(row: dict) -> Paper:
-    return Paper(
-        id=row["id"],
-        title=row["title"],
-        abstract=row["abstract"] or "",
-        authors=tuple(a for a in (row["authors"] or "").split("\n") if a),
-        published=row["published"] or "",
-        categories=tuple((row["categories"] or "").split()),
-        upvotes=row["upvotes"],
-        hf_date=row["hf_date"] or "",
-        code_url=row["code_url"] or "",
-        project_url=row["project_url"] or "",
-        thumbnail_url=row["thumbnail_url"] or "",
-        sources=tuple(s for s in (row["sources"] or "").split(",") if s),
-    )
-
-
-_PAPER_COLUMNS = (
-    "p.id, p.title, p.abstract, p.authors, p.published, p.categories, p.upvotes, p.hf_date, "
-    "p.code_url, p.project_url, p.thumbnail_url, p.sources"
-)
+_PAPER_COLUMNS = ", ".join(f"p.{name}" for name in PAPER_COLUMN_NAMES)
 
 
 class Store:
@@ -197,53 +146,42 @@ class Store:
 
     # -- feeds: which papers a source listed lately ---------------------------------------
 
-    def mark_listed(self, feed: str, paper_ids: Iterable[str]) -> None:
+    def mark_listed(self, feed: Feed, paper_ids: Iterable[str]) -> None:
         now = self.clock()
         with transaction(self.db):
             self.db.conn.executemany(
-                "INSERT INTO feed_items (feed, paper_id, first_seen, last_seen) "
-                "VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (feed, paper_id) DO UPDATE SET last_seen = excluded.last_seen",
-                [(feed, pid, now, now) for pid in dict.fromkeys(paper_ids)],
+                "INSERT INTO feed_items (source, params, paper_id, first_seen, last_seen) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, params, paper_id) "
+                "DO UPDATE SET last_seen = excluded.last_seen",
+                [(feed.source, feed.params, pid, now, now) for pid in dict.fromkeys(paper_ids)],
             )
 
-    def listed_papers(self, feed: str, within: float) -> list[Paper]:
+    def listed_papers(self, feed: Feed, within: float) -> list[Paper]:
         """Papers ``feed`` listed in the last ``within`` seconds, most upvoted first."""
         rows = self._rows(
             f"SELECT {_PAPER_COLUMNS} FROM feed_items i JOIN papers p ON p.id = i.paper_id "
-            "WHERE i.feed = ? AND i.last_seen >= ? "
+            "WHERE i.source = ? AND i.params = ? AND i.last_seen >= ? "
             "ORDER BY coalesce(p.upvotes, -1) DESC, p.published DESC, p.id DESC",
-            [feed, self.clock() - within],
+            [feed.source, feed.params, self.clock() - within],
         )
         return [row_to_paper(r) for r in rows]
 
     # -- subscriptions ------------------------------------------------------------------
 
-    def add_subscription(
-        self,
-        *,
-        platform: str,
-        workspace: str,
-        channel: str,
-        source: str,
-        category: str = "",
-        min_upvotes: int = 0,
-        keywords: Iterable[str] = (),
-        authors: Iterable[str] = (),
-        created_by: str = "",
-    ) -> Subscription:
+    def add_subscription(self, sub: Subscription, *, created_by: str = "") -> Subscription:
+        """Save ``sub`` (its ``id`` is ignored); returns it as saved, with its new id."""
         table = self.db["subscriptions"]
         with transaction(self.db):
             table.insert(
                 {
-                    "platform": platform,
-                    "workspace": workspace,
-                    "channel": channel,
-                    "source": source,
-                    "category": category,
-                    "min_upvotes": min_upvotes,
-                    "keywords": json.dumps(list(keywords)),
-                    "authors": json.dumps(list(authors)),
+                    "platform": sub.platform,
+                    "workspace": sub.workspace,
+                    "channel": sub.channel,
+                    "source": sub.feed.source,
+                    "params": sub.feed.params,
+                    "min_upvotes": sub.min_upvotes,
+                    "keywords": json.dumps(list(sub.keywords)),
+                    "authors": json.dumps(list(sub.authors)),
                     "created_by": created_by,
                     "created_at": self.clock(),
                 }
@@ -269,8 +207,7 @@ class Store:
                 platform=r["platform"],
                 workspace=r["workspace"],
                 channel=r["channel"],
-                source=r["source"],
-                category=r["category"] or "",
+                feed=Feed(r["source"], r["params"] or ""),
                 min_upvotes=r["min_upvotes"] or 0,
                 keywords=tuple(json.loads(r["keywords"] or "[]")),
                 authors=tuple(json.loads(r["authors"] or "[]")),
@@ -618,40 +555,45 @@ class Store:
 
     # -- source health ------------------------------------------------------------------
 
-    def source_failed(self, feed: str, error: str) -> float:
+    def source_failed(self, feed: Feed, error: str) -> float:
         """Record a failed refresh; returns when the feed started failing."""
         now = self.clock()
         with transaction(self.db):
             self.db.execute(
-                "INSERT INTO source_health (feed, failing_since, last_error, alerted) "
-                "VALUES (?, ?, ?, 0) ON CONFLICT (feed) DO UPDATE SET "
+                "INSERT INTO source_health (source, params, failing_since, last_error, alerted) "
+                "VALUES (?, ?, ?, ?, 0) ON CONFLICT (source, params) DO UPDATE SET "
                 "failing_since = coalesce(failing_since, excluded.failing_since), "
                 "last_error = excluded.last_error",
-                [feed, now, error[:500]],
+                [feed.source, feed.params, now, error[:500]],
             )
             return self.db.execute(
-                "SELECT failing_since FROM source_health WHERE feed = ?", [feed]
+                "SELECT failing_since FROM source_health WHERE source = ? AND params = ?",
+                [feed.source, feed.params],
             ).fetchone()[0]
 
-    def source_ok(self, feed: str) -> bool:
+    def source_ok(self, feed: Feed) -> bool:
         """Record a good refresh; True if the feed had been reported failing (say it's back)."""
+        key = [feed.source, feed.params]
         with transaction(self.db):
             row = self.db.execute(
-                "SELECT alerted FROM source_health WHERE feed = ?", [feed]
+                "SELECT alerted FROM source_health WHERE source = ? AND params = ?", key
             ).fetchone()
             self.db.execute(
-                "INSERT INTO source_health (feed, failing_since, last_ok, last_error, alerted) "
-                "VALUES (?, NULL, ?, '', 0) ON CONFLICT (feed) DO UPDATE SET "
-                "failing_since = NULL, last_ok = excluded.last_ok, last_error = '', alerted = 0",
-                [feed, self.clock()],
+                "INSERT INTO source_health (source, params, failing_since, last_ok, last_error, "
+                "alerted) VALUES (?, ?, NULL, ?, '', 0) ON CONFLICT (source, params) DO UPDATE "
+                "SET failing_since = NULL, last_ok = excluded.last_ok, last_error = '', "
+                "alerted = 0",
+                [*key, self.clock()],
             )
         return bool(row and row[0])
 
-    def mark_source_alerted(self, feed: str) -> bool:
+    def mark_source_alerted(self, feed: Feed) -> bool:
         """Flag the failure as announced; False if it already was (announce once)."""
         with transaction(self.db):
             cursor = self.db.execute(
-                "UPDATE source_health SET alerted = 1 WHERE feed = ? AND alerted = 0", [feed]
+                "UPDATE source_health SET alerted = 1 WHERE source = ? AND params = ? "
+                "AND alerted = 0",
+                [feed.source, feed.params],
             )
             return cursor.rowcount == 1
 

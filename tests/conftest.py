@@ -10,7 +10,7 @@ from adapters.discord.client import DiscordAdapter
 from adapters.memory import MemoryAdapter
 from bot.config import Settings
 from bot.core import Bot
-from bot.sources import Sources
+from bot.sources.registry import Sources
 from storage.db import open_db
 from storage.store import Store
 from tests.fakes.discord import FakeDiscord

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.cli import main
-from bot.papers import Paper
-from bot.search_query import parse_search
+from bot.model.paper import Paper
+from bot.model.search_query import parse_search
 from storage.bulk_import import BadLine, Progress, SnapshotImporter, parse_snapshot_line
 from storage.db import open_db
 from storage.store import Store

@@ -17,7 +17,7 @@ from bibtexparser.middlewares import LatexDecodingMiddleware
 from adapters.console import ConsoleAdapter
 from bot.citations import apa, bibtex, bibtex_file, citation_key, unique_keys
 from bot.core import Bot
-from bot.papers import Paper
+from bot.model.paper import Paper
 from bot.replies import Citation, Error, FileReply, Text
 from tests.hostile_text import COMMAND_HAZARDS
 
@@ -165,7 +165,7 @@ async def test_cite_looks_an_unknown_paper_up_and_says_when_there_is_none(
     chat, paper_sources
 ) -> None:
     reply = await chat.command("cite 2605.99999")
-    assert isinstance(reply, Error) and "couldn't find arXiv 2605.99999" in reply.message
+    assert isinstance(reply, Error) and "couldn't find 2605.99999 locally" in reply.message
     for bad, words in (("cite", "Cite which paper"), ("cite nonsense", "not an arXiv id")):
         reply = await chat.command(bad)
         assert isinstance(reply, Error) and words in reply.message

@@ -8,7 +8,8 @@ import pytest
 
 from adapters.memory import MemoryAdapter
 from bot.events import CommandInvoked, User
-from bot.papers import Paper
+from bot.model.feed import Feed
+from bot.model.paper import Paper
 from bot.replies import (
     Error,
     Help,
@@ -257,10 +258,14 @@ async def test_subscription_lifecycle(chat, bot) -> None:
     await chat.command("subscribe arxiv CS.cl authors=hinton", admin=True)
     listed = await chat.command("subscriptions")
     assert isinstance(listed, SubscriptionList)
-    assert [(s.source, s.category, s.min_upvotes, s.keywords) for s in listed.subscriptions] == [
-        ("hf", "", 10, ("agents", "memory")),
-        ("arxiv", "cs.CL", 0, ()),
+    assert [(s.feed, s.min_upvotes, s.keywords) for s in listed.subscriptions] == [
+        (Feed("hf"), 10, ("agents", "memory")),
+        (Feed("arxiv", "cs.CL"), 0, ()),
     ]
+    assert listed.descriptions == (
+        "Hugging Face Daily Papers min_upvotes=10 keywords=agents,memory",
+        "arXiv cs.CL authors=hinton",
+    )
     other_channel = await chat.command("subscriptions", channel="C2")
     assert other_channel.subscriptions == ()
 

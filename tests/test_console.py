@@ -12,7 +12,7 @@ from pathlib import Path
 from adapters.console import ConsoleAdapter
 from adapters.launch import run
 from bot.config import Settings
-from bot.papers import Paper
+from bot.model.paper import Paper
 from bot.replies import PaperCard
 from tests.conftest import close_bot, make_bot
 from tests.fakes.paper_sources import FakePaperSources, hf_item

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.model.feed import Feed
+from bot.model.subscription import Subscription
 from storage.db import DatabaseFileGone, open_db
 from storage.store import Store
 from tests.fakes.local_server import wait_until
@@ -60,10 +62,14 @@ def test_a_write_to_a_deleted_database_file_raises_and_writes_nothing(tmp_path: 
     db_path = tmp_path / "paperboy.db"
     store = Store(open_db(str(db_path)))
     try:
-        store.add_subscription(platform="slack", workspace="T", channel="C1", source="hf")
+        store.add_subscription(
+            Subscription(platform="slack", workspace="T", channel="C1", feed=Feed("hf"))
+        )
         remove(db_path)
         with pytest.raises(DatabaseFileGone):
-            store.add_subscription(platform="slack", workspace="T", channel="C2", source="hf")
+            store.add_subscription(
+                Subscription(platform="slack", workspace="T", channel="C2", feed=Feed("hf"))
+            )
         assert [s.channel for s in store.subscriptions()] == ["C1"]  # rolled back
         assert not store.db.conn.in_transaction
     finally:

@@ -14,8 +14,10 @@ from adapters.discord.client import DiscordAdapter
 from bot.commands import REGISTRY
 from bot.core import Bot
 from bot.events import ChannelRef, MessageRef
+from bot.model.feed import Feed
+from bot.model.paper import Paper
+from bot.model.subscription import Subscription
 from bot.outbox import SendError
-from bot.papers import Paper
 from bot.replies import PaperCard, Text
 from tests.fakes.discord import DISCORD_EPOCH_MS, EPHEMERAL, MANAGE_CHANNELS, FakeDiscord
 from tests.fakes.local_server import wait_until
@@ -32,7 +34,7 @@ def channel(channel_id: str = CHANNEL) -> ChannelRef:
 
 def subscribe(core: Bot, channel_id: str = CHANNEL) -> None:
     core.store.add_subscription(
-        platform="discord", workspace=GUILD, channel=channel_id, source="hf"
+        Subscription(platform="discord", workspace=GUILD, channel=channel_id, feed=Feed("hf"))
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterable
 
 import discord
 import pytest
@@ -12,7 +13,9 @@ from hypothesis import strategies as st
 from adapters.discord import application_id_from_token, invite_url, translate
 from adapters.discord.render import Rendered, embed_problems, render, u16len
 from bot.commands import REGISTRY, parse_command
-from bot.papers import Paper
+from bot.model.feed import Feed
+from bot.model.paper import Paper
+from bot.model.subscription import Subscription
 from bot.replies import (
     Error,
     Help,
@@ -21,13 +24,17 @@ from bot.replies import (
     PaperCard,
     PaperList,
     ScoredPaper,
-    SubscriptionInfo,
     SubscriptionList,
     Text,
 )
 from tests.fakes.discord import message_problems
 
 HOSTILE = "**bold** __u__ ~~s~~ `code` [link](https://evil.example) @everyone @here <@123> # h\n> q"
+
+
+def subscription_list(subs: Iterable[Subscription]) -> SubscriptionList:
+    subs = tuple(subs)
+    return SubscriptionList(subs, tuple(s.describe("Hugging Face Daily Papers") for s in subs))
 
 
 def monster_paper(**changes: object) -> Paper:
@@ -58,13 +65,15 @@ def every_reply(paper: Paper) -> list:
         PaperList("empty", ()),
         Leaderboard("week", tuple(LeaderboardEntry(paper, 9, 10, 1) for _ in range(60))),
         Leaderboard("all", ()),
-        SubscriptionList(
-            tuple(
-                SubscriptionInfo(
-                    i, "hf", min_upvotes=5, keywords=(HOSTILE,) * 20, authors=("x" * 100,) * 20
-                )
-                for i in range(60)
+        subscription_list(
+            Subscription(
+                id=i,
+                feed=Feed("hf"),
+                min_upvotes=5,
+                keywords=(HOSTILE,) * 20,
+                authors=("x" * 100,) * 20,
             )
+            for i in range(60)
         ),
         SubscriptionList(()),
         Help(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ids import canonical_id
+from bot.model.ids import canonical_id
 
 
 @pytest.mark.parametrize(

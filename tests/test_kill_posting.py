@@ -30,6 +30,8 @@ from typing import Any, Protocol
 
 import pytest
 
+from bot.model.feed import Feed as SourceFeed
+from bot.model.subscription import Subscription
 from storage.db import open_db
 from storage.store import Store
 from tests.botprocess import BotProcess, Zygote, read_rows, sources_env
@@ -229,11 +231,13 @@ def seed_subscriptions(db_path: str, target: Target) -> None:
         for channel, (subs, _) in zip(target.channels, SUBSCRIPTIONS, strict=True):
             for options in subs:
                 store.add_subscription(
-                    platform=target.platform,
-                    workspace=target.workspace,
-                    channel=channel,
-                    source="hf",
-                    **options,
+                    Subscription(
+                        platform=target.platform,
+                        workspace=target.workspace,
+                        channel=channel,
+                        feed=SourceFeed("hf"),
+                        **options,
+                    )
                 )
     finally:
         store.db.close()

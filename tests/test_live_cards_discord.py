@@ -9,6 +9,8 @@ import pytest
 from adapters.discord.client import DiscordAdapter
 from bot.config import Settings
 from bot.core import Bot
+from bot.model.feed import Feed
+from bot.model.subscription import Subscription
 from tests.conftest import close_bot, make_bot
 from tests.fakes.discord import EPHEMERAL, FakeDiscord
 from tests.fakes.local_server import wait_until
@@ -40,7 +42,9 @@ def team_votes(message: dict) -> str:
 
 async def post_card(core: Bot, fake: FakeDiscord, paper_sources) -> dict:
     serve_today(paper_sources, (PAPER, 7))
-    core.store.add_subscription(platform="discord", workspace=GUILD, channel=CHANNEL, source="hf")
+    core.store.add_subscription(
+        Subscription(platform="discord", workspace=GUILD, channel=CHANNEL, feed=Feed("hf"))
+    )
     await core.poster.run_once()
     [card] = fake.messages(CHANNEL)
     return card

@@ -11,6 +11,8 @@ import pytest
 
 from adapters.slack.app import SlackAdapter
 from bot.core import Bot
+from bot.model.feed import Feed
+from bot.model.subscription import Subscription
 from tests.conftest import close_bot, make_bot
 from tests.fakes.local_server import wait_until
 from tests.fakes.paper_sources import hf_item
@@ -55,7 +57,9 @@ def serve_today(paper_sources, *specs: tuple[str, int]) -> None:
 
 async def post_card(run: SlackRun, bot: Bot, paper_sources) -> dict:
     serve_today(paper_sources, ("2605.00001", 7))
-    bot.store.add_subscription(platform="slack", workspace=run.team, channel="C1", source="hf")
+    bot.store.add_subscription(
+        Subscription(platform="slack", workspace=run.team, channel="C1", feed=Feed("hf"))
+    )
     await bot.poster.run_once()
     [card] = run.slack.posts("C1")
     return card

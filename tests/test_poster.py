@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from adapters.memory import MemoryAdapter
+from bot.model.feed import Feed
 from bot.outbox import SendError
 from bot.replies import Text
 from tests.conftest import close_bot, make_bot
@@ -166,7 +167,7 @@ async def test_a_failing_source_does_not_stop_posting_and_alerts_once(
     await subscribe(chat, "arxiv cs.CL")
     paper_sources.fail("daily", 500, times=1000)
     report = await bot.poster.run_once()
-    assert "hf" in report.failed_feeds
+    assert Feed("hf") in report.failed_feeds
     assert chat.card_ids() == ["2504.00001"]
     clock.advance(7 * 3600)
     await bot.poster.run_once()
@@ -184,7 +185,7 @@ async def test_an_empty_day_is_not_a_failure(bot, chat, clock, paper_sources) ->
     paper_sources.set_rss("cs.CL", EMPTY_RSS)
     await subscribe(chat, "arxiv cs.CL")
     report = await bot.poster.run_once()
-    assert report.failed_feeds == {} and report.fetched == {"arxiv:cs.CL": 0}
+    assert report.failed_feeds == {} and report.fetched == {Feed("arxiv", "cs.CL"): 0}
     clock.advance(3 * 86400)
     await bot.poster.run_once()
     assert chat.sent == []

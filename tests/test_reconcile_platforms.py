@@ -13,6 +13,8 @@ from adapters.launch import run
 from adapters.slack.app import SlackAdapter
 from bot.config import Settings
 from bot.events import ChannelRef, MessageRef
+from bot.model.feed import Feed
+from bot.model.subscription import Subscription
 from storage.db import open_db
 from storage.store import Store
 from tests.conftest import close_bot, make_bot
@@ -65,9 +67,16 @@ async def test_reactions_changed_while_down_are_exactly_counted_after_restart(tm
             )
         )
         db = Store(open_db(settings.db_path))
-        db.add_subscription(platform="slack", workspace=slack.team_id, channel="C1", source="hf")
         db.add_subscription(
-            platform="discord", workspace=discord.GUILD_ID, channel=discord.CHANNEL_ID, source="hf"
+            Subscription(platform="slack", workspace=slack.team_id, channel="C1", feed=Feed("hf"))
+        )
+        db.add_subscription(
+            Subscription(
+                platform="discord",
+                workspace=discord.GUILD_ID,
+                channel=discord.CHANNEL_ID,
+                feed=Feed("hf"),
+            )
         )
         db.db.close()
 

@@ -16,6 +16,8 @@ import pytest
 from adapters.slack.app import SlackAdapter
 from bot.config import Settings
 from bot.core import Bot
+from bot.model.feed import Feed
+from bot.model.subscription import Subscription
 from tests.fakes.local_server import wait_until
 from tests.fakes.paper_sources import FakePaperSources, hf_item
 from tests.fakes.slack import FakeSlack
@@ -60,7 +62,9 @@ async def test_rate_limits_and_5xx_while_posting_lose_and_double_nothing(
 ) -> None:
     serve(paper_sources)
     bot.settings = replace(bot.settings, max_posts_per_poll=len(PAPERS))
-    bot.store.add_subscription(platform="slack", workspace=slack.team_id, channel="C1", source="hf")
+    bot.store.add_subscription(
+        Subscription(platform="slack", workspace=slack.team_id, channel="C1", feed=Feed("hf"))
+    )
     adapter = await started(bot, slack, settings, "http")
     # One per paper, in posting order (best first):
     slack.fail_next("chat.postMessage", 500, commit=True)  # 1: posted, but "500"...
@@ -90,7 +94,9 @@ async def test_socket_mode_drop_loses_no_event(
     bot: Bot, slack: FakeSlack, settings: Settings, paper_sources: FakePaperSources
 ) -> None:
     serve(paper_sources)
-    bot.store.add_subscription(platform="slack", workspace=slack.team_id, channel="C1", source="hf")
+    bot.store.add_subscription(
+        Subscription(platform="slack", workspace=slack.team_id, channel="C1", feed=Feed("hf"))
+    )
     adapter = await started(bot, slack, settings, "socket")
     try:
         await bot.poster.run_once()

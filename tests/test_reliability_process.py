@@ -13,7 +13,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.papers import Paper
+from bot.model.feed import Feed
+from bot.model.paper import Paper
+from bot.model.subscription import Subscription
 from storage.db import open_db
 from storage.store import Store
 from tests.botprocess import BotProcess, read_rows, sources_env
@@ -93,7 +95,9 @@ def subscribe(
     store: Store, slack: FakeSlack, channel: str, source: str, category: str = ""
 ) -> None:
     store.add_subscription(
-        platform="slack", workspace=slack.team_id, channel=channel, source=source, category=category
+        Subscription(
+            platform="slack", workspace=slack.team_id, channel=channel, feed=Feed(source, category)
+        )
     )
 
 

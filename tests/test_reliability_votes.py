@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.memory import MemoryAdapter
-from bot.papers import Paper
+from bot.model.paper import Paper
 from bot.replies import PaperCard
 
 

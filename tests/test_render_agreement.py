@@ -20,7 +20,7 @@ from adapters.console import ConsoleAdapter
 from adapters.discord.render import FIELD_VALUE_LIMIT, embed_problems, u16len
 from adapters.discord.render import render as discord_render
 from adapters.slack.render import render as slack_render
-from bot.papers import Paper
+from bot.model.paper import Paper
 from bot.plain_text import render_text
 from bot.replies import PaperCard, PaperList, ScoredPaper
 from tests.fakes.paper_sources import hf_item

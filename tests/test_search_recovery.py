@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.papers import Paper
+from bot.model.paper import Paper
+from bot.model.search_query import parse_search
 from bot.replies import Error, PaperList
-from bot.search_query import parse_search
 from storage import search_index
 from storage.db import open_db
 from storage.store import SearchIndexRebuilding, Store

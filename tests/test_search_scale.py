@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.papers import Paper
-from bot.search_query import QueryError, parse_search
+from bot.model.paper import Paper
+from bot.model.search_query import QueryError, parse_search
 from storage.db import open_db
 from storage.search_index import SearchIndex
 from storage.store import Store
@@ -93,7 +93,8 @@ def test_filters_narrow_without_changing_the_order(store) -> None:
     assert search(store, 'author:"jonathan ho"') == ["2401.00001"]
     assert search(store, 'author:"ho ajay"') == []  # a phrase never spans two names
     assert search(store, "attention cat:cs.lg") == ["2301.00002"]  # any case
-    assert search(store, "attention cat:cs") == []  # whole categories only
+    with pytest.raises(QueryError, match="not an arXiv category"):
+        search(store, "attention cat:cs")  # whole categories only: an archive is refused
     assert search(store, "cat:hep-th") == ["hep-th/9901001"]
     assert search(store, "since:2024-01-01") == ["2402.00003", "2401.00001"]  # newest first
     assert search(store, "since:2024-01-03 cat:cs.CV") == []

@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from adapters.discord.client import DiscordAdapter
 from bot.core import Bot
+from bot.model.feed import Feed
+from bot.model.subscription import Subscription
 from tests.fakes.discord import (
     ADMINISTRATOR,
     MANAGE_CHANNELS,
@@ -53,7 +55,9 @@ async def replies(
 async def test_members_without_manage_channels_cannot_change_subscriptions(
     adapter: DiscordAdapter, fake: FakeDiscord, core: Bot, subcommand: str, options: dict
 ) -> None:
-    core.store.add_subscription(platform="discord", workspace=GUILD, channel=CHANNEL, source="hf")
+    core.store.add_subscription(
+        Subscription(platform="discord", workspace=GUILD, channel=CHANNEL, feed=Feed("hf"))
+    )
     before = core.store.subscriptions()
     (refusal,) = await replies(fake, subcommand, options)
     assert "admins" in refusal["content"] and refusal["flags"] & (1 << 6)  # ephemeral
@@ -71,7 +75,7 @@ async def test_manage_channels_or_administrator_may_subscribe(
         {"source": "arxiv", "category": "cs.CL"},
         permissions=ADMINISTRATOR | MANAGE_CHANNELS | VIEW_AND_SEND,
     )
-    assert [s.source for s in core.store.subscriptions()] == ["hf", "arxiv"]
+    assert [s.feed.source for s in core.store.subscriptions()] == ["hf", "arxiv"]
 
 
 # -- any option values ----------------------------------------------------------------------

@@ -20,7 +20,9 @@ from adapters.slack.app import SlackAdapter
 from bot.config import Settings
 from bot.core import Bot
 from bot.logs import setup_logging
-from bot.papers import Paper
+from bot.model.feed import Feed
+from bot.model.paper import Paper
+from bot.model.subscription import Subscription
 from storage.db import open_db
 from storage.store import Store
 from tests.botprocess import BotProcess, sources_env
@@ -109,7 +111,9 @@ async def test_the_bot_process_never_prints_a_token(tmp_path: Path) -> None:
         echo = f"invalid_auth: {slack.bot_token} / {slack.app_token} / {FOREIGN_TOKEN}"
         db_path = str(tmp_path / "paperboy.db")
         store = Store(open_db(db_path))
-        store.add_subscription(platform="slack", workspace=slack.team_id, channel="C1", source="hf")
+        store.add_subscription(
+            Subscription(platform="slack", workspace=slack.team_id, channel="C1", feed=Feed("hf"))
+        )
         store.claim_post("slack", slack.team_id, "C1", "2605.12500")  # a crash left it pending
         store.db.close()
         # Settling the pending post reads history: Slack's error echoes the tokens (logged

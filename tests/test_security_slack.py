@@ -22,6 +22,8 @@ from adapters.slack.app import SlackAdapter
 from bot.commands import REGISTRY
 from bot.config import Settings
 from bot.core import Bot
+from bot.model.feed import Feed
+from bot.model.subscription import Subscription
 from tests.fakes.local_server import wait_until
 from tests.fakes.paper_sources import FakePaperSources
 from tests.fakes.slack import LIMITS, FakeSlack, block_problems, units
@@ -99,7 +101,7 @@ async def test_a_replayed_command_runs_once(app: App) -> None:
 
 async def test_a_replayed_reaction_cannot_bring_a_removed_vote_back(app: App) -> None:
     app.bot.store.add_subscription(
-        platform="slack", workspace=app.slack.team_id, channel="C1", source="hf"
+        Subscription(platform="slack", workspace=app.slack.team_id, channel="C1", feed=Feed("hf"))
     )
     await app.bot.poster.run_once()
     card = app.slack.posts("C1")[0]

@@ -10,7 +10,7 @@ from adapters.slack.app import SlackAdapter
 from bot.config import Settings
 from bot.core import Bot
 from bot.events import ChannelRef
-from bot.papers import Paper
+from bot.model.paper import Paper
 from bot.replies import PaperCard
 from tests.conftest import close_bot, make_bot
 from tests.fakes.discord import FakeDiscord

@@ -16,8 +16,8 @@ from adapters.slack.app import RATE_LIMIT_RETRIES, SlackAdapter, SlackStartupErr
 from adapters.slack.render import CARD_EVENT_TYPE, card_metadata
 from bot.config import Settings, SettingsError
 from bot.events import ChannelRef, MessageRef
+from bot.model.paper import Paper
 from bot.outbox import SendError
-from bot.papers import Paper
 from bot.replies import PaperCard, Text
 from tests.fakes.slack import FakeSlack
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +19,9 @@ from adapters.slack.render import (
     safe_url,
     units,
 )
-from bot.papers import Paper
+from bot.model.feed import Feed
+from bot.model.paper import Paper
+from bot.model.subscription import Subscription
 from bot.replies import (
     Error,
     Help,
@@ -27,13 +30,17 @@ from bot.replies import (
     PaperCard,
     PaperList,
     ScoredPaper,
-    SubscriptionInfo,
     SubscriptionList,
     Text,
 )
 from tests.fakes.slack import block_problems
 
 HOSTILE = "<!channel> <@U123> & *bold* _it_ `code` > quote | pipe \u202e\x00\x07 🧪👩🏽‍🔬"
+
+
+def subscription_list(subs: Iterable[Subscription]) -> SubscriptionList:
+    subs = tuple(subs)
+    return SubscriptionList(subs, tuple(s.describe("Hugging Face Daily Papers") for s in subs))
 
 
 def hostile_paper() -> Paper:
@@ -68,8 +75,8 @@ def every_reply(paper: Paper) -> list:
         PaperList("empty", ()),
         Leaderboard("week", tuple(LeaderboardEntry(paper, 9, 10, 1) for _ in range(60))),
         Leaderboard("all", ()),
-        SubscriptionList(
-            tuple(SubscriptionInfo(i, "hf", keywords=(HOSTILE,) * 20) for i in range(300))
+        subscription_list(
+            Subscription(id=i, feed=Feed("hf"), keywords=(HOSTILE,) * 20) for i in range(300)
         ),
         SubscriptionList(()),
         Help(tuple((f"search {HOSTILE}", HOSTILE * 30) for _ in range(200))),
@@ -203,7 +210,7 @@ def test_help_and_subscriptions_read_as_commands() -> None:
     text = message["blocks"][0]["text"]["text"]
     assert "`/papers search &lt;words&gt;`  find papers" in text
     assert "`/papers top`  best" in text
-    subs = render(SubscriptionList((SubscriptionInfo(3, "hf", min_upvotes=5),)))
+    subs = render(subscription_list([Subscription(id=3, feed=Feed("hf"), min_upvotes=5)]))
     assert "`#3` Hugging Face Daily Papers min_upvotes=5" in subs["blocks"][0]["text"]["text"]
     assert "/papers subscribe hf" in render(SubscriptionList(()))["text"]
 

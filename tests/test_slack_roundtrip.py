@@ -19,7 +19,7 @@ from adapters.slack.app import SlackAdapter
 from adapters.slack.render import CARD_EVENT_TYPE
 from bot.config import Settings
 from bot.core import Bot
-from bot.papers import Paper
+from bot.model.paper import Paper
 from tests.fakes.local_server import wait_until
 from tests.fakes.slack import Delivery, FakeSlack
 

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.memory import MemoryAdapter
-from bot.papers import MAX_AUTHORS, MAX_TITLE_CHARS, MAX_UPVOTES, Paper, bounded
+from bot.model.feed import Feed
+from bot.model.paper import MAX_AUTHORS, MAX_TITLE_CHARS, MAX_UPVOTES, Paper, bounded
 from bot.replies import Text
 from bot.sources.arxiv import parse_atom, parse_rss
 from bot.sources.hf import parse_daily_list
@@ -242,7 +243,7 @@ async def test_an_unexpected_error_in_one_feed_fails_that_feed_only_and_alerts(
 
     bot.store.save_papers = save_breaking_on_hf
     report = await bot.poster.run_once()
-    assert list(report.failed_feeds) == ["hf"]
+    assert list(report.failed_feeds) == [Feed("hf")]
     assert chat.card_ids("C2") == ["2504.00001"]
     clock.advance(settings.source_alert_after + 60)
     await bot.poster.run_once()

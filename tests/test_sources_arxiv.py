@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.ids import is_canonical
+from bot.model.ids import is_canonical
 from bot.sources.arxiv import BROKEN, Arxiv, parse_atom, parse_rss, split_authors
 from bot.sources.http import HttpFetcher, SourceError
 from tests.fakes.paper_sources import EMPTY_RSS, FakePaperSources, fixture_bytes, rss_feed
@@ -219,7 +219,7 @@ async def test_bad_category_is_a_value_error(arxiv: Arxiv, category: str) -> Non
 
 async def test_lookup(arxiv: Arxiv, fake: FakePaperSources) -> None:
     ids = ["https://arxiv.org/abs/2604.26951v1", "arXiv:2604.26942", "2604.26951", "2401.00001"]
-    papers = await arxiv.lookup(ids)
+    papers = await arxiv.lookup_many(ids)
     assert sorted(p.id for p in papers) == ["2604.26942", "2604.26951"]
     (request,) = fake.requests_for("api")
     assert request.query == {
@@ -229,17 +229,17 @@ async def test_lookup(arxiv: Arxiv, fake: FakePaperSources) -> None:
 
 
 async def test_lookup_of_nothing_asks_nobody(arxiv: Arxiv, fake: FakePaperSources) -> None:
-    assert await arxiv.lookup([]) == []
+    assert await arxiv.lookup_many([]) == []
     assert fake.count() == 0
 
 
 async def test_lookup_rejects_non_ids(arxiv: Arxiv) -> None:
     with pytest.raises(ValueError, match="not an arXiv id"):
-        await arxiv.lookup(["2604.26951", "banana"])
+        await arxiv.lookup_many(["2604.26951", "banana"])
 
 
 async def test_lookup_batches_long_lists(arxiv: Arxiv, fake: FakePaperSources) -> None:
-    await arxiv.lookup([f"2604.{n:05d}" for n in range(120)])
+    await arxiv.lookup_many([f"2604.{n:05d}" for n in range(120)])
     sizes = [len(r.query["id_list"].split(",")) for r in fake.requests_for("api")]
     assert sizes == [50, 50, 20]
 
@@ -247,27 +247,27 @@ async def test_lookup_batches_long_lists(arxiv: Arxiv, fake: FakePaperSources) -
 async def test_lookup_error_entry_is_a_source_error(arxiv: Arxiv, fake: FakePaperSources) -> None:
     fake.set_api(fixture_bytes("arxiv_api_error.xml"))
     with pytest.raises(SourceError, match="arXiv said: incorrect id format"):
-        await arxiv.lookup(["2604.26951"])
+        await arxiv.lookup_many(["2604.26951"])
 
 
 async def test_lookup_error_entry_with_status_400(arxiv: Arxiv, fake: FakePaperSources) -> None:
     fake.fail("api", 400, body=API_ERROR)
     with pytest.raises(SourceError, match="arXiv said: incorrect id format"):
-        await arxiv.lookup(["2604.26951"])
+        await arxiv.lookup_many(["2604.26951"])
 
 
 async def test_lookup_truncated_is_a_source_error(arxiv: Arxiv, fake: FakePaperSources) -> None:
     fake.truncate("api")
     with pytest.raises(SourceError, match=BROKEN):
-        await arxiv.lookup(["2604.26951"])
+        await arxiv.lookup_many(["2604.26951"])
 
 
 async def test_lookup_respects_min_interval(fake: FakePaperSources) -> None:
     urls = fake.base_urls
     async with HttpFetcher(timeout=0.5, retries=0) as http:
         arxiv = Arxiv(http, urls["arxiv_api_url"], urls["arxiv_rss_url"], min_interval=0.2)
-        await arxiv.lookup(["2604.26951"])
-        await arxiv.lookup(["2604.26942"])
+        await arxiv.lookup_many(["2604.26951"])
+        await arxiv.lookup_many(["2604.26942"])
     first, second = fake.requests_for("api")
     assert second.at - first.at >= 0.19
 

@@ -1,14 +1,20 @@
-"""Sources: feed names, the two-day HF feed, arXiv category feeds, built from Settings."""
+"""Sources: the registry, feeds named by words, the two-day HF feed, arXiv category feeds,
+built from Settings."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import pytest
 
-from bot.papers import Paper
-from bot.sources import SourceError, Sources, check_feed, merge_days
+from bot.model.feed import Feed
+from bot.model.paper import Paper
+from bot.sources.base import ParamsError
+from bot.sources.hf import merge_days
+from bot.sources.http import SourceError
+from bot.sources.registry import Sources
 from tests.fakes.paper_sources import FakePaperSources, hf_item
 
 MAY_13 = date(2026, 5, 13)
@@ -31,7 +37,7 @@ async def test_hf_feed_asks_for_today_and_yesterday(
     sources: Sources, fake: FakePaperSources
 ) -> None:
     fake.set_default_daily([])
-    papers = await sources.fetch_feed("hf", JUNE_1 + timedelta(days=1))
+    papers = await sources.fetch_feed(Feed("hf"), JUNE_1 + timedelta(days=1))
     assert len(papers) == 49  # nothing yet today, all of yesterday
     asked = [r.query["date"] for r in fake.requests_for("daily")]
     assert asked == ["2026-06-02", "2026-06-01"]
@@ -45,7 +51,7 @@ async def test_hf_feed_merges_a_paper_on_both_days_once(
     fake.set_daily(
         yesterday, [hf_item("2605.00003"), hf_item("2605.00001", upvotes=4, day=yesterday)]
     )
-    papers = await sources.fetch_feed("hf", today)
+    papers = await sources.fetch_feed(Feed("hf"), today)
     assert [p.id for p in papers] == ["2605.00001", "2605.00002", "2605.00003"]
     both = papers[0]
     assert both.upvotes == 9  # today's count is the current one
@@ -55,39 +61,66 @@ async def test_hf_feed_merges_a_paper_on_both_days_once(
 async def test_hf_feed_fails_when_a_day_fails(sources: Sources, fake: FakePaperSources) -> None:
     fake.fail("daily", 503, times=10)
     with pytest.raises(SourceError, match="Hugging Face answered 503"):
-        await sources.fetch_feed("hf", MAY_13)
+        await sources.fetch_feed(Feed("hf"), MAY_13)
 
 
 async def test_hf_feed_rides_out_one_failure(sources: Sources, fake: FakePaperSources) -> None:
     fake.set_default_daily([])
     fake.fail("daily", 429, retry_after=0)
-    assert len(await sources.fetch_feed("hf", MAY_13)) == 50
+    assert len(await sources.fetch_feed(Feed("hf"), MAY_13)) == 50
 
 
 async def test_arxiv_feed(sources: Sources, fake: FakePaperSources) -> None:
-    papers = await sources.fetch_feed("arxiv:quant-ph", MAY_13)
+    papers = await sources.fetch_feed(Feed("arxiv", "quant-ph"), MAY_13)
     assert len(papers) == 40
     assert [r.path for r in fake.requests] == ["/rss/quant-ph"]
 
 
-@pytest.mark.parametrize("feed", ["", "hn", "arxiv:", "arxiv:../x", "huggingface"])
-async def test_unknown_feed_is_a_value_error(sources: Sources, feed: str) -> None:
-    with pytest.raises(ValueError, match="unknown feed"):
+@pytest.mark.parametrize("feed", [Feed("hn"), Feed("arxiv", "bogus.XX"), Feed("arxiv", "../x")])
+async def test_a_feed_no_source_has_is_a_value_error(sources: Sources, feed: Feed) -> None:
+    with pytest.raises(ValueError):
         await sources.fetch_feed(feed, MAY_13)
 
 
 @pytest.mark.parametrize(
-    ("feed", "stored"),
+    ("words", "feed"),
     [
-        ("hf", "hf"),
-        (" HF ", "hf"),
-        ("arxiv:cs.LG", "arxiv:cs.LG"),
-        ("ArXiv: quant-ph", "arxiv:quant-ph"),
-        ("arxiv:cs.AI+cs.LG", "arxiv:cs.AI+cs.LG"),
+        (["hf"], Feed("hf")),
+        (["HF"], Feed("hf")),
+        (["huggingface"], Feed("hf")),
+        (["arxiv", "cs.LG"], Feed("arxiv", "cs.LG")),
+        (["ArXiv", "CS.lg"], Feed("arxiv", "cs.LG")),
+        (["arxiv", "quant-ph"], Feed("arxiv", "quant-ph")),
+        (["arxiv", "cond-mat.STR-EL"], Feed("arxiv", "cond-mat.str-el")),
+        (["arxiv", "math"], Feed("arxiv", "math")),  # a whole archive: arXiv's RSS serves it
     ],
 )
-def test_check_feed_normalises(feed: str, stored: str) -> None:
-    assert check_feed(feed) == stored
+def test_words_name_a_normalised_feed(sources: Sources, words: list[str], feed: Feed) -> None:
+    source, parsed = sources.parse_feed(words)
+    assert parsed == feed and source.name == feed.source
+
+
+@pytest.mark.parametrize(
+    ("words", "says"),
+    [
+        ([], "Subscribe to what?"),
+        (["rss"], "not a source"),
+        (["arxiv"], "Which arXiv category?"),
+        (["arxiv", "bogus.XX"], "`bogus.XX` is not an arXiv category"),
+        (["arxiv", "cs.CL", "cs.LG"], "I don't understand `cs.LG`"),
+        (["hf", "extra"], "I don't understand `extra`"),
+    ],
+)
+def test_words_that_name_no_feed(sources: Sources, words: list[str], says: str) -> None:
+    with pytest.raises(ParamsError, match=re.escape(says)):
+        sources.parse_feed(words)
+
+
+def test_the_registry_describes_feeds_by_their_source(sources: Sources) -> None:
+    assert [s.name for s in sources] == ["hf", "arxiv"]
+    assert sources.describe(Feed("hf")) == "Hugging Face Daily Papers"
+    assert sources.describe(Feed("arxiv", "cs.CL")) == "arXiv cs.CL"
+    assert str(Feed("arxiv", "cs.CL")) == "arxiv:cs.CL" and str(Feed("hf")) == "hf"
 
 
 def test_merge_days_keeps_fresh_order_and_fills_gaps() -> None:
@@ -105,5 +138,5 @@ def test_merge_days_keeps_fresh_order_and_fills_gaps() -> None:
 async def test_settings_reach_the_fetcher(fake: FakePaperSources) -> None:
     settings = fake.settings(http_timeout=7.0, http_retries=5, arxiv_min_interval=3.0)
     async with Sources.from_settings(settings, retry_base_delay=0.5) as sources:
-        assert sources.arxiv._min_interval == 3.0
+        assert sources["arxiv"]._min_interval == 3.0
         assert sources._http is not None and sources._http.retries == 5

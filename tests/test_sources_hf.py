@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.ids import is_canonical
+from bot.model.ids import is_canonical
 from bot.sources.hf import (
     NOT_A_LIST,
     HuggingFace,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 
-from bot.papers import Paper
-from bot.search_query import parse_search
+from bot.model.paper import Paper
+from bot.model.search_query import parse_search
 from storage.db import MIGRATIONS, open_db, schema_version
 from storage.store import Store
 

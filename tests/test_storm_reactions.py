@@ -28,7 +28,7 @@ from adapters.slack.app import SlackAdapter
 from bot.config import Settings
 from bot.core import Bot
 from bot.events import ChannelRef, MessageRef
-from bot.papers import Paper
+from bot.model.paper import Paper
 from bot.replies import PaperCard
 from bot.votes import VoteRules
 from tests.conftest import FakeClock, close_bot, make_bot

@@ -15,6 +15,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bot.model.feed import Feed as SourceFeed
+from bot.model.subscription import Subscription
 from storage.db import open_db
 from storage.store import Store
 from tests.botprocess import BotProcess, read_rows, sources_env
@@ -62,7 +64,12 @@ async def test_two_processes_post_each_paper_once_and_the_survivor_takes_over(
         store = Store(open_db(db_path))
         for channel in CHANNELS:
             store.add_subscription(
-                platform="slack", workspace=slack.team_id, channel=channel, source="hf"
+                Subscription(
+                    platform="slack",
+                    workspace=slack.team_id,
+                    channel=channel,
+                    feed=SourceFeed("hf"),
+                )
             )
         store.db.close()
         env = {

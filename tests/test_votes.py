@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from adapters.memory import MemoryAdapter
 from bot.events import MessageRef
-from bot.papers import Paper
+from bot.model.paper import Paper
 from bot.plain_text import meta_line, render_text
 from bot.replies import PaperCard
 from bot.votes import normalize_emoji

@@ -20,7 +20,7 @@ from typing import Any
 
 import discord
 
-from bot.papers import Paper
+from bot.model.paper import Paper
 from bot.replies import (
     Citation,
     Error,
@@ -335,7 +335,7 @@ def _leaderboard(reply: Leaderboard) -> discord.Embed:
 
 
 def _subscriptions(reply: SubscriptionList) -> discord.Embed:
-    lines = [f"`#{s.id}` {plain(s.describe(), 400)}" for s in reply.subscriptions]
+    lines = [f"`#{s.id}` {plain(text, 400)}" for s, text in reply.described()]
     embed = discord.Embed(
         title="Subscriptions in this channel",
         description=join_lines(lines, DESCRIPTION_LIMIT)

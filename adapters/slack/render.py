@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from bot.papers import Paper
+from bot.model.paper import Paper
 from bot.replies import (
     Citation,
     Error,
@@ -321,7 +321,7 @@ def render_subscriptions(reply: SubscriptionList) -> Message:
         )
         return message(text, [section(text)])
     lines = ["*Subscriptions in this channel*"] + [
-        f"`#{sub.id}` {escape(clean(sub.describe()))}" for sub in reply.subscriptions
+        f"`#{sub.id}` {escape(clean(text))}" for sub, text in reply.described()
     ]
     return message(
         f"{plural(len(reply.subscriptions), 'subscription')} in this channel",

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from bot.citations import bibtex_file
 from bot.commands.spec import Param
-from bot.papers import Paper
+from bot.model.paper import Paper
 from bot.replies import FileReply
 
 BIBTEX = Param(

@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING
 from bot.citations import STYLES, apa, bibtex
 from bot.commands import REGISTRY
 from bot.commands.bib import file_slug
-from bot.commands.lookups import find_paper
+from bot.commands.lookups import find_paper, not_found
 from bot.commands.spec import CommandError, Param, ParsedCommand
 from bot.events import CommandInvoked
-from bot.ids import canonical_id
-from bot.replies import Citation, Error, FileReply, Reply
+from bot.replies import Citation, FileReply, Reply
 
 if TYPE_CHECKING:
     from bot.core import Bot
@@ -47,15 +46,12 @@ async def cite(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply
     style = str(command.values.get("style", "bibtex")).lower()
     if style not in STYLES:
         raise CommandError(f"`{style[:40]}` is not a citation style.", "Use bibtex or apa.")
-    paper_id = canonical_id(command.words[0])
+    paper_id = bot.sources.paper_id(command.words[0])
     if paper_id is None:
         raise CommandError(f"`{command.words[0][:60]}` is not an arXiv id or URL.", hint)
     paper = await find_paper(bot, paper_id)
     if paper is None:
-        return Error(
-            f"I couldn't find arXiv {paper_id} locally, on Hugging Face or on arXiv.",
-            "Check the id; brand-new papers can take a day to appear.",
-        )
+        return not_found(bot, paper_id)
     text = bibtex(paper) if style == "bibtex" else apa(paper)
     if len(text) > CHAT_CITATION_CHARS:
         extension = "bib" if style == "bibtex" else "txt"

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.commands import REGISTRY
 from bot.commands.bib import BIBTEX, bib_reply
 from bot.commands.spec import CommandError, Param, ParsedCommand
 from bot.events import CommandInvoked
-from bot.ids import canonical_id
-from bot.papers import Paper
+from bot.model.paper import Paper
+from bot.model.search_query import SearchQuery, parse_search
 from bot.replies import Error, PaperCard, PaperList, Reply, ScoredPaper, Text
-from bot.search_query import SearchQuery, parse_search
-from bot.sources import SourceError
+from bot.sources.http import SourceError
+from bot.sources.registry import SourcesUnreachable
 from storage.store import SearchIndexRebuilding
 
 if TYPE_CHECKING:
@@ -79,12 +79,13 @@ async def search(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Rep
     papers = search_local(bot, query)
     note = ""
     if len(papers) < SEARCH_LIMIT and query.text:
-        try:
-            found = await bot.sources.hf.search(query.text)
-        except SourceError as exc:
-            log.warning("HF search failed: %s", exc)
-            note = "Hugging Face search can't be reached right now; these are local results."
-        else:
+        for source in bot.sources.searchable:
+            try:
+                found = await source.search(query.text)
+            except SourceError as exc:
+                log.warning("%s search failed: %s", source.label, exc)
+                note = f"{source.label} search can't be reached right now; these are local results."
+                continue
             # Kept for next time; searched again so filters and ranking apply to all.
             bot.store.save_papers(found)
             papers = search_local(bot, query)
@@ -136,40 +137,37 @@ async def show(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply
     hint = "Give an arXiv id or link, e.g. `/papers show 2401.12345` or an arxiv.org URL."
     if not command.words:
         raise CommandError("Show which paper?", hint)
-    paper_id = canonical_id(command.words[0])
+    paper_id = bot.sources.paper_id(command.words[0])
     if paper_id is None:
         raise CommandError(f"`{command.words[0][:60]}` is not an arXiv id or URL.", hint)
     paper = await find_paper(bot, paper_id)
     if paper is None:
-        return Error(
-            f"I couldn't find arXiv {paper_id} locally, on Hugging Face or on arXiv.",
-            "Check the id; brand-new papers can take a day to appear.",
-        )
+        return not_found(bot, paper_id)
     ch = event.channel
     return PaperCard(paper, bot.store.net_votes(ch.platform, ch.workspace, paper.id))
+
+
+def not_found(bot: Bot, paper_id: str) -> Error:
+    """Where ``paper_id`` was looked for: the store, then every source that takes such ids."""
+    places = ["locally", *(f"on {s.label}" for s in bot.sources if s.paper_id(paper_id))]
+    return Error(
+        f"I couldn't find {paper_id} {', '.join(places[:-1])} or {places[-1]}.",
+        "Check the id; brand-new papers can take a day to appear.",
+    )
 
 
 async def find_paper(bot: Bot, paper_id: str) -> Paper | None:
     paper = bot.store.get_paper(paper_id)
     if paper is not None:
         return paper
-    unreachable = []
     try:
-        paper = await bot.sources.hf.paper(paper_id)
-    except SourceError as exc:
-        unreachable.append(str(exc))
+        paper = await bot.sources.lookup(paper_id)
+    except SourcesUnreachable as exc:
+        raise CommandError(
+            f"I can't reach {exc} to look up {paper_id} right now.",
+            "Try again in a few minutes.",
+        ) from None
     if paper is None:
-        try:
-            found = await bot.sources.arxiv.lookup([paper_id])
-            paper = next((p for p in found if p.id == paper_id), None)
-        except SourceError as exc:
-            unreachable.append(str(exc))
-    if paper is None:
-        if len(unreachable) == 2:
-            raise CommandError(
-                f"I can't reach Hugging Face or arXiv to look up {paper_id} right now.",
-                "Try again in a few minutes.",
-            )
         return None
     bot.store.save_papers([paper])
     return bot.store.get_paper(paper_id)
@@ -184,21 +182,20 @@ async def find_paper(bot: Bot, paper_id: str) -> Paper | None:
 async def today(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply:
     public = command.flag("public")
     today = datetime.fromtimestamp(bot.clock(), UTC).date()
+    source = bot.sources.daily_source
+    if source is None:
+        raise CommandError("No paper source here has a list of the day.")
     try:
-        papers = await bot.sources.hf.daily(today)
-        day = today
-        if not papers:  # the list fills during the day; early on, show yesterday's
-            day = today - timedelta(days=1)
-            papers = await bot.sources.hf.daily(day)
+        daily = await source.daily_list(today)
     except SourceError as exc:
-        log.warning("HF daily failed: %s", exc)
+        log.warning("%s failed: %s", source.daily_name, exc)
         raise CommandError(
-            "Hugging Face Daily Papers can't be reached right now.",
+            f"{source.daily_name} can't be reached right now.",
             "Try again in a few minutes.",
         ) from None
-    if not papers:
-        return Text("Hugging Face Daily Papers has nothing for today yet.")
-    bot.store.save_papers(papers)
-    papers = sorted(papers, key=lambda p: p.upvotes or 0, reverse=True)[:TODAY_LIMIT]
-    title = f"Hugging Face Daily Papers, {day.isoformat()}"
+    if not daily.papers:
+        return Text(f"{source.daily_name} has nothing for today yet.")
+    bot.store.save_papers(daily.papers)
+    papers = sorted(daily.papers, key=lambda p: p.upvotes or 0, reverse=True)[:TODAY_LIMIT]
+    title = f"{source.daily_name}, {daily.day.isoformat()}"
     return PaperList(title, scored(bot, event, papers), public=public)

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.commands import REGISTRY
 from bot.commands.spec import Choice, CommandError, Param, ParsedCommand
 from bot.events import CommandInvoked
-from bot.replies import Reply, SubscriptionInfo, SubscriptionList, Text
-from bot.subscriptions import parse_subscribe, same_request
-from storage.store import Subscription
+from bot.model.subscription import Subscription
+from bot.replies import Reply, SubscriptionList, Text
+from bot.sources.registry import SOURCE_TYPES
+from bot.subscriptions import parse_subscribe
 
 if TYPE_CHECKING:
     from bot.core import Bot
 
 
 def source_choices() -> list[Choice]:
-    return [
-        ("Hugging Face Daily Papers", "hf"),
-        ("arXiv category (give one in 'category')", "arxiv"),
-    ]
+    return [(kind.choice_label, kind.name) for kind in SOURCE_TYPES]
 
 
 def channel_subscriptions(bot: Bot, event: CommandInvoked) -> list[Subscription]:
@@ -58,27 +57,18 @@ def channel_subscriptions(bot: Bot, event: CommandInvoked) -> list[Subscription]
     ),
 )
 async def subscribe(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply:
-    request = parse_subscribe(command)
-    existing = next(
-        (s for s in channel_subscriptions(bot, event) if same_request(s, request)), None
-    )
+    ch = event.channel
+    request = parse_subscribe(command, bot.sources)
+    existing = next((s for s in channel_subscriptions(bot, event) if s.same_as(request)), None)
     if existing is not None:
         return Text(f"This channel already has that subscription (#{existing.id}).")
-    ch = event.channel
     sub = bot.store.add_subscription(
-        platform=ch.platform,
-        workspace=ch.workspace,
-        channel=ch.channel,
-        source=request.source,
-        category=request.category,
-        min_upvotes=request.min_upvotes,
-        keywords=request.keywords,
-        authors=request.authors,
+        replace(request, platform=ch.platform, workspace=ch.workspace, channel=ch.channel),
         created_by=event.user.id,
     )
     bot.poster.poke()
     return Text(
-        f"Subscribed this channel to {info(sub).describe()} (subscription #{sub.id}). "
+        f"Subscribed this channel to {describe(bot, sub)} (subscription #{sub.id}). "
         "New papers will be posted here, the first ones in a moment.",
         public=True,
     )
@@ -136,15 +126,10 @@ async def unsubscribe(bot: Bot, event: CommandInvoked, command: ParsedCommand) -
     description="What this channel is subscribed to",
 )
 async def subscriptions(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply:
-    return SubscriptionList(tuple(info(s) for s in channel_subscriptions(bot, event)))
+    subs = tuple(channel_subscriptions(bot, event))
+    return SubscriptionList(subs, tuple(describe(bot, s) for s in subs))
 
 
-def info(sub: Subscription) -> SubscriptionInfo:
-    return SubscriptionInfo(
-        id=sub.id,
-        source=sub.source,
-        category=sub.category,
-        min_upvotes=sub.min_upvotes,
-        keywords=sub.keywords,
-        authors=sub.authors,
-    )
+def describe(bot: Bot, sub: Subscription) -> str:
+    """The feed as its source names it, then the filters."""
+    return sub.describe(bot.sources.describe(sub.feed))

@@ -11,12 +11,17 @@ import email.utils
 import logging
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
 
 import httpx
 
-from bot.ids import canonical_id
-from bot.papers import Paper, bounded
+from bot.config import Settings
+from bot.model.arxiv_taxonomy import UnknownCategory, arxiv_category
+from bot.model.feed import Feed
+from bot.model.ids import canonical_id
+from bot.model.paper import Paper, bounded
+from bot.sources.base import PaperSource, ParamsError, no_more_words
 from bot.sources.http import HttpFetcher, SourceError, ensure_ok
 
 log = logging.getLogger(__name__)
@@ -31,14 +36,20 @@ DC = "{http://purl.org/dc/elements/1.1/}"
 # The export API is happiest with modest id lists; longer ones are split into batches.
 LOOKUP_BATCH = 50
 
-# "cs.LG", "quant-ph", "math.AG", "hep-th", or several joined by "+" as the RSS feed allows.
-_ONE_CATEGORY = r"[a-z][a-z-]*(?:\.[A-Za-z][A-Za-z-]*)?"
-_CATEGORY = re.compile(rf"{_ONE_CATEGORY}(?:\+{_ONE_CATEGORY})*")
+CATEGORY_EXAMPLES = "Categories look like `cs.CL`, `cs.LG`, `stat.ML` or `quant-ph`."
 _DOCTYPE = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _OAI_PREFIX = re.compile(r"^oai:arxiv\.org:", re.IGNORECASE)
 
 
-class Arxiv:
+class Arxiv(PaperSource):
+    """One feed per category (its daily announcement); looks up any arXiv id."""
+
+    name = "arxiv"
+    label = NAME
+    usage = "arxiv <category>"
+    choice_label = "arXiv category (give one in 'category')"
+    example = "arxiv cs.CL"
+
     def __init__(
         self, http: HttpFetcher, api_url: str, rss_url: str, min_interval: float = 3.0
     ) -> None:
@@ -47,23 +58,52 @@ class Arxiv:
         self._rss_url = rss_url.rstrip("/")
         self._min_interval = min_interval
 
-    @staticmethod
-    def is_category(category: str) -> bool:
-        """Whether ``category`` looks like an arXiv category (it may still not exist)."""
-        return _CATEGORY.fullmatch(category) is not None
+    @classmethod
+    def from_settings(cls, http: HttpFetcher, settings: Settings) -> Arxiv:
+        return cls(
+            http,
+            settings.arxiv_api_url,
+            settings.arxiv_rss_url,
+            min_interval=settings.arxiv_min_interval,
+        )
+
+    def parse_params(self, words: Sequence[str]) -> Feed:
+        if not words:
+            raise ParamsError("Which arXiv category? For example `cs.CL` or `quant-ph`.")
+        try:
+            category = arxiv_category(words[0])
+        except UnknownCategory as exc:
+            raise ParamsError(str(exc), "" if exc.suggestions else CATEGORY_EXAMPLES) from None
+        no_more_words(words[1:])
+        return Feed(self.name, category)
+
+    def describe(self, feed: Feed) -> str:
+        return f"arXiv {feed.params}"
+
+    async def fetch(self, feed: Feed, today: date) -> list[Paper]:
+        return await self.new_in_category(feed.params)
+
+    def paper_id(self, text: str) -> str | None:
+        return canonical_id(text)
+
+    async def lookup(self, paper_id: str) -> Paper | None:
+        found = await self.lookup_many([paper_id])
+        return next((p for p in found if p.id == paper_id), None)
 
     async def new_in_category(self, category: str) -> list[Paper]:
         """Today's new submissions in ``category`` (not replacements or cross-lists).
 
-        An empty list on days arXiv announces nothing (weekends, holidays).
+        An empty list on days arXiv announces nothing (weekends, holidays). Raises
+        UnknownCategory (a ValueError) for a name that is not in arXiv's taxonomy.
         """
-        if not self.is_category(category):
-            raise ValueError(f"not an arXiv category: {category[:50]!r}")
+        # Stored feeds hold arXiv's own spelling; anything else never reaches a URL.
+        if arxiv_category(category) != category:
+            raise UnknownCategory(category, (arxiv_category(category),))
         response = await self._get(f"{self._rss_url}/{category}")
         ensure_ok(response, NAME)
         return parse_rss(response.content)
 
-    async def lookup(self, ids: Iterable[str]) -> list[Paper]:
+    async def lookup_many(self, ids: Iterable[str]) -> list[Paper]:
         """Papers for the given ids, via the export API; ids arXiv does not know are absent.
 
         Raises ValueError for a string that is no arXiv id.

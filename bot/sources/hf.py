@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import date, timedelta
 from importlib import resources
 
 import httpx
 
-from bot.ids import canonical_id
-from bot.papers import Paper, bounded
+from bot.config import Settings
+from bot.model.feed import Feed
+from bot.model.ids import canonical_id
+from bot.model.paper import Paper, bounded
+from bot.sources.base import DailyList, PaperSource, no_more_words
 from bot.sources.http import HttpFetcher, SourceError, ensure_ok
 
 log = logging.getLogger(__name__)
@@ -30,10 +34,55 @@ class MalformedItem(ValueError):
     """One HF item cannot become a Paper; the message says why (for the log)."""
 
 
-class HuggingFace:
+class HuggingFace(PaperSource):
+    """Hugging Face Daily Papers: one feed, the daily list. Its papers are arXiv papers."""
+
+    name = "hf"
+    label = NAME
+    aliases = ("huggingface", "hugging-face", "hf-daily")
+    usage = "hf"
+    choice_label = "Hugging Face Daily Papers"
+    example = "hf min_upvotes=10"
+    has_upvotes = True
+    can_search = True
+    daily_name = "Hugging Face Daily Papers"
+
     def __init__(self, http: HttpFetcher, base_url: str) -> None:
         self._http = http
         self._base = base_url.rstrip("/")
+
+    @classmethod
+    def from_settings(cls, http: HttpFetcher, settings: Settings) -> HuggingFace:
+        return cls(http, settings.hf_api_url)
+
+    def parse_params(self, words: Sequence[str]) -> Feed:
+        no_more_words(words)
+        return HF_FEED
+
+    def describe(self, feed: Feed) -> str:
+        return self.daily_name
+
+    async def fetch(self, feed: Feed, today: date) -> list[Paper]:
+        """Today's and yesterday's Daily Papers: today's list fills up during the day, and
+        papers submitted late yesterday would otherwise be missed."""
+        fresh = await self.daily(today)
+        older = await self.daily(today - timedelta(days=1))
+        return merge_days(fresh, older)
+
+    async def daily_list(self, today: date) -> DailyList:
+        """Today's list, else yesterday's: the list fills during the day, so early on
+        yesterday's is the one worth showing."""
+        papers = await self.daily(today)
+        if papers:
+            return DailyList(today, papers)
+        yesterday = today - timedelta(days=1)
+        return DailyList(yesterday, await self.daily(yesterday))
+
+    def paper_id(self, text: str) -> str | None:
+        return canonical_id(text)
+
+    async def lookup(self, paper_id: str) -> Paper | None:
+        return await self.paper(paper_id)
 
     async def daily(self, day: date) -> list[Paper]:
         """The Daily Papers list of ``day`` (empty early in the day and on quiet days)."""
@@ -70,6 +119,26 @@ class HuggingFace:
 
     async def _get(self, path: str, params: Mapping[str, str] | None = None) -> httpx.Response:
         return await self._http.get(f"{self._base}{path}", params, name=NAME)
+
+
+HF_FEED = Feed(HuggingFace.name)
+
+
+def merge_days(fresh: list[Paper], older: list[Paper]) -> list[Paper]:
+    """One list, each paper once: ``fresh`` order first, then what only ``older`` has.
+
+    A paper on both days keeps the fresher record (current upvotes) but the earlier
+    ``hf_date``, the day it first appeared.
+    """
+    merged = {paper.id: paper for paper in fresh}
+    for paper in older:
+        newer = merged.get(paper.id)
+        if newer is None:
+            merged[paper.id] = paper
+            continue
+        days = [d for d in (paper.hf_date, newer.hf_date) if d]
+        merged[paper.id] = replace(paper.merged(newer), hf_date=min(days, default=""))
+    return list(merged.values())
 
 
 def load_sample_papers() -> list[Paper]:

@@ -54,7 +54,7 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 
 from bot.config import Settings
-from bot.ids import canonical_id
+from bot.model.ids import canonical_id
 from tests.fakes.local_server import LocalServer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -10,13 +10,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from bot.model.arxiv_taxonomy import UnknownCategory, arxiv_category
+
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 16
 
 _FILTER = re.compile(r'(?i)\b(author|cat|since):(?:"([^"]*)"|(\S*))')
 _PHRASE = re.compile(r'"([^"]*)"')
 _WORD = re.compile(r"\w+", re.UNICODE)
-_CATEGORY = re.compile(r"^[a-z-]+(\.[a-z-]+)?$", re.IGNORECASE)
 
 
 class QueryError(ValueError):
@@ -72,9 +73,12 @@ def parse_search(text: str) -> SearchQuery:
         if key == "author":
             authors += _words(value)
         elif key == "cat":
-            if not _CATEGORY.match(value):
-                raise QueryError(f"`cat:{value}` is not an arXiv category (try `cat:cs.CL`)")
-            category = value
+            try:
+                # Papers carry single categories, so a whole archive (`cs`) matches nothing.
+                category = arxiv_category(value, archives=False)
+            except UnknownCategory as exc:
+                example = "" if exc.suggestions else " Categories look like `cat:cs.CL`."
+                raise QueryError(f"{exc}{example}") from None
         else:
             try:
                 since = date.fromisoformat(value).isoformat()

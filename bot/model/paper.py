@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 @dataclass(frozen=True)
 class Paper:
-    """One paper, keyed by its version-less arXiv id (see ``bot.ids``).
+    """One paper, keyed by its version-less arXiv id (see ``bot.model.ids``).
 
     ``upvotes`` is None when no source has told us (arXiv knows nothing of HF upvotes),
     which is not the same as zero.
