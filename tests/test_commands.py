@@ -302,6 +302,44 @@ async def test_bad_arguments_get_a_one_line_error_with_a_hint(chat, text) -> Non
     assert "\n" not in reply.message and reply.hint
 
 
+@pytest.mark.parametrize(
+    ("text", "says", "suggests"),
+    [
+        ("subscribe arxiv bogus.XX", "`bogus.XX` is not an arXiv category.", "cs.CL"),
+        ("subscribe arxiv cs.LM", "Did you mean `cs.LG` or `cs.LO` or `cs.CL`?", ""),
+        ("subscribe arxiv quantph", "Did you mean `quant-ph`?", ""),
+    ],
+)
+async def test_subscribe_checks_arxiv_categories_and_suggests(chat, bot, text, says, suggests):
+    reply = await chat.command(text, admin=True)
+    assert isinstance(reply, Error) and says in reply.message, reply
+    assert suggests in reply.hint
+    assert bot.store.subscriptions() == []
+
+
+@pytest.mark.parametrize("text", ["search diffusion cat:cs.XY", "search cat:cs"])
+async def test_search_checks_categories_the_same_way(chat, text) -> None:
+    reply = await chat.command(text)
+    assert isinstance(reply, Error) and "is not an arXiv category" in reply.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "subscribe hf authors=",
+        "subscribe hf keywords=",
+        "subscribe hf keywords=,, ",
+        "subscribe arxiv cs.CL authors=",
+        "subscribe hf min_upvotes=",
+    ],
+)
+async def test_an_empty_filter_is_refused_not_dropped(chat, bot, text) -> None:
+    reply = await chat.command(text, admin=True)
+    assert isinstance(reply, Error) and reply.hint, reply
+    assert "=" in reply.message or "whole number" in reply.message
+    assert bot.store.subscriptions() == []
+
+
 async def test_top_defaults_to_week_and_is_public_on_request(chat) -> None:
     reply = await chat.command("top")
     assert isinstance(reply, Leaderboard) and reply.period == "week" and not reply.public
