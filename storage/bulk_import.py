@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from bot.model.ids import canonical_id
 from bot.model.paper import (
@@ -37,7 +37,7 @@ from bot.model.paper import (
     Paper,
     bounded,
 )
-from bot.model.paper_columns import PAPER_COLUMN_NAMES, paper_values
+from bot.model.paper_columns import PAPER_COLUMN_NAMES, paper_values, values_of
 from storage.db import transaction
 from storage.search_index import BulkWriter
 from storage.store import Store
@@ -371,7 +371,7 @@ class SnapshotImporter:
             existing = self._existing(list(parsed))
             first_rowid = db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM papers").fetchone()[0]
             rows = [
-                (first_rowid + i, *paper_values(_as_paper(p)), now, now)
+                (first_rowid + i, *values_of(_as_fields(p)), now, now)
                 for i, p in enumerate(p for pid, p in parsed.items() if pid not in existing)
             ]
             db.conn.executemany(_INSERT, rows)
@@ -432,17 +432,21 @@ _UPDATE = (
 )
 
 
-def _as_paper(parsed: Parsed) -> Paper:
+def _as_fields(parsed: Parsed) -> dict[str, Any]:
     paper_id, title, abstract, authors, published, categories = parsed
-    return Paper(
-        id=paper_id,
-        title=title,
-        abstract=abstract,
-        authors=authors,
-        published=published,
-        categories=categories,
-        sources=("arxiv",),
-    )
+    return {
+        "id": paper_id,
+        "title": title,
+        "abstract": abstract,
+        "authors": authors,
+        "published": published,
+        "categories": categories,
+        "sources": ("arxiv",),
+    }
+
+
+def _as_paper(parsed: Parsed) -> Paper:
+    return Paper(**_as_fields(parsed))
 
 
 def _as_tuple(paper: Paper) -> Parsed:

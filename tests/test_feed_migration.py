@@ -7,7 +7,7 @@ import sqlite3
 
 from bot.model.feed import Feed
 from bot.model.paper import Paper
-from bot.model.paper_columns import PAPER_COLUMNS, Column
+from bot.model.paper_columns import PAPER_COLUMNS, Column, paper_values, values_of
 from storage.db import MIGRATIONS, open_db, schema_version
 from storage.store import Store
 
@@ -107,3 +107,6 @@ def test_every_paper_field_is_a_column_and_survives_a_round_trip(tmp_path) -> No
     store = Store(open_db(str(tmp_path / "p.db")))
     store.save_papers([paper])
     assert store.get_paper(paper.id) == paper
+    # The bulk import's shortcut gives the same row as going through a Paper.
+    given = {"id": "2401.00002", "title": "T", "authors": ("A",), "sources": ("arxiv",)}
+    assert values_of(given) == paper_values(Paper(**given))
