@@ -21,6 +21,18 @@ def source_choices() -> list[Choice]:
     return [(kind.choice_label, kind.name) for kind in SOURCE_TYPES]
 
 
+def subscribe_help() -> list[tuple[str, str]]:
+    """One help line per source, so a new source shows up in help by itself."""
+    return [
+        (
+            f"subscribe {kind.usage}{' [min_upvotes=N]' if kind.has_upvotes else ''} "
+            "[keywords=a,b] [authors=x,y]",
+            f"auto-post new {kind.feed_noun} here (admins)",
+        )
+        for kind in SOURCE_TYPES
+    ]
+
+
 def channel_subscriptions(bot: Bot, event: CommandInvoked) -> list[Subscription]:
     ch = event.channel
     return bot.store.subscriptions(platform=ch.platform, workspace=ch.workspace, channel=ch.channel)
@@ -45,16 +57,7 @@ def channel_subscriptions(bot: Bot, event: CommandInvoked) -> list[Subscription]
     ),
     admin_only=True,
     description="Auto-post new papers in this channel (Manage Channels)",
-    help_lines=(
-        (
-            "subscribe hf [min_upvotes=N] [keywords=a,b] [authors=x,y]",
-            "auto-post new Hugging Face Daily Papers here (admins)",
-        ),
-        (
-            "subscribe arxiv <category> [keywords=a,b] [authors=x,y]",
-            "auto-post new arXiv papers of a category here (admins)",
-        ),
-    ),
+    help_lines=subscribe_help,
 )
 async def subscribe(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply:
     ch = event.channel

@@ -48,6 +48,7 @@ class Arxiv(PaperSource):
     label = NAME
     usage = "arxiv <category>"
     choice_label = "arXiv category (give one in 'category')"
+    feed_noun = "arXiv papers of a category"
     example = "arxiv cs.CL"
 
     def __init__(

@@ -38,6 +38,7 @@ class PaperSource(ABC):
     aliases: ClassVar[tuple[str, ...]] = ()  # other names users type for it
     usage: ClassVar[str]  # its subscribe arguments, e.g. "arxiv <category>"
     choice_label: ClassVar[str]  # offered in a list of sources (Discord's choices)
+    feed_noun: ClassVar[str]  # what its feeds bring, in help: "arXiv papers of a category"
     example: ClassVar[str]  # a subscribe example, e.g. "arxiv cs.CL"
     has_upvotes: ClassVar[bool] = False  # whether `min_upvotes=` means anything for it
     can_search: ClassVar[bool] = False

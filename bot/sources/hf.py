@@ -42,6 +42,7 @@ class HuggingFace(PaperSource):
     aliases = ("huggingface", "hugging-face", "hf-daily")
     usage = "hf"
     choice_label = "Hugging Face Daily Papers"
+    feed_noun = "Hugging Face Daily Papers"
     example = "hf min_upvotes=10"
     has_upvotes = True
     can_search = True
