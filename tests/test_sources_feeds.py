@@ -11,10 +11,10 @@ import pytest
 
 from bot.model.feed import Feed
 from bot.model.paper import Paper
-from bot.sources.base import ParamsError
+from bot.sources.base import PaperSource, ParamsError
 from bot.sources.hf import merge_days
 from bot.sources.http import SourceError
-from bot.sources.registry import Sources
+from bot.sources.registry import Sources, SourcesUnreachable
 from tests.fakes.paper_sources import FakePaperSources, hf_item
 
 MAY_13 = date(2026, 5, 13)
@@ -140,3 +140,64 @@ async def test_settings_reach_the_fetcher(fake: FakePaperSources) -> None:
     async with Sources.from_settings(settings, retry_base_delay=0.5) as sources:
         assert sources["arxiv"]._min_interval == 3.0
         assert sources._http is not None and sources._http.retries == 5
+
+
+class Shelf(PaperSource):
+    """A throwaway source, defined at test time: the interface is all a source needs."""
+
+    name = "shelf"
+    label = "the shelf"
+    usage = "shelf <aisle>"
+    choice_label = "A shelf"
+    feed_noun = "papers on a shelf"
+    example = "shelf a1"
+
+    def __init__(self, papers: dict[str, Paper], *, down: bool = False) -> None:
+        self.papers, self.down = papers, down
+
+    @classmethod
+    def from_settings(cls, http, settings):
+        return cls({})
+
+    def parse_params(self, words):
+        if len(words) != 1:
+            raise ParamsError("Which aisle?")
+        return Feed(self.name, words[0].lower())
+
+    def describe(self, feed: Feed) -> str:
+        return f"shelf aisle {feed.params}"
+
+    async def fetch(self, feed: Feed, today: date) -> list[Paper]:
+        return list(self.papers.values())
+
+    def paper_id(self, text: str) -> str | None:
+        return text if text.startswith("shelf/") else None
+
+    async def lookup(self, paper_id: str) -> Paper | None:
+        if self.down:
+            raise SourceError("the shelf fell over")
+        return self.papers.get(paper_id)
+
+
+async def test_a_source_defined_at_test_time_works_through_the_registry() -> None:
+    paper = Paper("shelf/1", "On shelves")
+    sources = Sources([Shelf({"shelf/1": paper})])
+    source, feed = sources.parse_feed(["SHELF", "A1"])
+    assert source.name == "shelf" and feed == Feed("shelf", "a1")
+    assert sources.describe(feed) == "shelf aisle a1"
+    assert await sources.fetch_feed(feed, MAY_13) == [paper]
+    assert sources.paper_id("shelf/1") == "shelf/1" and sources.paper_id("2401.12345") is None
+    assert await sources.lookup("shelf/1") == paper
+    assert await sources.lookup("shelf/2") is None
+    assert sources.searchable == [] and sources.daily_source is None
+
+
+async def test_lookup_asks_each_source_in_turn_and_says_when_none_answered() -> None:
+    paper = Paper("shelf/1", "On shelves")
+    first, second = Shelf({}, down=True), Shelf({"shelf/1": paper})
+    second.name = "shelf2"
+    assert await Sources([first, second]).lookup("shelf/1") == paper  # one down: the next
+    second.down = True
+    with pytest.raises(SourcesUnreachable) as raised:
+        await Sources([first, second]).lookup("shelf/1")
+    assert raised.value.labels == ("the shelf", "the shelf")
