@@ -12,11 +12,15 @@ import logging
 import os
 import re
 import signal
+import sqlite3
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
 from adapters.console import ConsoleAdapter
-from bot.config import Settings
+from adapters.platform import Configured, PlatformAdapter, PlatformStartError
+from adapters.registry import PLATFORMS
+from bot.config import Settings, SettingsError
 from bot.core import Bot
 from bot.sources.hf import HF_FEED, load_sample_papers
 from bot.sources.http import SourceError
@@ -29,12 +33,23 @@ log = logging.getLogger(__name__)
 HF_CHECK_SECONDS = 10.0
 
 
+def open_store(settings: Settings) -> Store:
+    """The store at PAPERBOY_DB; a place paperboy cannot write is a setting to fix."""
+    try:
+        return Store(open_db(settings.db_path))
+    except (sqlite3.Error, OSError) as exc:
+        raise SettingsError(
+            f"{Settings.env_name('db_path')}={settings.db_path!r}: cannot create or write the "
+            f"database there ({exc}); choose a writable place"
+        ) from exc
+
+
 def build_bot(settings: Settings) -> Bot:
-    db = open_db(settings.db_path)
-    identity = file_identity(db)
+    store = open_store(settings)
+    identity = file_identity(store.db)
     if identity is not None:
         identity.on_gone = _exit_at_once
-    return Bot(Store(db), Sources.from_settings(settings), settings)
+    return Bot(store, Sources.from_settings(settings), settings)
 
 
 def _exit_at_once() -> None:
@@ -44,26 +59,9 @@ def _exit_at_once() -> None:
     os._exit(DatabaseFileGone.EXIT_CODE)
 
 
-def log_patterns(settings: Settings) -> tuple[re.Pattern[str], ...]:
-    """The platforms' rules for secrets in their traffic, for the logging set-up."""
-    if settings.slack_enabled:
-        from adapters.slack.log_rules import patterns_for
-
-        return patterns_for(settings.slack_api_url)
-    return ()
-
-
-def platform_adapters(bot: Bot, settings: Settings) -> list:
-    adapters = []
-    if settings.slack_enabled:
-        from adapters.slack.app import SlackAdapter
-
-        adapters.append(SlackAdapter(bot, settings))
-    if settings.discord_enabled:
-        from adapters.discord.client import DiscordAdapter
-
-        adapters.append(DiscordAdapter(bot, settings))
-    return adapters
+def log_patterns(platforms: Iterable[Configured]) -> tuple[re.Pattern[str], ...]:
+    """The platforms' rules for secrets in their traffic (and token shapes), for the logs."""
+    return tuple(pattern for p in platforms for pattern in p.log_patterns())
 
 
 async def run(
@@ -71,45 +69,75 @@ async def run(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     *,
+    platforms: Sequence[Configured] = (),
     stop: asyncio.Event | None = None,
-) -> None:
-    """Run until end of console input, or until SIGINT/SIGTERM (or ``stop``) on platforms."""
+) -> int:
+    """Run the enabled ``platforms`` until SIGINT/SIGTERM (or ``stop``); with none enabled,
+    the console until end of input. Returns the exit code: 1 if no platform could start.
+    """
+    enabled = [p for p in platforms if p.enabled]
     bot = build_bot(settings)
     try:
-        adapters = platform_adapters(bot, settings)
-        if adapters:
-            await _run_platforms(bot, adapters, stop or asyncio.Event())
-        else:
-            await _run_console(bot, stdin, stdout)
+        if enabled:
+            return await _run_platforms(bot, enabled, stop or asyncio.Event())
+        await _run_console(bot, stdin, stdout)
+        return 0
     finally:
         await bot.stop()
         await bot.sources.aclose()
         bot.store.db.close()
 
 
-async def _run_platforms(bot: Bot, adapters: list, stop: asyncio.Event) -> None:
+async def _run_platforms(bot: Bot, platforms: list[Configured], stop: asyncio.Event) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    started = []
+    started: list[PlatformAdapter] = []
     try:
-        for adapter in adapters:
-            bot.attach(adapter)
-            await adapter.start()
-            started.append(adapter)
-            log.info("%s connected", adapter.platform)
+        for configured in platforms:
+            adapter = await _start(bot, configured)
+            if adapter is not None:
+                started.append(adapter)
+        if not started:
+            return 1
         await bot.start()
         await stop.wait()
+        return 0
     finally:
         for adapter in reversed(started):
             with contextlib.suppress(Exception):
                 await adapter.stop()
 
 
+async def _start(bot: Bot, configured: Configured) -> PlatformAdapter | None:
+    """Start one platform; if it cannot start, say why in one line and let the others run."""
+    title = configured.platform.title
+    try:
+        adapter = configured.build(bot)
+        await adapter.start()
+    except (PlatformStartError, SettingsError) as exc:
+        log.error("%s did not start: %s", title, exc)
+        return None
+    except Exception as exc:
+        log.error(
+            "%s did not start: %s: %s (LOG_LEVEL=DEBUG shows the details)",
+            title,
+            type(exc).__name__,
+            exc,
+        )
+        log.debug("%s start failure", title, exc_info=True)
+        return None
+    # Attached once started: the poster never sends to a platform that is not running.
+    bot.attach(adapter)
+    log.info("%s connected", title)
+    return adapter
+
+
 async def _run_console(bot: Bot, stdin: TextIO | None, stdout: TextIO | None) -> None:
     console = ConsoleAdapter(bot, stdin, stdout)
-    console.say(f"paperboy console · database {bot.settings.db_path} · no Slack/Discord tokens set")
+    titles = "/".join(p.title for p in PLATFORMS)
+    console.say(f"paperboy console · database {bot.settings.db_path} · no {titles} tokens set")
     await _ensure_papers(bot, console)
     await bot.start()
     with contextlib.suppress(EOFError):

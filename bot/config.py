@@ -1,12 +1,20 @@
-"""Settings, read once from the environment (and ``.env``, loaded by the CLI)."""
+"""Settings, read once from the environment (and ``.env``, loaded by the CLI).
+
+``EnvSettings`` is how every group of settings is read, the core's here and each platform's
+in its own adapter package: one environment variable per field, and a value paperboy cannot
+use stops it at start with one line that names the variable.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, Self
 
 DEFAULT_UP_EMOJI = ("+1", "thumbsup", "arrow_up", "fire", "👍", "⬆️", "⬆", "🔥")
 DEFAULT_DOWN_EMOJI = ("-1", "thumbsdown", "arrow_down", "👎", "⬇️", "⬇")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class SettingsError(ValueError):
@@ -17,8 +25,90 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
+class EnvSettings:
+    """Base of the settings dataclasses: each field comes from one environment variable.
+
+    The variable is ``ENV_PREFIX`` + the field name in capitals, unless ``ENV_NAMES`` says
+    otherwise. Subclasses check their values in ``check`` (called on construction).
+    """
+
+    ENV_PREFIX: ClassVar[str] = ""
+    ENV_NAMES: ClassVar[Mapping[str, str]] = {}
+
+    @classmethod
+    def env_name(cls, field_name: str) -> str:
+        return cls.ENV_NAMES.get(field_name) or cls.ENV_PREFIX + field_name.upper()
+
+    @classmethod
+    def env_names(cls) -> list[str]:
+        return [cls.env_name(f.name) for f in fields(cls)]  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        """Read from a mapping such as ``os.environ``; unset or blank keys keep their defaults."""
+        values: dict[str, object] = {}
+        for f in fields(cls):  # type: ignore[arg-type]
+            raw = env.get(cls.env_name(f.name))
+            if raw is None or raw.strip() == "":
+                continue
+            values[f.name] = cls._convert(f.name, raw.strip(), f.default)
+        return cls(**values)
+
+    @classmethod
+    def _convert(cls, name: str, raw: str, default: object) -> object:
+        try:
+            if isinstance(default, bool):
+                return raw.lower() in ("1", "true", "yes", "on")
+            if isinstance(default, int):
+                return int(raw)
+            if isinstance(default, float):
+                return float(raw)
+            if isinstance(default, frozenset):
+                return frozenset(_split(raw))
+            if isinstance(default, tuple):
+                return _split(raw)
+        except ValueError as exc:
+            raise SettingsError(
+                f"{cls.env_name(name)}={_shown(raw)} is not a valid {type(default).__name__}"
+            ) from exc
+        return raw
+
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Raise ``SettingsError`` for a value that cannot work."""
+
+    def _refuse(self, name: str, why: str) -> SettingsError:
+        return SettingsError(f"{self.env_name(name)}={_shown(getattr(self, name))} {why}")
+
+    def _require_positive(self, *names: str, zero_ok: bool = False) -> None:
+        for name in names:
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
+                raise self._refuse(name, "must be a number above 0" + (" or 0" if zero_ok else ""))
+
+    def _require_url(self, *names: str, schemes: tuple[str, ...] = ("http", "https")) -> None:
+        for name in names:
+            scheme, sep, rest = str(getattr(self, name)).partition("://")
+            if not (sep and rest and scheme.lower() in schemes):
+                raise self._refuse(name, f"must be a {' or '.join(schemes)} URL")
+
+
+def _shown(value: Any) -> str:
+    text = ",".join(sorted(value)) if isinstance(value, frozenset | tuple) else str(value)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
 @dataclass(frozen=True)
-class Settings:
+class Settings(EnvSettings):
+    """The core's settings; each platform's live in its package (adapters/<name>/settings.py)."""
+
+    ENV_NAMES: ClassVar[Mapping[str, str]] = {
+        "db_path": "PAPERBOY_DB",
+        "admins": "PAPERBOY_ADMINS",
+    }
+
     db_path: str = "paperboy.db"
     log_level: str = "INFO"
     poll_interval: float = 900.0
@@ -42,72 +132,10 @@ class Settings:
     http_timeout: float = 20.0
     http_retries: int = 3
 
-    slack_bot_token: str = field(default="", repr=False)
-    slack_app_token: str = field(default="", repr=False)
-    slack_signing_secret: str = field(default="", repr=False)
-    slack_api_url: str = "https://slack.com/api/"
-    port: int = 3000
-    # HTTP mode: a request's headers must arrive within this many seconds of the connection
-    # opening (or of the previous answer), its body within the next; more open connections
-    # than the cap close the oldest one still waiting for headers.
-    slack_header_timeout: float = 10.0
-    slack_body_timeout: float = 30.0
-    slack_max_connections: int = 5000
-
-    discord_token: str = field(default="", repr=False)
-    discord_api_url: str = "https://discord.com/api/v10"
-    discord_gateway_url: str = "wss://gateway.discord.gg/"
-    discord_guild_id: str = ""
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Settings:
-        """Build settings from a mapping such as ``os.environ``; unset keys keep their defaults."""
-        values: dict[str, object] = {}
-        for f in fields(cls):
-            raw = env.get(_ENV_NAMES.get(f.name, f.name.upper()))
-            if raw is None or raw.strip() == "":
-                continue
-            values[f.name] = _convert(f.name, raw.strip(), f.default)
-        return cls(**values)
-
-    @property
-    def slack_enabled(self) -> bool:
-        return bool(self.slack_bot_token)
-
-    @property
-    def discord_enabled(self) -> bool:
-        return bool(self.discord_token)
-
-    def secrets(self) -> tuple[str, ...]:
-        """Values that must never reach a log line or a reply."""
-        return tuple(
-            s
-            for s in (
-                self.slack_bot_token,
-                self.slack_app_token,
-                self.slack_signing_secret,
-                self.discord_token,
-            )
-            if s
-        )
-
-
-_ENV_NAMES = {"db_path": "PAPERBOY_DB", "admins": "PAPERBOY_ADMINS"}
-
-
-def _convert(name: str, raw: str, default: object) -> object:
-    try:
-        if isinstance(default, bool):
-            return raw.lower() in ("1", "true", "yes", "on")
-        if isinstance(default, int):
-            return int(raw)
-        if isinstance(default, float):
-            return float(raw)
-        if isinstance(default, frozenset):
-            return frozenset(_split(raw))
-        if isinstance(default, tuple):
-            return _split(raw)
-    except ValueError as exc:
-        env_name = _ENV_NAMES.get(name, name.upper())
-        raise SettingsError(f"{env_name}={raw!r} is not a valid {type(default).__name__}") from exc
-    return raw
+    def check(self) -> None:
+        if str(self.log_level).upper() not in LOG_LEVELS:
+            raise self._refuse("log_level", f"is not one of {', '.join(LOG_LEVELS)}")
+        self._require_positive("poll_interval", "max_posts_per_poll", "source_alert_after")
+        self._require_positive("http_timeout")
+        self._require_positive("arxiv_min_interval", "http_retries", zero_ok=True)
+        self._require_url("hf_api_url", "arxiv_api_url", "arxiv_rss_url")

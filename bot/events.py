@@ -12,8 +12,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ChannelRef:
-    platform: str  # "slack", "discord", "console", "memory"
-    workspace: str  # Slack team id, Discord guild id
+    platform: str  # a platform's name, e.g. "console", "memory"
+    workspace: str  # the platform's team, server or guild id
     channel: str
 
     def __str__(self) -> str:
@@ -23,7 +23,7 @@ class ChannelRef:
 @dataclass(frozen=True)
 class MessageRef:
     channel: ChannelRef
-    message: str  # Slack ts, Discord message id
+    message: str  # the platform's message id
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,11 @@ class User:
 
 
 # Asks the platform, only when a command needs it, whether the user may change subscriptions
-# (Slack users.info costs an API call; most commands never need to know).
+# (asking may cost an API call; most commands never need to know).
 AdminCheck = Callable[[], Awaitable[bool]]
 
 # How the core answers a command: the adapter decides where the answer goes
-# (Slack response_url, a Discord interaction follow-up, the terminal).
+# (a reply URL, an interaction follow-up, the terminal).
 Responder = Callable[["Reply"], Awaitable[None]]
 
 
@@ -57,7 +57,7 @@ class CommandInvoked:
 class ReactionChanged:
     target: MessageRef
     user: User
-    emoji: str  # Slack short name ("+1", "thumbsup::skin-tone-2") or unicode ("👍")
+    emoji: str  # a short name ("+1", "thumbsup::skin-tone-2") or unicode ("👍")
     added: bool
 
 

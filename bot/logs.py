@@ -7,15 +7,16 @@ import re
 from collections.abc import Iterable
 
 REDACTED = "[redacted]"
-# Token shapes worth hiding even when they are not our own settings (e.g. in an SDK error).
-_TOKEN_SHAPES = re.compile(r"\b(?:xox[abposr]-[\w-]+|xapp-[\w-]+)")
+# Libraries whose DEBUG output can include request headers; each platform adds its own.
+QUIET_LOGGERS = ("httpx", "httpcore")
 
 
 class RedactingFormatter(logging.Formatter):
     """Formats as usual, then blanks out every secret, tracebacks included.
 
     ``patterns`` are the platforms' rules for secrets that are not settings (say a link in a
-    payload): a pattern's group named ``value`` is blanked, or else its whole match.
+    payload, or someone else's token in an SDK error): a pattern's group named ``value`` is
+    blanked, or else its whole match.
     """
 
     def __init__(
@@ -35,7 +36,7 @@ def redact(text: str, secrets: Iterable[str], patterns: Iterable[re.Pattern[str]
         text = text.replace(secret, REDACTED)
     for pattern in patterns:
         text = pattern.sub(_blank, text)
-    return _TOKEN_SHAPES.sub(REDACTED, text)
+    return text
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -51,7 +52,10 @@ def setup_logging(
     secrets: Iterable[str] = (),
     stream=None,
     patterns: Iterable[re.Pattern[str]] = (),
+    *,
+    quiet: Iterable[str] = (),
 ) -> logging.Handler:
+    """Log to ``stream`` (stderr) at ``level``; ``quiet`` loggers stay at WARNING unless DEBUG."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(
         RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets, patterns)
@@ -63,7 +67,7 @@ def setup_logging(
     root.setLevel(level.upper() if isinstance(level, str) else level)
     # Chatty libraries stay at WARNING unless we are debugging; their DEBUG output can
     # include request headers.
-    quiet = logging.WARNING if root.level > logging.DEBUG else logging.DEBUG
-    for name in ("httpx", "httpcore", "aiohttp.access", "slack_bolt", "slack_sdk", "discord"):
-        logging.getLogger(name).setLevel(max(quiet, root.level))
+    level_of_quiet = logging.WARNING if root.level > logging.DEBUG else logging.DEBUG
+    for name in (*QUIET_LOGGERS, *quiet):
+        logging.getLogger(name).setLevel(max(level_of_quiet, root.level))
     return handler

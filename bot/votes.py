@@ -11,15 +11,15 @@ from storage.store import Post, Store
 
 log = logging.getLogger(__name__)
 
-# Skin tones (Slack "::skin-tone-2", unicode U+1F3FB..U+1F3FF) and variation selectors
-# (U+FE0E/U+FE0F) change how an emoji looks, not what it means.
-_SLACK_SKIN_TONE = re.compile(r"::skin-tone-\d$")
+# Skin tones (named as a suffix, "thumbsup::skin-tone-2", or unicode U+1F3FB..U+1F3FF) and
+# variation selectors (U+FE0E/U+FE0F) change how an emoji looks, not what it means.
+_NAMED_SKIN_TONE = re.compile(r"::skin-tone-\d$")
 _MODIFIERS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0e\ufe0f]")
 
 
 def normalize_emoji(emoji: str) -> str:
     name = emoji.strip().strip(":")
-    name = _SLACK_SKIN_TONE.sub("", name)
+    name = _NAMED_SKIN_TONE.sub("", name)
     return _MODIFIERS.sub("", name).lower()
 
 

@@ -1,12 +1,12 @@
-"""The real paperboy process (``python -m bot.cli run``) driven from a test.
+"""The real paperboy process (``python -m adapters.cli run``) driven from a test.
 
 The fakes (Slack, Discord, paper sources) run in the test process and outlive the bot, so a
 test can kill the bot with SIGKILL at any moment, start it again and look at what the fakes
 saw. Output goes to one log file per process, appended across restarts.
 
-A bot starts either as a fresh interpreter (``python -m bot.cli run``) or, when given a
+A bot starts either as a fresh interpreter (``python -m adapters.cli run``) or, when given a
 ``Zygote``, forked from a process that has already imported paperboy: the same
-``bot.cli.main(["run"])`` in a separate process, minus a second of imports per start.
+``adapters.cli.main(["run"])`` in a separate process, minus a second of imports per start.
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ class BotProcess:
             self._proc = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "bot.cli",
+                "adapters.cli",
                 "run",
                 cwd=self.workdir,
                 env=self.env,

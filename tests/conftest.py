@@ -84,7 +84,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 @pytest.fixture
 async def core(settings: Settings, clock: FakeClock, fake: FakeDiscord) -> AsyncIterator[Bot]:
-    bot = make_bot(fake.settings(settings), clock)
+    bot = make_bot(settings, clock)
     yield bot
     await close_bot(bot)
 
@@ -92,7 +92,8 @@ async def core(settings: Settings, clock: FakeClock, fake: FakeDiscord) -> Async
 @pytest.fixture
 async def adapter(core: Bot, fake: FakeDiscord) -> AsyncIterator[DiscordAdapter]:
     # A short guild_ready_timeout: the fake sends every GUILD_CREATE at once.
-    adapter = DiscordAdapter(core, core.settings, guild_ready_timeout=0.05)
+    adapter = DiscordAdapter(core, fake.settings(), guild_ready_timeout=0.05)
+    core.attach(adapter)
     await adapter.start()
     yield adapter
     await adapter.stop()

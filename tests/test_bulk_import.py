@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.cli import main
+from adapters.cli import main
 from bot.model.paper import Paper
 from bot.model.search_query import parse_search
 from storage.bulk_import import BadLine, Progress, SnapshotImporter, parse_snapshot_line

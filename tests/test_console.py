@@ -91,7 +91,7 @@ async def test_the_real_process_reads_piped_commands(tmp_path, paper_sources) ->
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.cli",
+        "adapters.cli",
         "run",
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,

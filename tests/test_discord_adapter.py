@@ -75,8 +75,7 @@ async def test_start_syncs_papers_globally_with_unprivileged_intents(
 
 
 async def test_guild_id_syncs_commands_to_that_server_only(core: Bot, fake: FakeDiscord) -> None:
-    settings = fake.settings(core.settings, discord_guild_id=GUILD)
-    adapter = DiscordAdapter(core, settings, guild_ready_timeout=0.05)
+    adapter = DiscordAdapter(core, fake.settings(guild_id=GUILD), guild_ready_timeout=0.05)
     await adapter.start()
     try:
         assert set(fake.commands) == {GUILD}
@@ -87,7 +86,7 @@ async def test_guild_id_syncs_commands_to_that_server_only(core: Bot, fake: Fake
 
 
 async def test_a_bad_token_fails_start(core: Bot, fake: FakeDiscord) -> None:
-    adapter = DiscordAdapter(core, fake.settings(discord_token="x.y.z"), guild_ready_timeout=0.05)
+    adapter = DiscordAdapter(core, fake.settings(token="x.y.z"), guild_ready_timeout=0.05)
     with pytest.raises(Exception, match="Improper token"):
         await adapter.start()
 

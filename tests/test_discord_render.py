@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.discord import application_id_from_token, invite_url, translate
+from adapters.discord import translate
+from adapters.discord.invite import application_id_from_token, invite_url
 from adapters.discord.render import Rendered, embed_problems, render, u16len
 from bot.commands import REGISTRY, parse_command
 from bot.model.feed import Feed

@@ -9,7 +9,7 @@ it is done and every channel must hold each matching paper exactly once, with th
 database agreeing (every post 'sent', none left 'pending').
 
 Several bots ("lanes", each with its own fake and database) run side by side, and each
-start forks ``bot.cli.main(["run"])`` from a process that has already imported paperboy
+start forks ``adapters.cli.main(["run"])`` from a process that has already imported paperboy
 (``tests/zygote.py``), to make many kills affordable. CI runs about 50 kills in all;
 ``make soak`` sets PAPERBOY_SOAK_KILLS. PAPERBOY_KILL_SEED replays a run's random choices.
 """

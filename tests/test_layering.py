@@ -11,6 +11,7 @@ import ast
 import pkgutil
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,8 +121,6 @@ def test_core_modules_import_no_platform_sdk() -> None:
         for package in (bot, storage)
         for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
     ]
-    # bot.cli is the entry point: it reaches the adapters only inside the command that runs
-    # them, and is checked the same way (its import alone must not load them).
     script = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"
@@ -130,5 +129,84 @@ def test_core_modules_import_no_platform_sdk() -> None:
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert "bot.core" in modules and "bot.cli" in modules and "bot.model.feed" in modules
+    assert "bot.core" in modules and "bot.model.feed" in modules
     assert result.stdout.strip() == "[]"
+
+
+PLATFORM_WORDS = ("slack", "discord")
+
+
+def _names_in(tree: ast.AST) -> list[tuple[int, str]]:
+    """Every identifier, attribute, argument, imported name and (non-docstring) string."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", 0)
+        if isinstance(node, ast.Name):
+            found.append((line, node.id))
+        elif isinstance(node, ast.Attribute):
+            found.append((line, node.attr))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found.append((line, node.name))
+        elif isinstance(node, ast.arg | ast.keyword) and node.arg:
+            found.append((line, node.arg))
+        elif isinstance(node, ast.alias):
+            found.extend((line, n) for n in (node.name, node.asname) if n)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.append((line, node.module))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            is_docstring = id(node) in docstrings
+            found.extend([] if is_docstring else [(line, node.value)])
+    return found
+
+
+def test_the_core_names_no_platform() -> None:
+    """Platforms live in their adapter packages: bot/ code never names one."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: {name!r}"
+        for path in sorted((ROOT / "bot").rglob("*.py"))
+        for line, name in _names_in(ast.parse(path.read_text(), str(path)))
+        if any(word in name.lower() for word in PLATFORM_WORDS)
+    ]
+    assert offenders == []
+
+
+def test_the_platform_check_sees_identifiers_and_strings() -> None:
+    tree = ast.parse(
+        '"""Docs may say Slack."""\n'
+        "from adapters.slack import x\n"
+        "def f(discord_token):\n    return settings.slack_enabled or 'discord'\n"
+    )
+    hits = [n for _, n in _names_in(tree) if any(w in n.lower() for w in PLATFORM_WORDS)]
+    assert sorted(hits) == ["adapters.slack", "discord", "discord_token", "slack_enabled"]
+
+
+def test_the_composition_root_lives_outside_the_core() -> None:
+    """The CLI and the wiring are adapters/cli.py and adapters/launch.py, not under bot/."""
+    assert not (ROOT / "bot" / "cli.py").exists()
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"paperboy": "adapters.cli:main"}
+
+
+def test_each_platform_is_one_package_listed_in_the_registry() -> None:
+    from adapters.registry import PLATFORMS
+
+    packages = {
+        path.parent.name
+        for path in (ROOT / "adapters").glob("*/__init__.py")
+        if (path.parent / "settings.py").exists()
+    }
+    assert {p.name for p in PLATFORMS} == packages == {"slack", "discord"}
+    for platform in PLATFORMS:
+        # Its settings, secrets and log needs come from its own package.
+        module = sys.modules[f"adapters.{platform.name}"]
+        assert module.PLATFORM is platform
+        assert platform.read_settings({}).enabled is False
+        assert platform.env_names and platform.quiet_loggers

@@ -35,7 +35,7 @@ async def slack() -> AsyncIterator[FakeSlack]:
 async def started(bot: Bot, slack: FakeSlack, settings: Settings, mode: str) -> SlackAdapter:
     adapter = SlackAdapter(
         bot,
-        slack.settings(settings, socket_mode=mode == "socket"),
+        slack.settings(socket_mode=mode == "socket"),
         http_host="127.0.0.1",
         post_interval=0.0,
     )

@@ -57,14 +57,9 @@ async def both() -> AsyncIterator[tuple[FakeSlack, FakeDiscord]]:
 async def core(
     settings: Settings, clock: FakeClock, both: tuple[FakeSlack, FakeDiscord]
 ) -> AsyncIterator[Bot]:
-    slack, discord = both
-    bot = make_bot(discord.settings(slack.settings(settings, socket_mode=False)), clock)
+    bot = make_bot(settings, clock)
     yield bot
     await close_bot(bot)
-
-
-def secrets_of(settings: Settings) -> list[str]:
-    return [*settings.secrets(), FOREIGN_TOKEN]
 
 
 async def test_an_error_carrying_tokens_reaches_neither_log_nor_reply(
@@ -74,16 +69,16 @@ async def test_an_error_carrying_tokens_reaches_neither_log_nor_reply(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     slack, discord = both
-    settings = core.settings
-    secrets = secrets_of(settings)
-    setup_logging("DEBUG", settings.secrets(), log_output)
+    slack_settings, discord_settings = slack.settings(socket_mode=False), discord.settings()
+    secrets = [*slack_settings.secrets(), *discord_settings.secrets(), FOREIGN_TOKEN]
+    setup_logging("DEBUG", secrets, log_output)
 
     def leaky_search(*args: object, **kwargs: object) -> list[Paper]:
         raise RuntimeError(f"search backend refused {' and '.join(secrets)}")
 
     monkeypatch.setattr(core.store, "search", leaky_search)
-    slack_adapter = SlackAdapter(core, settings, http_host="127.0.0.1", post_interval=0.0)
-    discord_adapter = DiscordAdapter(core, settings, guild_ready_timeout=0.05)
+    slack_adapter = SlackAdapter(core, slack_settings, http_host="127.0.0.1", post_interval=0.0)
+    discord_adapter = DiscordAdapter(core, discord_settings, guild_ready_timeout=0.05)
     await slack_adapter.start()
     await discord_adapter.start()
     try:

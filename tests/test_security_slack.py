@@ -74,7 +74,7 @@ async def app(settings: Settings, bot: Bot) -> AsyncIterator[App]:
     async with FakeSlack() as slack:
         adapter = SlackAdapter(
             bot,
-            slack.settings(settings, socket_mode=False),
+            slack.settings(socket_mode=False),
             http_host="127.0.0.1",
             post_interval=0.0,
         )

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from adapters.launch import log_patterns
+from adapters.registry import PLATFORMS, configured
+from adapters.slack.settings import SlackSettings
 from bot.config import Settings, SettingsError
 from bot.logs import setup_logging
 
@@ -24,13 +27,20 @@ def test_defaults_and_overrides() -> None:
             "MAX_POSTS_PER_POLL": "3",
             "PAPERBOY_ADMINS": "U1, U2 ,",
             "UP_EMOJI": "rocket,+1",
-            "SLACK_BOT_TOKEN": "",
         }
     )
     assert settings.db_path == "/data/p.db" and settings.poll_interval == 60.0
     assert settings.max_posts_per_poll == 3 and settings.admins == {"U1", "U2"}
     assert settings.up_emoji == ("rocket", "+1")
-    assert not settings.slack_enabled
+
+
+def test_each_platform_reads_its_own_settings() -> None:
+    env = {"SLACK_BOT_TOKEN": "", "SLACK_APP_TOKEN": "xapp-1-a", "PORT": "8080"}
+    slack, discord = configured(env)
+    assert slack.settings == SlackSettings(app_token="xapp-1-a", port=8080)
+    assert not slack.enabled and not discord.enabled  # no bot token: not started
+    assert slack.settings.secrets() == ("xapp-1-a",)  # still kept out of the log
+    assert configured({"DISCORD_TOKEN": "a.b.c"})[1].enabled
 
 
 def test_a_bad_value_names_the_setting() -> None:
@@ -42,11 +52,9 @@ def test_env_example_documents_every_setting() -> None:
     documented = set(
         re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE)
     )
-    names = {
-        "PAPERBOY_DB" if f == "db_path" else "PAPERBOY_ADMINS" if f == "admins" else f.upper()
-        for f in Settings.__dataclass_fields__
-    }
+    names = {*Settings.env_names(), *(name for p in PLATFORMS for name in p.env_names)}
     assert names <= documented, names - documented
+    assert documented <= names, documented - names  # nothing stale either
 
 
 @pytest.fixture
@@ -65,7 +73,8 @@ def test_tokens_never_reach_the_log(restore_logging) -> None:
     stream = io.StringIO()
     token = "xoxb-1234567890-secret-token-value"
     discord = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.discord-secret-value"
-    setup_logging("DEBUG", [token, discord], stream)
+    patterns = log_patterns(configured({}))  # every platform's, enabled or not
+    setup_logging("DEBUG", [token, discord], stream, patterns=patterns)
     log = logging.getLogger("paperboy.test.secrets")
     log.setLevel(logging.DEBUG)  # other tests may have quietened a parent logger
     log.info("calling chat.postMessage with %s", token)

@@ -34,7 +34,7 @@ async def http_app(bot: Bot, settings: Settings, **limits) -> AsyncIterator[tupl
     async with FakeSlack() as slack:
         adapter = SlackAdapter(
             bot,
-            slack.settings(settings, socket_mode=False, **limits),
+            slack.settings(socket_mode=False, **limits),
             http_host="127.0.0.1",
             post_interval=0.0,
         )
@@ -81,7 +81,7 @@ def enough_files() -> None:
 async def test_a_command_gets_through_a_flood_of_idle_connections(
     bot: Bot, settings: Settings, enough_files
 ) -> None:
-    async with http_app(bot, settings, slack_max_connections=200) as (slack, adapter, url):
+    async with http_app(bot, settings, max_connections=200) as (slack, adapter, url):
         port = adapter.http_port
         idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         try:
@@ -106,7 +106,7 @@ async def test_a_command_gets_through_a_flood_of_idle_connections(
 async def test_a_half_sent_header_is_closed_after_the_header_timeout(
     bot: Bot, settings: Settings
 ) -> None:
-    async with http_app(bot, settings, slack_header_timeout=0.5) as (slack, adapter, url):
+    async with http_app(bot, settings, header_timeout=0.5) as (slack, adapter, url):
         reader, writer = await asyncio.open_connection("127.0.0.1", adapter.http_port)
         silent_reader, silent_writer = await asyncio.open_connection("127.0.0.1", adapter.http_port)
         started = time.monotonic()
@@ -122,7 +122,7 @@ async def test_a_half_sent_header_is_closed_after_the_header_timeout(
 
 
 async def test_a_body_that_stops_arriving_is_cut_off(bot: Bot, settings: Settings) -> None:
-    async with http_app(bot, settings, slack_body_timeout=0.5) as (slack, adapter, url):
+    async with http_app(bot, settings, body_timeout=0.5) as (slack, adapter, url):
         reader, writer = await asyncio.open_connection("127.0.0.1", adapter.http_port)
         writer.write(
             b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -140,7 +140,7 @@ async def test_a_kept_alive_connection_must_send_its_next_request_in_time(
     bot: Bot, settings: Settings
 ) -> None:
     async with (
-        http_app(bot, settings, slack_header_timeout=0.5) as (slack, adapter, url),
+        http_app(bot, settings, header_timeout=0.5) as (slack, adapter, url),
         aiohttp.ClientSession() as session,
     ):
         body, content_type = slack.encode(slack.command_payload("help"))

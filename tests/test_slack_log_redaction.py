@@ -52,8 +52,9 @@ async def test_debug_logs_show_no_token_or_response_url(
     bot: Bot, settings: Settings, log_output: io.StringIO
 ) -> None:
     async with FakeSlack() as slack:
-        settings = slack.settings(settings, socket_mode=False, log_level="DEBUG")
-        setup_logging("DEBUG", settings.secrets(), log_output, patterns=log_patterns(settings))
+        platform = slack.platform(socket_mode=False)
+        settings = platform.settings
+        setup_logging("DEBUG", settings.secrets(), log_output, patterns=log_patterns([platform]))
         adapter = SlackAdapter(bot, settings, http_host="127.0.0.1", post_interval=0.0)
         bot.attach(adapter)
         await adapter.start()
@@ -74,7 +75,7 @@ async def test_debug_logs_show_no_token_or_response_url(
             hooked = {**bad, "response_url": HOOK}
             body, content_type = slack.encode(hooked)
             verification = AsyncRequestVerification(
-                settings.slack_signing_secret, base_logger=logging.getLogger("paperboy.slack.bolt")
+                settings.signing_secret, base_logger=logging.getLogger("paperboy.slack.bolt")
             )
             request = AsyncBoltRequest(
                 body=body,
@@ -95,4 +96,4 @@ async def test_debug_logs_show_no_token_or_response_url(
     assert "Invalid request signature detected" in output  # Bolt did log the body...
     assert "token=[redacted]" in output and "response_url=[redacted]" in output
     assert leaks(output, [good, bad]) == []  # ...without the secrets in it
-    assert settings.slack_signing_secret not in output
+    assert settings.signing_secret not in output

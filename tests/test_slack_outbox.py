@@ -14,7 +14,8 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 
 from adapters.slack.app import RATE_LIMIT_RETRIES, SlackAdapter, SlackStartupError
 from adapters.slack.render import CARD_EVENT_TYPE, card_metadata
-from bot.config import Settings, SettingsError
+from adapters.slack.settings import SlackSettings
+from bot.config import SettingsError
 from bot.events import ChannelRef, MessageRef
 from bot.model.paper import Paper
 from bot.outbox import SendError
@@ -147,7 +148,7 @@ async def test_an_unknown_outcome_that_did_not_land_is_left_to_the_core(slack, a
 
 
 async def test_an_unreachable_slack_is_a_send_error() -> None:
-    settings = Settings(slack_bot_token="xoxb-x", slack_api_url="http://127.0.0.1:9/api/")
+    settings = SlackSettings(bot_token="xoxb-x", api_url="http://127.0.0.1:9/api/")
     adapter = SlackAdapter(NoBot(), settings, post_interval=0.0)
     with pytest.raises(SendError, match="could not be reached"):
         await adapter.send(C1, Text("hello"))
@@ -196,27 +197,27 @@ async def test_admin_check_survives_rate_limits(slack, adapter) -> None:
 
 def test_no_bot_token_is_a_settings_error() -> None:
     with pytest.raises(SettingsError, match="SLACK_BOT_TOKEN"):
-        SlackAdapter(NoBot(), Settings())
+        SlackAdapter(NoBot(), SlackSettings())
 
 
 async def test_a_rejected_bot_token_stops_start_with_a_clear_error(slack) -> None:
-    adapter = SlackAdapter(NoBot(), slack.settings(slack_bot_token="xoxb-wrong"))
+    adapter = SlackAdapter(NoBot(), slack.settings(bot_token="xoxb-wrong"))
     with pytest.raises(SlackStartupError, match="SLACK_BOT_TOKEN") as raised:
         await adapter.start()
     assert "xoxb-wrong" not in str(raised.value)
 
 
 async def test_http_mode_needs_a_signing_secret(slack) -> None:
-    adapter = SlackAdapter(NoBot(), slack.settings(socket_mode=False, slack_signing_secret=""))
+    adapter = SlackAdapter(NoBot(), slack.settings(socket_mode=False, signing_secret=""))
     with pytest.raises(SettingsError, match="SLACK_SIGNING_SECRET"):
         await adapter.start()
 
 
 async def test_socket_mode_needs_an_app_token_that_slack_accepts(slack) -> None:
-    wrong_kind = SlackAdapter(NoBot(), slack.settings(slack_app_token=slack.bot_token))
+    wrong_kind = SlackAdapter(NoBot(), slack.settings(app_token=slack.bot_token))
     with pytest.raises(SettingsError, match="xapp-"):
         await wrong_kind.start()
-    rejected = SlackAdapter(NoBot(), slack.settings(slack_app_token="xapp-1-revoked"))
+    rejected = SlackAdapter(NoBot(), slack.settings(app_token="xapp-1-revoked"))
     with pytest.raises(SlackStartupError, match="invalid_auth"):
         await rejected.start()
     assert slack.connections == 0

@@ -23,7 +23,9 @@ from tests.isolation import logger_levels_restored  # noqa: F401 (autouse)
 async def running(slack: FakeSlack, settings: Settings, clock: FakeClock) -> AsyncIterator[str]:
     """A fresh bot process's worth of objects on ``settings.db_path``: core and HTTP adapter."""
     bot: Bot = make_bot(settings, clock)
-    adapter = SlackAdapter(bot, settings, http_host="127.0.0.1", post_interval=0.0)
+    adapter = SlackAdapter(
+        bot, slack.settings(socket_mode=False), http_host="127.0.0.1", post_interval=0.0
+    )
     bot.attach(adapter)
     await adapter.start()
     try:
@@ -44,7 +46,6 @@ async def test_a_command_redelivered_after_a_restart_runs_once(
     settings: Settings, clock: FakeClock
 ) -> None:
     async with FakeSlack() as slack:
-        settings = slack.settings(settings, socket_mode=False)
         command = slack.command_payload("help")
         async with running(slack, settings, clock) as url:
             assert (await slack.deliver(command, to=url)).status == 200
@@ -59,7 +60,6 @@ async def test_a_command_redelivered_after_a_restart_runs_once(
 
 async def test_two_processes_share_the_memory(settings: Settings, clock: FakeClock) -> None:
     async with FakeSlack() as slack:
-        settings = slack.settings(settings, socket_mode=False)
         command = slack.command_payload("help")
         async with (
             running(slack, settings, clock) as first,

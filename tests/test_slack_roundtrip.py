@@ -47,12 +47,12 @@ class SlackRun:
 
 
 @asynccontextmanager
-async def running(settings: Settings, bot: Bot, mode: str, **overrides) -> AsyncIterator[SlackRun]:
+async def running(bot: Bot, mode: str) -> AsyncIterator[SlackRun]:
     socket_mode = mode == "socket"
     async with FakeSlack() as slack:
         adapter = SlackAdapter(
             bot,
-            slack.settings(settings, socket_mode=socket_mode, **overrides),
+            slack.settings(socket_mode=socket_mode),
             http_host="127.0.0.1",
             post_interval=0.0,
         )
@@ -66,8 +66,8 @@ async def running(settings: Settings, bot: Bot, mode: str, **overrides) -> Async
 
 
 @pytest.fixture(params=["socket", "http"])
-async def run(request, settings: Settings, bot: Bot) -> AsyncIterator[SlackRun]:
-    async with running(settings, bot, request.param) as slack_run:
+async def run(request, bot: Bot) -> AsyncIterator[SlackRun]:
+    async with running(bot, request.param) as slack_run:
         yield slack_run
 
 
@@ -182,9 +182,10 @@ async def test_a_resent_reaction_event_counts_once(run) -> None:
 
 
 @pytest.mark.parametrize("mode", ["socket", "http"])
-async def test_no_secret_reaches_the_log_even_at_debug(mode, settings, bot, caplog) -> None:
+async def test_no_secret_reaches_the_log_even_at_debug(mode, bot, caplog) -> None:
     caplog.set_level(logging.DEBUG)
-    async with running(settings, bot, mode, log_level="DEBUG") as debug_run:
+    caplog.set_level(logging.DEBUG, logger="paperboy.slack")  # LOG_LEVEL=DEBUG un-quiets it
+    async with running(bot, mode) as debug_run:
         debug_run.slack.add_user("UADMIN", is_admin=True)
         await debug_run.command("subscribe hf", user="UADMIN")
         await bot.poster.run_once()
@@ -203,8 +204,8 @@ async def test_no_secret_reaches_the_log_even_at_debug(mode, settings, bot, capl
 
 
 @pytest.fixture
-async def http_run(settings: Settings, bot: Bot) -> AsyncIterator[SlackRun]:
-    async with running(settings, bot, "http") as slack_run:
+async def http_run(bot: Bot) -> AsyncIterator[SlackRun]:
+    async with running(bot, "http") as slack_run:
         yield slack_run
 
 
@@ -254,8 +255,8 @@ async def test_url_verification_is_answered(http_run) -> None:
 
 
 @pytest.fixture
-async def socket_run(settings: Settings, bot: Bot) -> AsyncIterator[SlackRun]:
-    async with running(settings, bot, "socket") as slack_run:
+async def socket_run(bot: Bot) -> AsyncIterator[SlackRun]:
+    async with running(bot, "socket") as slack_run:
         yield slack_run
 
 

@@ -212,7 +212,7 @@ async def test_slack_http_storm(
     bot: Bot, slack: FakeSlack, settings: Settings, capsys: pytest.CaptureFixture
 ) -> None:
     adapter = SlackAdapter(
-        bot, slack.settings(settings, socket_mode=False), http_host="127.0.0.1", post_interval=0.0
+        bot, slack.settings(socket_mode=False), http_host="127.0.0.1", post_interval=0.0
     )
     bot.attach(adapter)
     await adapter.start()
@@ -280,7 +280,7 @@ async def discord() -> AsyncIterator[FakeDiscord]:
 async def discord_core(
     settings: Settings, clock: FakeClock, discord: FakeDiscord
 ) -> AsyncIterator[Bot]:
-    bot = make_bot(discord.settings(settings), clock)
+    bot = make_bot(settings, clock)
     yield bot
     await close_bot(bot)
 
@@ -289,7 +289,8 @@ async def test_discord_gateway_storm_with_resumes(
     discord_core: Bot, discord: FakeDiscord, capsys: pytest.CaptureFixture
 ) -> None:
     bot = discord_core
-    adapter = DiscordAdapter(bot, bot.settings, guild_ready_timeout=0.05)
+    adapter = DiscordAdapter(bot, discord.settings(), guild_ready_timeout=0.05)
+    bot.attach(adapter)
     await adapter.start()
     try:
         guild = discord.GUILD_ID

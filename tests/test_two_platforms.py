@@ -21,13 +21,10 @@ async def test_one_process_posts_to_slack_and_discord_and_counts_votes_from_both
 ) -> None:
     async with FakePaperSources() as sources, FakeSlack() as slack, FakeDiscord() as discord:
         sources.set_default_daily([hf_item(PAPER, "Shared between platforms", upvotes=42)])
-        settings = discord.settings(
-            slack.settings(
-                sources.settings(Settings(db_path=str(tmp_path / "p.db"), poll_interval=3600))
-            )
-        )
+        settings = sources.settings(Settings(db_path=str(tmp_path / "p.db"), poll_interval=3600))
         stop = asyncio.Event()
-        bot_task = asyncio.create_task(run(settings, stop=stop))
+        platforms = [slack.platform(), discord.platform()]
+        bot_task = asyncio.create_task(run(settings, platforms=platforms, stop=stop))
         try:
             await wait_until(lambda: slack.connections and discord.identifies, timeout=15)
 

@@ -1,8 +1,8 @@
 """Starts bot processes in milliseconds: imports paperboy once, then forks a child per start.
 
-A fresh ``python -m bot.cli run`` spends about a second importing Slack, Discord and HTTP
+A fresh ``python -m adapters.cli run`` spends about a second importing Slack, Discord and HTTP
 libraries before it does anything; the kill -9 test starts the bot dozens of times. Each
-child here is a separate process running the same ``bot.cli.main(["run"])`` with its own
+child here is a separate process running the same ``adapters.cli.main(["run"])`` with its own
 environment, working directory and log file; only the imports were done before the fork.
 
 Protocol on stdin/stdout, one JSON object or one line per message:
@@ -49,7 +49,7 @@ def _child(request: dict) -> None:
     os.environ.clear()
     os.environ.update(request["env"])
     random.seed()  # a forked child would otherwise repeat its siblings' "random" choices
-    from bot.cli import main as paperboy
+    from adapters.cli import main as paperboy
 
     code = 1
     try:
@@ -66,10 +66,10 @@ def _child(request: dict) -> None:
 
 def main() -> None:
     # The slow part, once: everything `paperboy run` imports for either platform.
+    import adapters.cli
     import adapters.discord.client
     import adapters.launch
     import adapters.slack.app  # noqa: F401
-    import bot.cli  # noqa: F401
 
     signal.signal(signal.SIGCHLD, _reap)
     _report("ready")

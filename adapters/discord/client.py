@@ -27,7 +27,8 @@ from discord.gateway import DiscordWebSocket
 from adapters.discord import translate
 from adapters.discord.commands import build_group
 from adapters.discord.render import SHARE_PREFIX, render
-from bot.config import Settings
+from adapters.discord.settings import DiscordSettings
+from adapters.platform import PlatformStartError
 from bot.events import ChannelRef, CommandInvoked, MessageRef, ShareRequested
 from bot.outbox import SendError, ShownReactions
 from bot.replies import Error, FileReply, PaperCard, Reply, Text
@@ -71,8 +72,32 @@ def intents() -> discord.Intents:
     return wanted
 
 
+def _start_error(exc: BaseException, settings: DiscordSettings) -> BaseException:
+    """What failed at start, and what to check, for the errors a user can fix."""
+    if isinstance(exc, discord.LoginFailure):
+        why = f"Discord refused DISCORD_TOKEN ({exc})"
+        return PlatformStartError(f"{why}; check the token (Developer Portal → your app → Bot)")
+    if isinstance(exc, discord.HTTPException):
+        return PlatformStartError(
+            f"Discord answered {exc.status} at log-in; check DISCORD_TOKEN and DISCORD_API_URL"
+        )
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return PlatformStartError(
+            f"could not reach Discord at {settings.api_url} ({exc or type(exc).__name__}); "
+            "check the network connection and DISCORD_API_URL"
+        )
+    if isinstance(exc, TimeoutError | discord.ConnectionClosed | discord.GatewayNotFound):
+        return PlatformStartError(
+            f"Discord's gateway at {settings.gateway_url} did not get ready ({exc}); "
+            "check the network connection and DISCORD_GATEWAY_URL"
+        )
+    return exc
+
+
 class _Client(discord.Client):
     def __init__(self, adapter: DiscordAdapter, *, guild_ready_timeout: float) -> None:
+        # paperboy never joins voice: the warnings that voice libraries are missing are noise.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             intents=intents(),
             guild_ready_timeout=guild_ready_timeout,
@@ -126,7 +151,7 @@ class DiscordAdapter:
     def __init__(
         self,
         bot: Bot,
-        settings: Settings,
+        settings: DiscordSettings,
         *,
         guild_ready_timeout: float = 2.0,
         defer_after: float = DEFER_AFTER,
@@ -144,33 +169,38 @@ class DiscordAdapter:
         self.synced: list[app_commands.AppCommand] = []
         self._gateway: asyncio.Task | None = None
         self._inflight: set[asyncio.Task] = set()
-        bot.attach(self)
 
     # -- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
         """Log in, sync commands, connect the gateway; return once Discord says READY."""
-        use_endpoints(self.settings.discord_api_url, self.settings.discord_gateway_url)
+        use_endpoints(self.settings.api_url, self.settings.gateway_url)
         try:
-            await self.client.login(self.settings.discord_token)
-            self._gateway = asyncio.create_task(self.client.connect(), name="discord-gateway")
-            ready = asyncio.create_task(self.client.wait_until_ready())
-            done, _ = await asyncio.wait(
-                {ready, self._gateway},
-                timeout=self.start_timeout,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            ready.cancel()
-            if ready not in done:
-                if self._gateway in done:
-                    self._gateway.result()  # raises why the gateway gave up
-                raise TimeoutError(f"Discord gateway not ready after {self.start_timeout:.0f}s")
-        except BaseException:
+            await self._connect()
+        except BaseException as exc:
             await self.stop()
-            raise
+            error = _start_error(exc, self.settings)
+            if error is exc:
+                raise
+            raise error from exc
         log.info(
             "discord: connected as %s to %d server(s)", self.client.user, len(self.client.guilds)
         )
+
+    async def _connect(self) -> None:
+        await self.client.login(self.settings.token)
+        self._gateway = asyncio.create_task(self.client.connect(), name="discord-gateway")
+        ready = asyncio.create_task(self.client.wait_until_ready())
+        done, _ = await asyncio.wait(
+            {ready, self._gateway},
+            timeout=self.start_timeout,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        ready.cancel()
+        if ready not in done:
+            if self._gateway in done:
+                self._gateway.result()  # raises why the gateway gave up
+            raise TimeoutError(f"not ready after {self.start_timeout:.0f}s")
 
     async def stop(self) -> None:
         """Let commands and votes in progress finish (a while at most), then disconnect."""
@@ -186,8 +216,8 @@ class DiscordAdapter:
         """Register ``/papers`` globally, or only in DISCORD_GUILD_ID (instant, for development)."""
         tree = self.client.tree
         try:
-            if self.settings.discord_guild_id:
-                guild = discord.Object(id=int(self.settings.discord_guild_id))
+            if self.settings.guild_id:
+                guild = discord.Object(id=int(self.settings.guild_id))
                 tree.copy_global_to(guild=guild)
                 self.synced = await tree.sync(guild=guild)
             else:
@@ -196,7 +226,7 @@ class DiscordAdapter:
             # Old commands stay registered and keep working; not worth refusing to start.
             log.exception("discord: could not sync slash commands")
             return
-        scope = self.settings.discord_guild_id or "all servers"
+        scope = self.settings.guild_id or "all servers"
         log.info("discord: synced %d command(s) for %s", len(self.synced), scope)
 
     # -- commands -----------------------------------------------------------------------

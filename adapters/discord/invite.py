@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 import discord
 
@@ -20,7 +21,18 @@ PERMISSIONS = discord.Permissions(
 )
 
 
+# Discord ids are 64-bit numbers written in decimal: at most 20 digits.
+_APPLICATION_ID = re.compile(r"[0-9]{1,20}")
+
+
+def is_application_id(text: str) -> bool:
+    return _APPLICATION_ID.fullmatch(text) is not None
+
+
 def invite_url(application_id: str) -> str:
+    # Anything else would end up inside the URL: a pasted token, or extra query parameters.
+    if not is_application_id(application_id):
+        raise ValueError("an application id is a number")
     return discord.utils.oauth_url(application_id, permissions=PERMISSIONS, scopes=SCOPES)
 
 
@@ -35,6 +47,6 @@ def application_id_from_token(token: str) -> str:
         decoded = base64.urlsafe_b64decode(first + "=" * (-len(first) % 4)).decode("ascii")
     except (binascii.Error, UnicodeDecodeError):
         decoded = ""
-    if not decoded.isdigit():
+    if not is_application_id(decoded):
         raise ValueError("DISCORD_TOKEN does not look like a bot token; give the application id")
     return decoded

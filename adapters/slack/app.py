@@ -33,10 +33,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.platform import PlatformStartError
 from adapters.slack.files import send_file_privately
 from adapters.slack.http_server import EVENTS_PATH, HttpLimits, SlackHttpServer
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.render import CARD_EVENT_TYPE, SHARE_ACTION, card_metadata, render
+from adapters.slack.settings import SlackSettings
 from adapters.slack.translate import (
     PLATFORM,
     command_event,
@@ -44,7 +46,7 @@ from adapters.slack.translate import (
     reaction_event,
     share_event,
 )
-from bot.config import Settings, SettingsError
+from bot.config import SettingsError
 from bot.events import AdminCheck, ChannelRef, Event, MessageRef, Responder
 from bot.outbox import SendError, ShownReactions
 from bot.replies import FileReply, PaperCard, Reply
@@ -75,17 +77,8 @@ class EventHandler(Protocol):
     def first_delivery(self, platform: str, key: str) -> bool: ...
 
 
-class SlackStartupError(RuntimeError):
-    """Slack refused to let paperboy connect (bad token, missing scope): a setup problem."""
-
-
-def _quiet_logger(name: str, settings: Settings) -> logging.Logger:
-    # Bolt and the SDK log payloads (and, at DEBUG, request details) that have no place in
-    # a normal log; they speak up at WARNING unless paperboy runs with LOG_LEVEL=DEBUG.
-    logger = logging.getLogger(name)
-    debugging = settings.log_level.upper() == "DEBUG"
-    logger.setLevel(logging.DEBUG if debugging else logging.WARNING)
-    return logger
+class SlackStartupError(PlatformStartError):
+    """Slack refused to let paperboy connect (bad token, missing scope), or could not be reached."""
 
 
 def read_retry_handlers() -> list[AsyncRetryHandler]:
@@ -113,14 +106,9 @@ def post_retry_handlers() -> list[AsyncRetryHandler]:
     ]
 
 
-def build_web_client(settings: Settings, logger: logging.Logger | None = None) -> AsyncWebClient:
-    return AsyncWebClient(
-        token=settings.slack_bot_token,
-        # Method names are joined onto it: "…/api" would lose its last segment.
-        base_url=settings.slack_api_url.rstrip("/") + "/",
-        logger=logger,
-        retry_handlers=read_retry_handlers(),
-    )
+def api_base_url(settings: SlackSettings) -> str:
+    # Method names are joined onto it: "…/api" would lose its last segment.
+    return settings.api_url.rstrip("/") + "/"
 
 
 def _posting_client(client: AsyncWebClient) -> AsyncWebClient:
@@ -134,6 +122,10 @@ def _posting_client(client: AsyncWebClient) -> AsyncWebClient:
         logger=client.logger,
         retry_handlers=post_retry_handlers(),
     )
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
 
 
 def error_code(exc: SlackApiError) -> str:
@@ -183,28 +175,23 @@ class SlackAdapter:
     def __init__(
         self,
         bot: EventHandler,
-        settings: Settings,
+        settings: SlackSettings,
         *,
-        web_client: AsyncWebClient | None = None,
         http_host: str = "0.0.0.0",
         post_interval: float = 1.0,
         edit_interval: float = 1.2,
         reaction_read_interval: float = REACTION_READ_INTERVAL,
     ) -> None:
-        if web_client is None and not settings.slack_bot_token:
+        if not settings.bot_token:
             raise SettingsError("SLACK_BOT_TOKEN is not set; the Slack adapter needs it")
         self.bot = bot
         self.settings = settings
         self.http_host = http_host
         self.http_port: int | None = None  # the bound port in HTTP mode, once started
-        self._bolt_log = _quiet_logger("paperboy.slack.bolt", settings)
-        self._sdk_log = _quiet_logger("paperboy.slack.sdk", settings)
-        self.client = web_client or build_web_client(settings, self._sdk_log)
-        handlers = self.client.retry_handlers
-        if not any(isinstance(h, AsyncRateLimitErrorRetryHandler) for h in handlers):
-            # A 429 retry handler is not on by default; without it one burst loses posts.
-            handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
-        self._post_client = _posting_client(self.client)
+        # Bolt and the SDK log payloads (and, at DEBUG, request details) that have no place
+        # in a normal log: these loggers are among the platform's quiet ones.
+        self._bolt_log = logging.getLogger("paperboy.slack.bolt")
+        self._sdk_log = logging.getLogger("paperboy.slack.sdk")
         self._pacer = ChannelPacer(post_interval)
         # chat.update is Tier 3 (about 50 a minute): one edit per 1.2 s stays inside it.
         self.edit_interval = edit_interval
@@ -215,18 +202,26 @@ class SlackAdapter:
         self._inflight: set[asyncio.Task] = set()
         self._socket: AsyncSocketModeHandler | None = None
         self._http: SlackHttpServer | None = None
+        # The token, not a client of our own: Bolt also reads SLACK_BOT_TOKEN from the
+        # environment, and warns about an unused token when given a client as well.
         self.app = AsyncApp(
             name="paperboy",
-            client=self.client,
+            token=settings.bot_token,
             # Unused in Socket Mode, where the websocket itself is authenticated.
-            signing_secret=settings.slack_signing_secret,
+            signing_secret=settings.signing_secret,
             logger=self._bolt_log,
         )
+        self.client = self.app.client  # it logs to the Bolt logger given above
+        self.client.base_url = api_base_url(settings)
+        # Retries for reads; a 429 retry handler is not on by default, and without it one
+        # burst would lose posts.
+        self.client.retry_handlers = read_retry_handlers()
+        self._post_client = _posting_client(self.client)
         self._register()
 
     @property
     def socket_mode(self) -> bool:
-        return bool(self.settings.slack_app_token)
+        return self.settings.socket_mode
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -257,6 +252,11 @@ class SlackAdapter:
                 raise SlackStartupError(
                     f"Slack refused SLACK_BOT_TOKEN ({error_code(exc)}); check the token"
                 ) from exc
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                raise SlackStartupError(
+                    f"could not reach Slack at {self.client.base_url} "
+                    f"({_reason(exc)}); check the network connection and SLACK_API_URL"
+                ) from exc
             self._identity = {
                 "user_id": auth.get("user_id") or "",
                 "bot_id": auth.get("bot_id") or "",
@@ -269,7 +269,7 @@ class SlackAdapter:
         return self._identity["user_id"] if self._identity else None
 
     async def _start_socket_mode(self) -> None:
-        app_token = self.settings.slack_app_token
+        app_token = self.settings.app_token
         if not app_token.startswith("xapp-"):
             raise SettingsError("SLACK_APP_TOKEN must be an app-level token (it starts with xapp-)")
         try:
@@ -306,18 +306,24 @@ class SlackAdapter:
         log.info("Slack: connected in Socket Mode")
 
     async def _start_http(self) -> None:
-        if not self.settings.slack_signing_secret:
+        if not self.settings.signing_secret:
             raise SettingsError(
                 "SLACK_SIGNING_SECRET is needed for HTTP mode "
                 "(or set SLACK_APP_TOKEN to use Socket Mode, which needs no public URL)"
             )
         limits = HttpLimits(
-            header_timeout=self.settings.slack_header_timeout,
-            body_timeout=self.settings.slack_body_timeout,
-            max_connections=self.settings.slack_max_connections,
+            header_timeout=self.settings.header_timeout,
+            body_timeout=self.settings.body_timeout,
+            max_connections=self.settings.max_connections,
         )
-        http = SlackHttpServer(self.app.async_dispatch, self.settings.slack_signing_secret, limits)
-        self.http_port = await http.start(self.http_host, self.settings.port)
+        http = SlackHttpServer(self.app.async_dispatch, self.settings.signing_secret, limits)
+        try:
+            self.http_port = await http.start(self.http_host, self.settings.port)
+        except OSError as exc:  # e.g. the port is taken
+            raise SlackStartupError(
+                f"could not listen on port {self.settings.port} ({_reason(exc)}); "
+                "choose another PORT"
+            ) from exc
         self._http = http
         log.info("Slack: listening for HTTP events on port %d at %s", self.http_port, EVENTS_PATH)
 

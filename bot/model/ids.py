@@ -30,7 +30,7 @@ def canonical_id(text: str) -> str | None:
     """The version-less arXiv id named by ``text``, or None if it names none."""
     if not text or len(text) > 300:
         return None
-    # Slack sends links as <url> or <url|label>.
+    # Chat platforms may send links as <url> or <url|label>.
     text = text.strip()
     if text.startswith("<") and text.endswith(">"):
         text = text[1:-1].split("|", 1)[0]

@@ -59,14 +59,16 @@ import secrets
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import WSMsgType, web
 
-from bot.config import Settings
+import adapters.discord
+from adapters.discord.settings import DiscordSettings
+from adapters.platform import Configured
 from tests.fakes.local_server import LocalServer
 
 DISCORD_EPOCH_MS = 1420070400000
@@ -261,17 +263,18 @@ class FakeDiscord:
             "DISCORD_GATEWAY_URL": self.gateway_url,
         }
 
-    def settings(self, base: Settings | None = None, **overrides: Any) -> Settings:
-        """``base`` (default Settings()) with DISCORD_* pointing at the fake.
-
-        Chains with the other fakes: ``discord.settings(slack.settings(sources.settings()))``.
-        """
+    def settings(self, **overrides: Any) -> DiscordSettings:
+        """Discord's settings pointing at the fake (DISCORD_TOKEN and the URLs)."""
         values: dict[str, Any] = {
-            "discord_token": self.token,
-            "discord_api_url": self.api_url,
-            "discord_gateway_url": self.gateway_url,
+            "token": self.token,
+            "api_url": self.api_url,
+            "gateway_url": self.gateway_url,
         }
-        return replace(base or Settings(), **{**values, **overrides})
+        return DiscordSettings(**{**values, **overrides})
+
+    def platform(self, **overrides: Any) -> Configured:
+        """Discord, configured to use the fake: what ``adapters.launch.run`` takes."""
+        return adapters.discord.PLATFORM.configure(self.settings(**overrides))
 
     # -- ids and objects ----------------------------------------------------------------
 

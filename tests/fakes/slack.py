@@ -7,7 +7,7 @@ interface, and every token and secret is a fake one.
 Use::
 
     async with FakeSlack() as slack:
-        settings = slack.settings(base, socket_mode=True)     # SLACK_* pointing at the fake
+        settings = slack.settings(socket_mode=True)     # SLACK_* pointing at the fake
         ...start the adapter with those settings...
         payload = slack.command_payload("help")
         delivery = await slack.deliver(payload)                # Socket Mode: envelope + ack
@@ -73,14 +73,16 @@ import time
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import WSMsgType, web
 
-from bot.config import Settings
+import adapters.slack
+from adapters.platform import Configured
+from adapters.slack.settings import SlackSettings
 from tests.fakes.local_server import LocalServer, wait_until
 
 # Slack's Block Kit limits, counted in UTF-16 units as the strictest reading.
@@ -301,23 +303,26 @@ class FakeSlack:
         """What ``SLACK_API_URL`` should be (the Web API base URL, with its trailing slash)."""
         return f"{self.base_url}/api/"
 
-    def settings(
-        self, base: Settings | None = None, *, socket_mode: bool = True, **overrides: Any
-    ) -> Settings:
-        """``base`` (default Settings()) with SLACK_* pointing at the fake.
+    def settings(self, *, socket_mode: bool = True, **overrides: Any) -> SlackSettings:
+        """Slack's settings pointing at the fake (SLACK_BOT_TOKEN and friends).
 
-        ``socket_mode=False`` leaves ``slack_app_token`` empty (HTTP mode) and sets port 0,
+        ``socket_mode=False`` leaves ``app_token`` empty (HTTP mode) and sets port 0,
         so the adapter listens on a free port.
         """
         slack: dict[str, Any] = {
-            "slack_bot_token": self.bot_token,
-            "slack_app_token": self.app_token if socket_mode else "",
-            "slack_signing_secret": self.signing_secret,
-            "slack_api_url": self.api_url,
+            "bot_token": self.bot_token,
+            "app_token": self.app_token if socket_mode else "",
+            "signing_secret": self.signing_secret,
+            "api_url": self.api_url,
         }
         if not socket_mode:
             slack["port"] = 0
-        return replace(base or Settings(), **{**slack, **overrides})
+        return SlackSettings(**{**slack, **overrides})
+
+    def platform(self, *, socket_mode: bool = True, **overrides: Any) -> Configured:
+        """Slack, configured to use the fake: what ``adapters.launch.run`` takes."""
+        settings = self.settings(socket_mode=socket_mode, **overrides)
+        return adapters.slack.PLATFORM.configure(settings)
 
     # --- test controls ---------------------------------------------------------------------
 

@@ -1,4 +1,8 @@
-"""``paperboy`` command line: run the bot, and the few chores around it."""
+"""``paperboy`` command line: run the bot, and the few chores around it.
+
+With ``adapters/launch.py`` this is the composition root: the one place that reads every
+setting, the core's and each platform's, and puts the pieces together.
+"""
 
 from __future__ import annotations
 
@@ -10,59 +14,48 @@ import sys
 
 from dotenv import load_dotenv
 
+from adapters.platform import Configured
+from adapters.registry import PLATFORMS, configured
 from bot.config import Settings, SettingsError
 from bot.logs import setup_logging
 
 
-def _settings() -> Settings:
-    load_dotenv(".env", override=False)  # the real environment wins over .env
-    try:
-        return Settings.from_env(os.environ)
-    except SettingsError as exc:
-        sys.exit(f"paperboy: {exc}")
+def _settings() -> tuple[Settings, list[Configured]]:
+    return Settings.from_env(os.environ), configured(os.environ)
+
+
+def _setup_logging(settings: Settings, platforms: list[Configured]) -> None:
+    from adapters.launch import log_patterns
+
+    setup_logging(
+        settings.log_level,
+        [secret for p in platforms for secret in p.settings.secrets()],
+        patterns=log_patterns(platforms),
+        quiet=[name for p in PLATFORMS for name in p.quiet_loggers],
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    settings = _settings()
-    # The platform wiring imports the SDKs; it is loaded only when the bot really runs.
-    from adapters.launch import log_patterns, run
-
-    setup_logging(settings.log_level, settings.secrets(), patterns=log_patterns(settings))
+    settings, platforms = _settings()
+    _setup_logging(settings, platforms)
+    from adapters.launch import run
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(settings))
-    return 0
-
-
-def cmd_discord_invite(args: argparse.Namespace) -> int:
-    # Imported here: only this chore needs discord.py's OAuth helper.
-    from adapters.discord.invite import application_id_from_token, invite_url
-
-    app_id = args.application_id
-    if not app_id:
-        try:
-            app_id = application_id_from_token(_settings().discord_token)
-        except ValueError:
-            sys.exit(
-                "paperboy: set DISCORD_TOKEN in .env, or give the application id: "
-                "paperboy discord-invite APPLICATION_ID"
-            )
-    print(invite_url(app_id))
+        return asyncio.run(run(settings, platforms=platforms))
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Load the arXiv metadata snapshot, so search finds any paper, not only those posted."""
-    settings = _settings()
-    setup_logging(settings.log_level, settings.secrets())
+    settings, platforms = _settings()
+    _setup_logging(settings, platforms)
+    from adapters.launch import open_store
     from storage.bulk_import import Progress, SnapshotImporter
-    from storage.db import open_db
-    from storage.store import Store
 
     if not os.path.isfile(args.file):
         print(f"paperboy: no such file: {args.file}", file=sys.stderr)
         return 2
-    store = Store(open_db(settings.db_path))
+    store = open_store(settings)
     try:
         importer = SnapshotImporter(store, batch_size=args.batch_size, progress=Progress())
         result = importer.run(args.file, again=args.again)
@@ -75,17 +68,16 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="paperboy", description=__doc__)
+    parser = argparse.ArgumentParser(prog="paperboy", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
+    titles = "/".join(p.title for p in PLATFORMS)
     run = commands.add_parser(
-        "run", help="run the bot: Slack/Discord when their tokens are set, else the console chat"
+        "run", help=f"run the bot: {titles} when their tokens are set, else the console chat"
     )
     run.set_defaults(func=cmd_run)
-    invite = commands.add_parser(
-        "discord-invite", help="print the link that adds the bot to a Discord server"
-    )
-    invite.add_argument("application_id", nargs="?", help="default: read from DISCORD_TOKEN")
-    invite.set_defaults(func=cmd_discord_invite)
+    for platform in PLATFORMS:
+        if platform.add_commands is not None:
+            platform.add_commands(commands)
     _add_import_command(commands)
     return parser
 
@@ -108,7 +100,12 @@ def _add_import_command(commands: argparse._SubParsersAction) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    load_dotenv(".env", override=False)  # the real environment wins over .env
+    try:
+        return args.func(args)
+    except SettingsError as exc:  # one line that names the setting, not a traceback
+        print(f"paperboy: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
