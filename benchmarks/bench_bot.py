@@ -113,9 +113,10 @@ async def votes_slack_http(db_path: Path, count: int = 5_000, in_flight: int = 6
     The requests are signed beforehand and sent by another process (``http_blast``), so
     the figure is the adapter's: Bolt's signature check, parsing, the core, SQLite."""
     async with FakeSlack() as slack:
-        settings = slack.settings(Settings(db_path=str(db_path)), socket_mode=False)
-        bot = _bot(db_path, settings)
-        adapter = SlackAdapter(bot, settings, http_host="127.0.0.1", post_interval=0.0)
+        bot = _bot(db_path, Settings(db_path=str(db_path)))
+        adapter = SlackAdapter(
+            bot, slack.settings(socket_mode=False), http_host="127.0.0.1", post_interval=0.0
+        )
         bot.attach(adapter)
         await adapter.start()
         url = f"http://127.0.0.1:{adapter.http_port}/slack/events"
@@ -223,10 +224,9 @@ async def fan_out(db_path: Path, papers: int = 10, channels: int = 100) -> FanOu
         for i in range(1, papers + 1)
     ]
     async with RateLimitedSlack() as slack:
-        base = Settings(db_path=str(db_path), max_posts_per_poll=papers)
-        settings = slack.settings(base, socket_mode=False)
-        bot = _bot(db_path, settings, new)
-        adapter = SlackAdapter(bot, settings, http_host="127.0.0.1")  # paced, 1 s a channel
+        bot = _bot(db_path, Settings(db_path=str(db_path), max_posts_per_poll=papers), new)
+        # Paced: one post a second per channel.
+        adapter = SlackAdapter(bot, slack.settings(socket_mode=False), http_host="127.0.0.1")
         bot.attach(adapter)
         await adapter.start()
         try:
