@@ -76,8 +76,8 @@ MAX_CATEGORY_CHARS = 50
 MAX_URL_CHARS = 2_000
 MAX_UPVOTES = 10**9
 EARLIEST_DAY = date(1900, 1, 1)
-# A day in the future is a source's clock or data gone wrong; a little slack covers time zones.
-FUTURE_SLACK = timedelta(days=2)
+# A day in the future is a source's clock or data gone wrong; a little margin covers time zones.
+FUTURE_MARGIN = timedelta(days=2)
 
 
 def bounded(paper: Paper, *, today: date | None = None) -> Paper:
@@ -87,7 +87,7 @@ def bounded(paper: Paper, *, today: date | None = None) -> Paper:
     Every source passes what it parsed through here, so one hostile item cannot break
     storage, rendering or a posting round.
     """
-    latest = (today or datetime.now(UTC).date()) + FUTURE_SLACK
+    latest = (today or datetime.now(UTC).date()) + FUTURE_MARGIN
     authors = tuple(_clip(a, MAX_AUTHOR_CHARS) for a in paper.authors[:MAX_AUTHORS] if a)
     categories = tuple(
         c for c in paper.categories[:MAX_CATEGORIES] if 0 < len(c) <= MAX_CATEGORY_CHARS
