@@ -67,9 +67,9 @@ async def test_the_console_runs_it(bot: Bot, registry: Registry) -> None:
     assert "/papers ping <n>" in out.getvalue()
 
 
-async def test_slack_runs_it(settings, bot: Bot, registry: Registry) -> None:
+async def test_slack_runs_it(bot: Bot, registry: Registry) -> None:
     bot.commands = registry
-    async with running(settings, bot, "socket") as slack:
+    async with running(bot, "socket") as slack:
         _, answer = await slack.command("ping 2")
         assert "pong ×2" in answer_text(answer)
         _, listed = await slack.command("help")
@@ -78,7 +78,7 @@ async def test_slack_runs_it(settings, bot: Bot, registry: Registry) -> None:
 
 async def test_discord_syncs_and_runs_it(core: Bot, fake: FakeDiscord, registry: Registry) -> None:
     core.commands = registry
-    adapter = DiscordAdapter(core, core.settings, guild_ready_timeout=0.05)
+    adapter = DiscordAdapter(core, fake.settings(), guild_ready_timeout=0.05)
     await adapter.start()
     try:
         (papers,) = fake.commands["global"]
