@@ -54,7 +54,14 @@ async def test_debug_logs_show_no_token_or_response_url(
     async with FakeSlack() as slack:
         platform = slack.platform(socket_mode=False)
         settings = platform.settings
-        setup_logging("DEBUG", settings.secrets(), log_output, patterns=log_patterns([platform]))
+        # As LOG_LEVEL=DEBUG does: Slack's quiet loggers speak up too.
+        setup_logging(
+            "DEBUG",
+            settings.secrets(),
+            log_output,
+            patterns=log_patterns([platform]),
+            quiet=platform.platform.quiet_loggers,
+        )
         adapter = SlackAdapter(bot, settings, http_host="127.0.0.1", post_interval=0.0)
         bot.attach(adapter)
         await adapter.start()
