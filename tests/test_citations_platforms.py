@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 import pytest
 
 from adapters.discord.client import DiscordAdapter
-from bot.config import Settings
 from bot.core import Bot
 from tests.fakes.discord import EPHEMERAL, FakeDiscord
 from tests.fakes.local_server import wait_until
@@ -19,8 +18,8 @@ from tests.test_slack_roundtrip import SlackRun, answer_text, running
 
 
 @pytest.fixture(params=["socket", "http"])
-async def run(request, settings: Settings, bot: Bot) -> AsyncIterator[SlackRun]:
-    async with running(settings, bot, request.param) as slack_run:
+async def run(request, bot: Bot) -> AsyncIterator[SlackRun]:
+    async with running(bot, request.param) as slack_run:
         yield slack_run
 
 
@@ -118,7 +117,7 @@ async def test_discord_bibtex_file_after_a_slow_search_completes_the_deferral(
     core: Bot, fake: FakeDiscord
 ) -> None:
     # Deferred at once: the file must ride on the edit of the "thinking…" message.
-    adapter = DiscordAdapter(core, core.settings, guild_ready_timeout=0.05, defer_after=0.0)
+    adapter = DiscordAdapter(core, fake.settings(), guild_ready_timeout=0.05, defer_after=0.0)
     await adapter.start()
     try:
         core.store.save_papers([ATTENTION])
