@@ -133,8 +133,9 @@ async def test_a_share_button_still_works_after_a_restart(
     serve_today(paper_sources, ("2605.00009", 31))
 
     async def started() -> tuple[Bot, DiscordAdapter]:
-        core = make_bot(fake.settings(settings), clock)
-        adapter = DiscordAdapter(core, core.settings, guild_ready_timeout=0.05)
+        core = make_bot(settings, clock)
+        adapter = DiscordAdapter(core, fake.settings(), guild_ready_timeout=0.05)
+        core.attach(adapter)
         await adapter.start()
         return core, adapter
 

@@ -30,7 +30,7 @@ async def run(request, settings, clock) -> AsyncIterator[SlackRun]:
     async with FakeSlack() as slack:
         adapter = SlackAdapter(
             bot,
-            slack.settings(settings, socket_mode=request.param == "socket"),
+            slack.settings(socket_mode=request.param == "socket"),
             http_host="127.0.0.1",
             post_interval=0.0,
             edit_interval=0.0,

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 from adapters.discord.client import DiscordAdapter
 from adapters.launch import run
+from adapters.platform import Configured
 from adapters.slack.app import SlackAdapter
 from bot.config import Settings
 from bot.events import ChannelRef, MessageRef
@@ -27,10 +28,10 @@ PAPER = "2605.00001"
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[None]:
+async def running(settings: Settings, platforms: list[Configured]) -> AsyncIterator[None]:
     """paperboy as ``paperboy run`` starts it, until the block ends (a clean stop)."""
     stop = asyncio.Event()
-    task = asyncio.create_task(run(settings, stop=stop))
+    task = asyncio.create_task(run(settings, platforms=platforms, stop=stop))
     try:
         yield
     finally:
@@ -61,11 +62,8 @@ def net(settings: Settings, platform: str, workspace: str) -> int:
 async def test_reactions_changed_while_down_are_exactly_counted_after_restart(tmp_path) -> None:
     async with FakePaperSources() as sources, FakeSlack() as slack, FakeDiscord() as discord:
         sources.set_default_daily([hf_item(PAPER, "Votes while away", upvotes=42)])
-        settings = discord.settings(
-            slack.settings(
-                sources.settings(Settings(db_path=str(tmp_path / "p.db"), poll_interval=3600))
-            )
-        )
+        settings = sources.settings(Settings(db_path=str(tmp_path / "p.db"), poll_interval=3600))
+        platforms = [slack.platform(), discord.platform()]
         db = Store(open_db(settings.db_path))
         db.add_subscription(
             Subscription(platform="slack", workspace=slack.team_id, channel="C1", feed=Feed("hf"))
@@ -83,7 +81,7 @@ async def test_reactions_changed_while_down_are_exactly_counted_after_restart(tm
         def discord_cards() -> list[dict]:
             return [m for m in discord.messages(discord.CHANNEL_ID) if m["embeds"]]
 
-        async with running(settings):
+        async with running(settings, platforms):
             await wait_until(lambda: slack.posts("C1") and discord_cards(), timeout=15)
             ts, message_id = slack.posts("C1")[0]["ts"], discord_cards()[0]["id"]
             for user, emoji in (("UALICE", "+1"), ("UBOB", "-1"), ("UCAROL", "fire")):
@@ -119,7 +117,7 @@ async def test_reactions_changed_while_down_are_exactly_counted_after_restart(tm
             ("700000000000000004", "👎"),
             ("700000000000000005", "🔥"),
         }
-        async with running(settings):
+        async with running(settings, platforms):
             await wait_until(
                 lambda: (
                     ledger(settings, "slack") == expected_slack
@@ -137,7 +135,7 @@ async def test_reactions_changed_while_down_are_exactly_counted_after_restart(tm
 
 async def test_slack_cut_short_user_lists_keep_the_ledgers_entries(tmp_path) -> None:
     async with FakeSlack() as slack:
-        settings = slack.settings(Settings(db_path=str(tmp_path / "p.db")))
+        settings = slack.settings()
         adapter = SlackAdapter(_NoEvents(), settings, reaction_read_interval=0)
         ts = slack.seed_message("C1", user=slack.bot_user_id)
         for n in range(60):
@@ -156,8 +154,9 @@ async def test_a_discord_session_that_cannot_resume_rereads_reactions(
     settings: Settings,
 ) -> None:
     async with FakeDiscord() as fake:
-        bot = make_bot(fake.settings(settings), time.time)  # type: ignore[arg-type]
-        adapter = DiscordAdapter(bot, bot.settings, guild_ready_timeout=0.05)
+        bot = make_bot(settings, time.time)  # type: ignore[arg-type]
+        adapter = DiscordAdapter(bot, fake.settings(), guild_ready_timeout=0.05)
+        bot.attach(adapter)
         try:
             await adapter.start()
             await bot.start()

@@ -43,8 +43,8 @@ async def settled_message(bot: Bot) -> str | None:
 
 async def test_slack_finds_a_pending_card_behind_5000_later_messages(settings) -> None:
     async with FakeSlack() as slack:
-        bot = real_time_bot(slack.settings(settings))
-        adapter = SlackAdapter(bot, bot.settings, post_interval=0)
+        bot = real_time_bot(settings)
+        adapter = SlackAdapter(bot, slack.settings(), post_interval=0)
         bot.attach(adapter)
         try:
             channel = ChannelRef("slack", slack.team_id, "C1")
@@ -61,8 +61,9 @@ async def test_slack_finds_a_pending_card_behind_5000_later_messages(settings) -
 
 async def test_discord_finds_a_pending_card_behind_5000_later_messages(settings) -> None:
     async with FakeDiscord() as fake:
-        bot = real_time_bot(fake.settings(settings))
-        adapter = DiscordAdapter(bot, bot.settings, guild_ready_timeout=0.05)
+        bot = real_time_bot(settings)
+        adapter = DiscordAdapter(bot, fake.settings(), guild_ready_timeout=0.05)
+        bot.attach(adapter)
         try:
             await adapter.start()
             channel = ChannelRef("discord", fake.GUILD_ID, fake.CHANNEL_ID)
