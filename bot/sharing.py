@@ -31,10 +31,8 @@ NAME_MAX = 80
 # of its rate-limit retries.
 SHARE_OWNER = new_claim_owner()
 SHARE_LEASE_SECONDS = 300.0
-CANT_POST_HINT = (
-    "Add paperboy to this channel (Slack: `/invite @paperboy`; Discord: let it view the "
-    "channel and send messages and embeds there), then press Share again."
-)
+# An outbox may say how its platform lets paperboy post (its ``cant_post_hint``).
+CANT_POST_HINT = "Add paperboy to this channel, then press Share again."
 
 
 async def share(bot: Bot, event: ShareRequested) -> Reply:
@@ -73,7 +71,8 @@ async def share(bot: Bot, event: ShareRequested) -> Reply:
     except SendError as exc:
         bot.store.release_post(post_id)
         log.warning("could not share %s in %s: %s", paper_id, ch, exc)
-        return Error(f"I can't post in this channel, so “{title}” was not shared.", CANT_POST_HINT)
+        hint = getattr(outbox, "cant_post_hint", CANT_POST_HINT)
+        return Error(f"I can't post in this channel, so “{title}” was not shared.", hint)
     except Exception:
         # It may have been posted: the poster's next round looks for it and settles it.
         log.exception("sharing %s in %s ended in an unknown state", paper_id, ch)

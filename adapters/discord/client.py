@@ -147,6 +147,10 @@ def post_nonce(channel: ChannelRef, reply: Reply) -> str:
 
 class DiscordAdapter:
     platform = "discord"
+    # What a user does when a Share cannot post in a channel.
+    cant_post_hint = (
+        "Let paperboy view this channel and send messages and embeds there, then press Share again."
+    )
 
     def __init__(
         self,

@@ -171,6 +171,10 @@ class SlackAdapter:
     """One Slack workspace: Bolt listeners in, ``Outbox`` sends out."""
 
     platform = PLATFORM
+    # What a user does when a Share cannot post in a channel.
+    cant_post_hint = (
+        "Add paperboy to this channel with `/invite @paperboy`, then press Share again."
+    )
 
     def __init__(
         self,
