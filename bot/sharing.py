@@ -32,7 +32,7 @@ NAME_MAX = 80
 SHARE_OWNER = new_claim_owner()
 SHARE_LEASE_SECONDS = 300.0
 # An outbox may say how its platform lets paperboy post (its ``cant_post_hint``).
-CANT_POST_HINT = "Add paperboy to this channel, then press Share again."
+CANT_POST_HINT = "Invite paperboy to this channel and let it post there, then press Share again."
 
 
 async def share(bot: Bot, event: ShareRequested) -> Reply:
