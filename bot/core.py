@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.events import CommandInvoked, Event, ReactionChanged, ShareRequested
 from bot.live_cards import CardEditor
 from bot.model.search_query import QueryError
+from bot.outage_notes import OutageNotes
 from bot.outbox import Outbox
 from bot.poster import Poster
 from bot.reconcile import Reconciler
@@ -53,6 +54,7 @@ class Bot:
         self.poster.papers_changed = self.cards.papers_changed
         self.reconciler = Reconciler(store, self.rules, settings, self.outboxes, clock)
         self.reconciler.votes_changed = self.cards.votes_changed
+        self.search_outages = OutageNotes()  # "can't be reached" is said once per outage
         self._tasks: list[asyncio.Task] = []
 
     def attach(self, outbox: Outbox) -> None:

@@ -50,6 +50,8 @@ CATEGORY_ANALYZER = "paperboy_category"
 # Relative weight of a word in each field, as the FTS5 ranking had them (title weighs most).
 FIELD_BOOSTS = {"title": 10.0, "abstract": 1.0, "authors": 3.0}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
+ALL_FIELDS = tuple(FIELD_BOOSTS.items())
+AUTHOR_FIELD = (("authors", FIELD_BOOSTS["authors"]),)
 # Hits looked at beyond ``limit`` so that ties can go to the newer paper.
 TIE_WINDOW = 10
 BM25_K1 = 1.2  # tantivy's
@@ -135,6 +137,13 @@ class _Clause:
 
     tokens: list[str]
     fields: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class _AnyOf:
+    """Words or phrases joined by OR: one of them must match; each one that does scores."""
+
+    options: tuple[_Clause, ...]
 
 
 @dataclass
@@ -446,31 +455,55 @@ class SearchIndex:
         clauses = self.clauses(query)
         return None if clauses is None else self._compile(clauses, query)
 
-    def clauses(self, query: SearchQuery) -> list[_Clause] | None:
-        """What must match: every word and phrase somewhere in title, abstract or authors;
-        the author words as a phrase in the authors. None when nothing can match (a word
-        longer than any indexed word)."""
-        clauses = []
+    def clauses(self, query: SearchQuery) -> list[_Clause | _AnyOf] | None:
+        """What must match: every word and phrase somewhere in title, abstract or authors,
+        one of each OR group's; each author filter's words as a phrase in one author's name.
+        None when nothing can match (a word longer than any indexed word)."""
+        clauses: list[_Clause | _AnyOf] = []
         for words in [(t,) for t in query.terms] + list(query.phrases):
-            tokens = [tok for w in words for tok in self.analyzer.analyze(w)]
-            if not tokens:
+            clause = self._text_clause(words)
+            if clause is None:
                 return None
-            clauses.append(_Clause(tokens, tuple(FIELD_BOOSTS.items())))
-        if query.authors:
-            tokens = [tok for w in query.authors for tok in self.analyzer.analyze(w)]
-            if not tokens:
+            clauses.append(clause)
+        for group in query.any_of:
+            options = [c for c in map(self._text_clause, group) if c is not None]
+            if not options:
                 return None
-            clauses.append(_Clause(tokens, (("authors", FIELD_BOOSTS["authors"]),)))
+            clauses.append(_AnyOf(tuple(options)) if len(options) > 1 else options[0])
+        for name in query.authors:
+            clause = self._text_clause(name, AUTHOR_FIELD)
+            if clause is None:
+                return None
+            clauses.append(clause)
         return clauses
 
+    def exclusions(self, query: SearchQuery) -> list[_Clause]:
+        """What must not match; a word no paper can contain excludes nothing."""
+        clauses = [self._text_clause(words) for words in query.excluded]
+        clauses += [self._text_clause(name, AUTHOR_FIELD) for name in query.excluded_authors]
+        return [c for c in clauses if c is not None]
+
+    def _text_clause(
+        self, words: tuple[str, ...], fields: tuple[tuple[str, float], ...] = ALL_FIELDS
+    ) -> _Clause | None:
+        tokens = [tok for w in words for tok in self.analyzer.analyze(w)]
+        return _Clause(tokens, fields) if tokens else None
+
     def _compile(
-        self, clauses: list[_Clause], query: SearchQuery, in_title: _Clause | None = None
+        self,
+        clauses: list[_Clause | _AnyOf],
+        query: SearchQuery,
+        in_title: _Clause | None = None,
     ) -> tantivy.Query:
         """``in_title``: that clause must match in the title (its other fields still add to
         the score), which lets tantivy walk the title's short postings only."""
         Occur, Query = tantivy.Occur, tantivy.Query
         must = []
         for clause in clauses:
+            if isinstance(clause, _AnyOf):
+                options = [(Occur.Should, self._clause(c)) for c in clause.options]
+                must.append((Occur.Must, Query.boolean_query(options)))
+                continue
             if clause is not in_title:
                 must.append((Occur.Must, self._clause(clause)))
                 continue
@@ -495,9 +528,15 @@ class SearchIndex:
             )
         # Filters narrow the matches without changing the scores.
         must += [(Occur.Must, Query.const_score_query(f, 0.0)) for f in filters]
+        # Exclusions only remove papers; the rest of the query still scores them.
+        must_not = [(Occur.MustNot, self._clause(c)) for c in self.exclusions(query)]
         if not must:
-            return Query.all_query()
-        return must[0][1] if len(must) == 1 else Query.boolean_query(must)
+            if not must_not:
+                return Query.all_query()
+            must = [(Occur.Must, Query.all_query())]
+        if len(must) == 1 and not must_not:
+            return must[0][1]
+        return Query.boolean_query(must + must_not)
 
     def _clause(self, clause: _Clause) -> tantivy.Query:
         queries = [
@@ -514,7 +553,11 @@ class SearchIndex:
         return tantivy.Query.phrase_query(self.schema, field, tokens)
 
     def _title_first(
-        self, searcher: tantivy.Searcher, clauses: list[_Clause], query: SearchQuery, wanted: int
+        self,
+        searcher: tantivy.Searcher,
+        clauses: list[_Clause | _AnyOf],
+        query: SearchQuery,
+        wanted: int,
     ) -> list | None:
         """The exact top ``wanted`` hits of a phrase query, found among the papers with the
         phrase in their title, when that provably suffices; else None.
@@ -525,7 +568,11 @@ class SearchIndex:
         paper holding its words (30-90 ms over a million abstracts); titles are short, so
         the title-first pass costs a few milliseconds, and answers alone whenever its
         ``wanted``-th hit outscores that bound (the 10x title weight sees to that)."""
-        phrases = [c for c in clauses if len(c.tokens) > 1 and c.fields[0][0] == "title"]
+        phrases = [
+            c
+            for c in clauses
+            if isinstance(c, _Clause) and len(c.tokens) > 1 and c.fields[0][0] == "title"
+        ]
         if not phrases:
             return None
         phrase = max(phrases, key=lambda c: len(c.tokens))
@@ -539,9 +586,14 @@ class SearchIndex:
             return None
         return hits if hits[-1][0] > bound * BOUND_SAFETY else None
 
-    def _ceiling(self, searcher: tantivy.Searcher, clause: _Clause, skip_title: bool) -> float:
+    def _ceiling(
+        self, searcher: tantivy.Searcher, clause: _Clause | _AnyOf, skip_title: bool
+    ) -> float:
         """The most ``clause`` can add to a paper's score (tantivy's BM25: a phrase's idf is
-        the sum of its terms'; each field's share is boost x idf x (k1 + 1) at most)."""
+        the sum of its terms'; each field's share is boost x idf x (k1 + 1) at most; an OR
+        group's, all of its options matching at once)."""
+        if isinstance(clause, _AnyOf):
+            return sum(self._ceiling(searcher, c, skip_title) for c in clause.options)
         total = 0.0
         docs = max(searcher.num_docs, 1) * 2  # deleted papers still count until merged
         for name, boost in clause.fields:

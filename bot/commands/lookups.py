@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,7 @@ from bot.commands.bib import BIBTEX, bib_reply
 from bot.commands.spec import CommandError, Param, ParsedCommand
 from bot.events import CommandInvoked
 from bot.model.paper import Paper
-from bot.model.search_query import SearchQuery, parse_search
+from bot.model.search_query import QueryError, SearchQuery, parse_search
 from bot.replies import Error, PaperCard, PaperList, Reply, ScoredPaper, Text
 from bot.sources.http import SourceError
 from bot.sources.registry import SourcesUnreachable
@@ -73,30 +74,77 @@ def scored(bot: Bot, event: CommandInvoked, papers: list[Paper]) -> tuple[Scored
 )
 async def search(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply:
     text, as_bibtex = bibtex_wanted(command.rest)
-    query = parse_search(text)
+    paper_id = named_paper(bot, text)
+    if paper_id is not None:  # an id or a link: that paper, as `show` finds it
+        if as_bibtex:
+            paper = await find_paper(bot, paper_id)
+            return bib_reply([paper], paper_id, paper_id) if paper else not_found(bot, paper_id)
+        return await paper_card(bot, event, paper_id)
+    try:
+        query = parse_search(text)
+    except QueryError as exc:
+        raise CommandError(str(exc), exc.hint or SEARCH_EXAMPLE) from None
     if query.is_empty:
         raise CommandError("Search for what?", SEARCH_EXAMPLE)
     papers = search_local(bot, query)
-    note = ""
+    down: list[str] = []  # sources that failed, which this channel hears of for the first time
     if len(papers) < SEARCH_LIMIT and query.text:
         for source in bot.sources.searchable:
             try:
                 found = await source.search(query.text)
             except SourceError as exc:
-                log.warning("%s search failed: %s", source.label, exc)
-                note = f"{source.label} search can't be reached right now; these are local results."
+                first = bot.search_outages.is_new(source.name)
+                log.log(
+                    logging.WARNING if first else logging.DEBUG,
+                    "%s search failed: %s",
+                    source.label,
+                    exc,
+                )
+                if bot.search_outages.failed(source.name, event.channel):
+                    down.append(source.label)
                 continue
+            bot.search_outages.worked(source.name)
             # Kept for next time; searched again so filters and ranking apply to all.
             bot.store.save_papers(found)
             papers = search_local(bot, query)
     if not papers:
-        return Error(
-            f"No papers match “{text[:100]}”.",
-            note or "Try fewer or different words, or drop a filter.",
-        )
+        return nothing_found(bot, query, text, down)
     if as_bibtex:
         return bib_reply(papers, f"search-{text}", f"search “{text[:100]}”")
-    return PaperList(f"Search: {text[:100]}", scored(bot, event, papers), note)
+    note = f"{' and '.join(down)} search can't be reached right now; these are local results."
+    return PaperList(f"Search: {text[:100]}", scored(bot, event, papers), note if down else "")
+
+
+def named_paper(bot: Bot, text: str) -> str | None:
+    """The paper id when the whole search is one arXiv id or paper link."""
+    words = text.split()
+    return bot.sources.paper_id(words[0]) if len(words) == 1 else None
+
+
+def nothing_found(bot: Bot, query: SearchQuery, text: str, down: list[str]) -> Error:
+    hints = []
+    if down:
+        hints.append(
+            f"{' and '.join(down)} search can't be reached right now, so only the papers "
+            "already here were searched."
+        )
+    if query.category and uncategorised_matches(bot, query):
+        hints.append(
+            "Some papers match without `cat:` but have no category yet: Hugging Face papers "
+            "get theirs once arXiv lists them (an arXiv subscription or snapshot import)."
+        )
+    return Error(
+        f"No papers match “{text[:100]}”.",
+        " ".join(hints) or "Try fewer or different words, or drop a filter.",
+    )
+
+
+def uncategorised_matches(bot: Bot, query: SearchQuery) -> bool:
+    """Whether the query without its ``cat:`` finds papers that have no category at all."""
+    without = replace(query, category="")
+    if without.is_empty:
+        return False
+    return any(not p.categories for p in search_local(bot, without))
 
 
 def bibtex_wanted(rest: str) -> tuple[str, bool]:
@@ -140,6 +188,10 @@ async def show(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply
     paper_id = bot.sources.paper_id(command.words[0])
     if paper_id is None:
         raise CommandError(f"`{command.words[0][:60]}` is not an arXiv id or URL.", hint)
+    return await paper_card(bot, event, paper_id)
+
+
+async def paper_card(bot: Bot, event: CommandInvoked, paper_id: str) -> Reply:
     paper = await find_paper(bot, paper_id)
     if paper is None:
         return not_found(bot, paper_id)
