@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -55,15 +56,18 @@ async def test_a_storm_of_200_reactions_costs_at_most_three_edits(
 ) -> None:
     card = await post_card(core, fake, paper_sources)
     assert team_votes(card) == "+0 (0 up, 0 down)"
+    started = time.monotonic()
     for batch in range(10):  # 20 reactions every 0.2 s: about 2 s in all
         for i in range(20):
             n = batch * 20 + i
             emoji = "👎" if n % 4 == 0 else "👍"
             await fake.inject_reaction(card["id"], emoji, user_id=f"71{n:016d}")
         await asyncio.sleep(0.2)
+    storm = time.monotonic() - started  # longer than 2 s on a loaded machine
     await wait_until(lambda: team_votes(fake.messages(CHANNEL)[0]) == "+100 (150 up, 50 down)", 10)
     await core.cards.wait_idle(timeout=5)
-    assert 1 <= len(fake.edits) <= 3
+    # One edit at once, then at most one per 1.5 s interval: three for a 2-second storm.
+    assert 1 <= len(fake.edits) <= 2 + int(storm // 1.5)
     assert {message for _, message in fake.edits} == {card["id"]}
 
 
