@@ -103,6 +103,12 @@ def test_every_paper_field_is_a_column_and_survives_a_round_trip(tmp_path) -> No
         project_url="https://example.org",
         thumbnail_url="https://example.org/t.png",
         sources=("arxiv", "hf"),
+        comments=0,
+        github_stars=1576,
+        ai_summary="One sentence.",
+        ai_keywords=("large language models", "memory, retrieval"),
+        organization="Mind Lab",
+        submitted_by="taesiri",
     )
     store = Store(open_db(str(tmp_path / "p.db")))
     store.save_papers([paper])

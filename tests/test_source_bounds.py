@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 
 from adapters.memory import MemoryAdapter
 from bot.model.feed import Feed
-from bot.model.paper import MAX_AUTHORS, MAX_TITLE_CHARS, MAX_UPVOTES, Paper, bounded
+from bot.model.paper import (
+    MAX_AUTHORS,
+    MAX_COUNT,
+    MAX_TITLE_CHARS,
+    MAX_UPVOTES,
+    Paper,
+    bounded,
+)
 from bot.replies import Text
 from bot.sources.arxiv import parse_atom, parse_rss
 from bot.sources.hf import parse_daily_list
@@ -111,6 +118,24 @@ def hf_fields() -> st.SearchStrategy[dict]:
             | JSON_VALUES,
             "githubRepo": HOSTILE_TEXT | JSON_VALUES,
             "projectPage": HOSTILE_TEXT | JSON_VALUES,
+            "githubStars": st.integers(min_value=-(10**40), max_value=10**40) | JSON_VALUES,
+            "ai_summary": HOSTILE_TEXT | JSON_VALUES,
+            "ai_keywords": st.lists(HOSTILE_TEXT | JSON_VALUES, max_size=5) | JSON_VALUES,
+            "organization": st.fixed_dictionaries({"fullname": HOSTILE_TEXT | JSON_VALUES})
+            | JSON_VALUES,
+        },
+    )
+
+
+def hf_wrapper_fields() -> st.SearchStrategy[dict]:
+    """What the daily item holds around the paper: the comment count and the submitter."""
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "numComments": st.integers(min_value=-(10**40), max_value=10**40) | JSON_VALUES,
+            "submittedBy": st.fixed_dictionaries({"name": HOSTILE_TEXT | JSON_VALUES})
+            | JSON_VALUES,
+            "thumbnail": HOSTILE_TEXT | JSON_VALUES,
         },
     )
 
@@ -126,16 +151,21 @@ def assert_storable(store: Store, papers: list[Paper]) -> None:
     for paper in papers:
         assert len(paper.title) <= MAX_TITLE_CHARS
         assert paper.upvotes is None or 0 <= paper.upvotes <= MAX_UPVOTES
+        for count in (paper.comments, paper.github_stars):
+            assert count is None or 0 <= count <= MAX_COUNT
+        assert all(k and "\n" not in k for k in paper.ai_keywords)
+        assert store.get_paper(paper.id) is not None
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(items=st.lists(hf_fields() | JSON_VALUES, max_size=5))
+@given(items=st.lists(st.tuples(hf_fields(), hf_wrapper_fields()) | JSON_VALUES, max_size=5))
 def test_hf_parser_survives_hostile_items(store: Store, items: list) -> None:
     wrapped = []
     for i, item in enumerate(items):
-        if isinstance(item, dict):
+        if isinstance(item, tuple):
             base = hf_item(f"2605.{i:05d}")
-            base["paper"].update(item)
+            base["paper"].update(item[0])
+            base.update(item[1])
             wrapped.append(base)
         else:
             wrapped.append(item)

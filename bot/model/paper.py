@@ -26,6 +26,13 @@ class Paper:
     project_url: str = ""
     thumbnail_url: str = ""
     sources: tuple[str, ...] = field(default=())  # "hf", "arxiv"
+    # What the Hugging Face page shows besides: None / "" / () when no source has said.
+    comments: int | None = None  # HF discussion comments
+    github_stars: int | None = None  # stars of code_url's repository, as HF last saw them
+    ai_summary: str = ""  # HF's one-sentence AI summary (the cards' "TL;DR")
+    ai_keywords: tuple[str, ...] = ()
+    organization: str = ""  # the HF organization it was submitted under, by display name
+    submitted_by: str = ""  # the HF user who put it on Daily Papers (their user name)
 
     @property
     def abstract_url(self) -> str:
@@ -52,7 +59,8 @@ class Paper:
     def merged(self, newer: Paper) -> Paper:
         """Fields from ``newer`` win where it has them; gaps are filled from ``self``.
 
-        Upvotes only come from HF, so a newer arXiv record never erases them.
+        Upvotes and the other HF-only fields (comments, stars, AI summary, organization...)
+        only come from HF, so a newer arXiv record never erases them.
         """
         changes = {}
         for f in fields(self):
@@ -75,6 +83,11 @@ MAX_CATEGORIES = 50
 MAX_CATEGORY_CHARS = 50
 MAX_URL_CHARS = 2_000
 MAX_UPVOTES = 10**9
+MAX_COUNT = 10**9  # comments, GitHub stars
+MAX_AI_SUMMARY_CHARS = 2_000  # HF's run to about 300
+MAX_KEYWORDS = 50
+MAX_KEYWORD_CHARS = 100
+MAX_NAME_CHARS = 200  # organization, submitter
 EARLIEST_DAY = date(1900, 1, 1)
 # A day in the future is a source's clock or data gone wrong; a little margin covers time zones.
 FUTURE_MARGIN = timedelta(days=2)
@@ -92,24 +105,34 @@ def bounded(paper: Paper, *, today: date | None = None) -> Paper:
     categories = tuple(
         c for c in paper.categories[:MAX_CATEGORIES] if 0 < len(c) <= MAX_CATEGORY_CHARS
     )
-    upvotes = paper.upvotes
-    if upvotes is not None and (
-        isinstance(upvotes, bool) or not isinstance(upvotes, int) or not 0 <= upvotes <= MAX_UPVOTES
-    ):
-        upvotes = None
+    keywords = (" ".join(k.split()) for k in paper.ai_keywords[:MAX_KEYWORDS])
     return replace(
         paper,
         title=_clip(paper.title, MAX_TITLE_CHARS),
         abstract=_clip(paper.abstract, MAX_ABSTRACT_CHARS),
         authors=authors,
         categories=categories,
-        upvotes=upvotes,
+        upvotes=_count(paper.upvotes, MAX_UPVOTES),
         published=_day(paper.published, latest),
         hf_date=_day(paper.hf_date, latest),
         code_url=_web_url(paper.code_url),
         project_url=_web_url(paper.project_url),
         thumbnail_url=_web_url(paper.thumbnail_url),
+        comments=_count(paper.comments, MAX_COUNT),
+        github_stars=_count(paper.github_stars, MAX_COUNT),
+        ai_summary=_clip(paper.ai_summary, MAX_AI_SUMMARY_CHARS),
+        # One line each: the column stores them one per line.
+        ai_keywords=tuple(_clip(k, MAX_KEYWORD_CHARS) for k in keywords if k),
+        organization=_clip(paper.organization, MAX_NAME_CHARS),
+        submitted_by=_clip(paper.submitted_by, MAX_NAME_CHARS),
     )
+
+
+def _count(value: int | None, limit: int) -> int | None:
+    """``value`` if it is a whole number from 0 to ``limit``, else None (unknown)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+        return None
+    return value
 
 
 def _clip(text: str, limit: int) -> str:

@@ -55,6 +55,12 @@ PAPER_COLUMNS: tuple[Column, ...] = (
     Column("project_url", "TEXT", "", from_sql=_text),
     Column("thumbnail_url", "TEXT", "", from_sql=_text),
     Column("sources", "TEXT", "", _joined(","), _split(",")),  # comma-separated
+    Column("comments", "INTEGER", None),  # NULL: unknown
+    Column("github_stars", "INTEGER", None),  # NULL: unknown
+    Column("ai_summary", "TEXT", "", from_sql=_text),
+    Column("ai_keywords", "TEXT", "", _joined("\n"), _split("\n")),  # one per line
+    Column("organization", "TEXT", "", from_sql=_text),
+    Column("submitted_by", "TEXT", "", from_sql=_text),
 )
 PAPER_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in PAPER_COLUMNS)
 

@@ -213,6 +213,13 @@ def parse_paper(
         project_url=_web_link(_string(obj, "projectPage")),
         thumbnail_url=_thumbnail(thumbnail),
         sources=("hf",),
+        # The extras of the HF page: a wrong type costs that field, never the paper.
+        comments=_count(wrapper.get("numComments", obj.get("numComments"))),
+        github_stars=_count(obj.get("githubStars")),
+        ai_summary=_collapse(_text(obj.get("ai_summary"))),
+        ai_keywords=_keywords(obj.get("ai_keywords")),
+        organization=_display_name(obj.get("organization") or wrapper.get("organization")),
+        submitted_by=_user_name(wrapper.get("submittedBy") or obj.get("submittedOnDailyBy")),
     )
     return bounded(paper)
 
@@ -260,6 +267,35 @@ def _upvotes(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise MalformedItem(f"upvotes is a {type(value).__name__}, not an integer")
     return value
+
+
+def _count(value: object) -> int | None:
+    """A count HF gives (comments, stars); None when missing or not a whole number."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _keywords(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(k for k in (_collapse(_text(v)) for v in value) if k)
+
+
+def _display_name(value: object) -> str:
+    """An organization's name as HF shows it: ``fullname`` ("Mind Lab"), else its handle."""
+    if not isinstance(value, Mapping):
+        return ""
+    return _collapse(_text(value.get("fullname")) or _text(value.get("name")))
+
+
+def _user_name(value: object) -> str:
+    """A user's HF handle (``name``, or ``user`` in the paper object's copy)."""
+    if not isinstance(value, Mapping):
+        return ""
+    return _collapse(_text(value.get("name")) or _text(value.get("user")))
 
 
 def _day(timestamp: str) -> str:
