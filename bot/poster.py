@@ -97,7 +97,8 @@ class Poster:
         self._idle = asyncio.Event()
         self._idle.set()
         self.rounds_done = 0
-        # Told which papers' HF upvotes a refresh changed, so their posted cards follow.
+        # Told which papers a refresh changed (HF upvotes, comments, stars, a new TL;DR...),
+        # so their posted cards follow.
         self.papers_changed: Callable[[list[str]], None] = lambda paper_ids: None
 
     def poke(self) -> None:
@@ -208,17 +209,17 @@ class Poster:
             return
         report.fetched[feed] = len(papers)
         report.new[feed] = len(new)
-        self._upvotes_changed(before, after)
+        self._cards_changed(before, after)
         log.info("source %s: fetched %d, new %d, failed 0", feed, len(papers), len(new))
         if self.store.source_ok(feed):
             await self._notify(
                 feed, subs, f"✅ {self.sources.describe(feed)} is back; auto-posts resume."
             )
 
-    def _upvotes_changed(self, before: dict[str, Paper], after: dict[str, Paper]) -> None:
-        changed = [
-            pid for pid, old in before.items() if pid in after and after[pid].upvotes != old.upvotes
-        ]
+    def _cards_changed(self, before: dict[str, Paper], after: dict[str, Paper]) -> None:
+        # Any stored change may be on the card (upvotes, comments, stars, a TL;DR HF wrote
+        # later). HF rarely changes anything else, so comparing whole papers costs no edits.
+        changed = [pid for pid, old in before.items() if pid in after and after[pid] != old]
         if changed:
             try:
                 self.papers_changed(changed)
