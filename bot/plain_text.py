@@ -21,7 +21,18 @@ from bot.replies import (
     SubscriptionList,
     Text,
 )
-from bot.text_safety import authors_text, clean, display_title, paper_links, shorten
+from bot.text_safety import (
+    TLDR_LABEL,
+    authors_text,
+    clean,
+    comments_text,
+    display_title,
+    organization_text,
+    paper_links,
+    shorten,
+    stars_text,
+    tldr_text,
+)
 
 ABSTRACT_CHARS = 600
 # The same words Slack and Discord use: "Top papers today", not "this day".
@@ -33,11 +44,17 @@ def one_line(text: str, limit: int) -> str:
 
 
 def meta_line(paper: Paper, votes: int | None = None, *, with_total: bool = True) -> str:
+    """authors · organization · date · HF upvotes · comments · team votes. A list line
+    (``with_total`` False) leaves out the author total, the organization and the comments."""
     parts = [authors_text(paper.authors, with_total=with_total) or "unknown authors"]
+    if with_total and organization_text(paper):
+        parts.append(organization_text(paper))
     if clean(paper.published):
         parts.append(one_line(paper.published, 20))
     if paper.upvotes is not None:
         parts.append(f"▲ {paper.upvotes} HF upvotes")
+    if with_total and comments_text(paper.comments):
+        parts.append(comments_text(paper.comments))
     if votes:
         parts.append(f"{votes:+d} team vote" + ("" if abs(votes) == 1 else "s"))
     return " · ".join(parts)
@@ -62,18 +79,29 @@ def live_card_text(card: PaperCard) -> str:
 
 
 def count_update(card: PaperCard) -> str:
-    """What the console reprints when a card's counts change: "now +2 (3 up, 1 down) · ▲ 120"."""
-    line = f"now {card.count_text()}"
-    if card.paper.upvotes is not None:
-        line += f" · ▲ {card.paper.upvotes:,}"
-    return line
+    """What the console reprints when a card's counts change:
+    "now +2 (3 up, 1 down) · ▲ 120 · 💬 3 · ★ 1.6k" (comments and stars when known)."""
+    paper = card.paper
+    parts = [f"now {card.count_text()}"]
+    if paper.upvotes is not None:
+        parts.append(f"▲ {paper.upvotes:,}")
+    if comments_text(paper.comments):
+        parts.append(f"💬 {paper.comments:,}")
+    if stars_text(paper.github_stars) and any(ln.key == "code" for ln in paper_links(paper)):
+        parts.append(stars_text(paper.github_stars))
+    return " · ".join(parts)
 
 
 def _card_lines(paper: Paper, meta: str) -> str:
-    link_line = "  ".join(f"{link.label}: {link.url}" for link in paper_links(paper))
+    link_line = "  ".join(
+        f"{link.label}: {link.url}" + (f" ({link.note})" if link.note else "")
+        for link in paper_links(paper)
+    )
+    tldr = tldr_text(paper)
+    tldr = textwrap.fill(f"{TLDR_LABEL} {tldr}", width=100) if tldr else ""
     abstract = textwrap.fill(one_line(paper.abstract, ABSTRACT_CHARS), width=100)
     title = shorten(display_title(paper), 300)
-    return "\n".join(line for line in (title, meta, abstract, link_line) if line)
+    return "\n".join(line for line in (title, meta, tldr, abstract, link_line) if line)
 
 
 def render_text(reply: Reply) -> str:

@@ -3,9 +3,10 @@
 Paper data comes from outside (Hugging Face, arXiv, a snapshot file) and command text from
 users; either may hold characters that hide, reorder or restyle what a reader sees. Every
 renderer passes such text through :func:`clean` first and only then adds its own platform
-escaping (Slack's ``&<>``, Discord's markdown and mentions). The same holds for the two
-other decisions a card makes: which links it shows (:func:`paper_links`) and how it names
-the authors (:func:`authors_text`).
+escaping (Slack's ``&<>``, Discord's markdown and mentions). The same holds for the other
+decisions a card makes: which links it shows (:func:`paper_links`), how it names the authors
+(:func:`authors_text`) and how it words what Hugging Face adds (:func:`tldr_text`,
+:func:`organization_text`, :func:`comments_text`, :func:`stars_text`).
 
 What :func:`clean` removes, and why:
 
@@ -109,6 +110,7 @@ class Link:
     key: str  # stable name, e.g. for Slack's action ids: abstract, pdf, hf, code, project
     label: str
     url: str
+    note: str = ""  # shown beside the link: the code repository's stars, "★ 1.2k"
 
 
 def safe_http_url(url: str | None) -> str | None:
@@ -131,7 +133,8 @@ def safe_http_url(url: str | None) -> str | None:
 
 def paper_links(paper: Paper) -> list[Link]:
     """The links a paper's card shows, in this order, each URL at most once: abstract page,
-    PDF, Hugging Face (only when the paper is listed there), code, project page.
+    PDF, Hugging Face (only when the paper is listed there), code (with its GitHub stars when
+    known), project page.
 
     Only http(s) URLs appear: a ``javascript:`` project page from a source is left out.
     """
@@ -139,7 +142,7 @@ def paper_links(paper: Paper) -> list[Link]:
         Link("abstract", "Abstract", paper.abstract_url),
         Link("pdf", "PDF", paper.pdf_url),
         Link("hf", "Hugging Face", paper.hf_url if paper.listed_on_hf else ""),
-        Link("code", "Code", paper.code_url),
+        Link("code", "Code", paper.code_url, stars_text(paper.github_stars)),
         Link("project", "Project page", paper.project_url),
     ]
     found: list[Link] = []
@@ -148,7 +151,7 @@ def paper_links(paper: Paper) -> list[Link]:
         url = safe_http_url(link.url)
         if url and url not in seen:
             seen.add(url)
-            found.append(Link(link.key, link.label, url))
+            found.append(Link(link.key, link.label, url, link.note))
     return found
 
 
@@ -187,3 +190,50 @@ def authors_text(authors: tuple[str, ...] | list[str], *, with_total: bool = Tru
         if with_total:
             text += f" · {found.total:,} authors"
     return text
+
+
+# -- what Hugging Face adds ---------------------------------------------------------------
+
+TLDR_LABEL = "TL;DR:"
+TLDR_MAX = 300  # HF's AI summaries run to about 300 characters: one short paragraph
+ORGANIZATION_MAX = 80
+
+
+def tldr_text(paper: Paper) -> str:
+    """HF's AI summary as the card's one-line TL;DR (without its label); "" when there is none."""
+    return shorten(clean(paper.ai_summary), TLDR_MAX)
+
+
+def organization_name(paper: Paper) -> str:
+    """The HF organization the paper was submitted under ("Mind Lab"); "" when none."""
+    return shorten(clean(paper.organization), ORGANIZATION_MAX)
+
+
+def organization_text(paper: Paper) -> str:
+    """``"🏢 Mind Lab"``, the organization as a meta line shows it; "" when none."""
+    name = organization_name(paper)
+    return f"🏢 {name}" if name else ""
+
+
+def comments_text(comments: int | None) -> str:
+    """``"💬 3 comments"``; "" when unknown or none (a zero on every new card is noise)."""
+    if comments is None or comments <= 0:
+        return ""
+    return f"💬 {comments:,} comment" + ("" if comments == 1 else "s")
+
+
+def stars_text(stars: int | None) -> str:
+    """``"★ 1.6k"``: a code repository's GitHub stars; "" when unknown."""
+    return "" if stars is None or stars < 0 else f"★ {compact_count(stars)}"
+
+
+def compact_count(n: int) -> str:
+    """``950``, ``1.6k``, ``18.7k``, ``123k``, ``1.2M``: a count as a glance takes it in."""
+    if n < 1000:
+        return str(n)
+    for unit, size in (("k", 10**3), ("M", 10**6), ("B", 10**9)):
+        value = n / size
+        if round(value, 1) < 1000 or unit == "B":
+            text = f"{value:.1f}" if value < 100 else f"{value:.0f}"
+            return text.removesuffix(".0") + unit
+    raise AssertionError("unreachable")

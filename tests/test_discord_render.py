@@ -51,6 +51,12 @@ def monster_paper(**changes: object) -> Paper:
         "project_url": "javascript:alert(1)",
         "thumbnail_url": "https://cdn.example/" + "t" * 3000,
         "sources": ("hf", "arxiv"),
+        "comments": 10**9,
+        "github_stars": 10**9,
+        "ai_summary": ("An AI summary. " * 700)[:10_000] + HOSTILE,
+        "ai_keywords": (HOSTILE,) * 50,
+        "organization": HOSTILE * 20,
+        "submitted_by": HOSTILE,
     }
     values.update(changes)
     return Paper(**values)
@@ -113,8 +119,11 @@ def test_card_has_linked_title_trimmed_abstract_authors_and_links() -> None:
     embed = render(PaperCard(paper, votes=4)).embeds[0]
     assert embed.url == "https://arxiv.org/abs/2401.12345"
     assert len(embed.title) <= 256 and embed.title.endswith("…")
-    assert len(embed.description) <= 1000
+    assert embed.description.startswith("**TL;DR:** An AI summary.")
+    assert len(embed.description) <= 1200
     fields = {f.name: f.value for f in embed.fields}
+    assert fields["Organization"].startswith("\\*\\*bold\\*\\*")  # shown, not formatted
+    assert fields["Comments"] == "💬 1,000,000,000"
     assert fields["Authors"].endswith("+1,997 more · 2,000 authors")
     assert "Author Number 0" in fields["Authors"]
     assert fields["HF upvotes"] == "▲ 123,456"
@@ -124,7 +133,7 @@ def test_card_has_linked_title_trimmed_abstract_authors_and_links() -> None:
     assert "[Abstract](https://arxiv.org/abs/2401.12345)" in links
     assert "[PDF](https://arxiv.org/pdf/2401.12345)" in links
     assert "[Hugging Face](https://huggingface.co/papers/2401.12345)" in links
-    assert "[Code](https://github.com/x/y%20%28evil%29)" in links
+    assert "[Code](https://github.com/x/y%20%28evil%29) ★ 1B" in links
     assert "javascript" not in links  # only http(s) links
     assert embed.thumbnail.url is None  # longer than Discord accepts: left out
     assert embed.footer.text.startswith("arXiv 2401.12345")
@@ -150,6 +159,8 @@ def test_minimal_paper_and_unknown_upvotes() -> None:
     assert embed.title == "2401.00002"  # no printable title: the id, as on every platform
     names = [f.name for f in embed.fields]
     assert "HF upvotes" not in names and "Published" not in names
+    assert "Organization" not in names and "Comments" not in names
+    assert embed.description is None  # no abstract, no TL;DR
     assert {f.name: f.value for f in embed.fields}["Authors"] == "—"
     assert_within_limits(render(PaperCard(Paper("2401.00002", "   "))))
 
@@ -178,9 +189,10 @@ texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=400)
     upvotes=st.none() | st.integers(-(10**12), 10**12),
     votes=st.integers(-(10**9), 10**9),
     url=texts,
+    counts=st.tuples(*[st.none() | st.integers(-(10**12), 10**12)] * 2),
 )
 def test_any_paper_renders_within_limits(
-    title, abstract, authors, categories, upvotes, votes, url
+    title, abstract, authors, categories, upvotes, votes, url, counts
 ) -> None:
     paper = Paper(
         "2401.12345",
@@ -192,6 +204,10 @@ def test_any_paper_renders_within_limits(
         code_url=url,
         thumbnail_url=url,
         published=url[:20],
+        comments=counts[0],
+        github_stars=counts[1],
+        ai_summary=abstract[::-1],
+        organization=title,
     )
     for reply in (
         PaperCard(paper, votes),

@@ -178,7 +178,18 @@ def test_any_mix_of_words_and_hazards_reads_the_same_everywhere(title, abstract,
 @given(st.lists(st.sampled_from(COMMAND_HAZARDS + LONG_WORDS + DISPLAY_HAZARDS), max_size=12))
 def test_no_hostile_text_reaches_any_output(pieces: list[str]) -> None:
     text = " ".join(pieces)
-    paper = Paper("2401.00006", text, abstract=text, authors=(text,) * 5, code_url=text)
+    paper = Paper(
+        "2401.00006",
+        text,
+        abstract=text,
+        authors=(text,) * 5,
+        code_url=text,
+        thumbnail_url=text,
+        ai_summary=text,
+        organization=text,
+        github_stars=5,
+        comments=2,
+    )
     assert_nothing_forbidden(every_platform(paper))
     many = PaperList(text, (ScoredPaper(paper, 2),) * 3, note=text)
     assert not FORBIDDEN.search(render_text(many))
@@ -297,6 +308,65 @@ def test_discord_links_are_whole_and_in_order_whatever_their_length(sizes) -> No
     assert value == " · ".join(f"[{label}]({url})" for label, url in card.links)  # all whole
     assert dict(card.links).get("Code", code) == code
     assert dict(card.links).get("Project page", project) == project
+
+
+# -- what Hugging Face adds ----------------------------------------------------------------
+
+
+def extras_shown(paper: Paper) -> dict[str, tuple[str, str, str, str]]:
+    """(TL;DR, organization, comments, code-link note) as each platform shows them."""
+    slack = slack_render(PaperCard(paper))
+    assert block_problems(slack["blocks"]) == []
+    texts = [b["text"]["text"] for b in slack["blocks"] if b["type"] == "section"]
+    meta = slack["blocks"][1]["elements"][0]["text"]
+    code = [e["text"]["text"] for e in slack["blocks"][-1]["elements"] if "url" in e][3]
+    shown = {
+        "slack": (
+            next((t.removeprefix("*TL;DR:* ") for t in texts if t.startswith("*TL;DR:*")), ""),
+            next((p.removeprefix("🏢 ") for p in meta.split(" · ") if p.startswith("🏢")), ""),
+            next((p.removeprefix("💬 ") for p in meta.split(" · ") if p.startswith("💬")), ""),
+            code.removeprefix("Code").strip(),
+        )
+    }
+    embed = discord_render(PaperCard(paper)).embeds[0]
+    assert embed_problems(embed) == []
+    fields = {f.name: f.value for f in embed.fields}
+    first = (embed.description or "").split("\n\n")[0]
+    shown["discord"] = (
+        first.removeprefix("**TL;DR:** ") if first.startswith("**TL;DR:**") else "",
+        fields.get("Organization", ""),
+        fields.get("Comments", "").removeprefix("💬 "),
+        fields["Links"].split(")")[-1].strip(),
+    )
+    lines = render_text(PaperCard(paper)).splitlines()
+    meta = lines[1].split(" · ")
+    shown["plain"] = (
+        next((line.removeprefix("TL;DR: ") for line in lines if line.startswith("TL;DR:")), ""),
+        next((p.removeprefix("🏢 ") for p in meta if p.startswith("🏢")), ""),
+        next((p.removeprefix("💬 ") for p in meta if p.startswith("💬")), ""),
+        next(iter(re.findall(r"Code: \S+ \(([^)]*)\)", lines[-1])), ""),
+    )
+    return shown
+
+
+@settings(max_examples=40, deadline=None)
+@given(summary=chunk_lists, organization=chunk_lists, comments=st.none() | st.integers(0, 5000))
+def test_tldr_organization_and_counts_read_the_same_everywhere(
+    summary, organization, comments
+) -> None:
+    paper = full_paper(
+        project_url="",
+        ai_summary="".join(summary),
+        organization="".join(organization),
+        comments=comments,
+        github_stars=1576,
+    )
+    expected_comments = "" if not comments else f"{comments:,}"
+    for name, (tldr, org, count, note) in extras_shown(paper).items():
+        assert tldr == without_hazards(summary), name
+        assert org == without_hazards(organization), name
+        assert count.split(" ")[0] == expected_comments, name
+        assert note == "★ 1.6k", name
 
 
 # -- the console, end to end --------------------------------------------------------------

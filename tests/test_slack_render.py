@@ -55,7 +55,14 @@ def hostile_paper() -> Paper:
         hf_date="2024-01-16",
         code_url="https://github.com/org/repo?x=<script>|y",
         project_url="javascript:alert(1)",
+        thumbnail_url="https://cdn.example/" + "t" * 2990,  # over Slack's 3,000 once quoted
         sources=("arxiv", "hf"),
+        comments=10**9,
+        github_stars=10**9,
+        ai_summary=(HOSTILE * 200)[:10_000],
+        ai_keywords=(HOSTILE,) * 50,
+        organization=HOSTILE * 10,
+        submitted_by=HOSTILE,
     )
 
 
@@ -120,7 +127,7 @@ def test_every_reply_type_stays_within_slack_limits(reply) -> None:
 
 def test_card_of_an_extreme_paper() -> None:
     message = render(PaperCard(hostile_paper(), votes=-2))
-    header, meta, abstract, actions = message["blocks"]
+    header, meta, tldr, abstract, actions = message["blocks"]
     assert header["type"] == "header" and units(header["text"]["text"]) <= HEADER_MAX
     assert header["text"]["text"].endswith("…")
     assert "\u202e" not in header["text"]["text"] and "\x00" not in header["text"]["text"]
@@ -128,9 +135,13 @@ def test_card_of_an_extreme_paper() -> None:
     assert "+1,997 more" in meta_text
     assert "2024-01-15" in meta_text and "1,234 HF upvotes" in meta_text
     assert "-2 team votes" in meta_text
+    assert "🏢 &lt;!channel&gt;" in meta_text and "💬 1,000,000,000 comments" in meta_text
+    assert tldr["text"]["text"].startswith("*TL;DR:* &lt;!channel&gt;")
+    assert units(tldr["text"]["text"]) <= 620 and tldr["text"]["text"].endswith("…")
     assert abstract["text"]["text"].endswith("…") and units(abstract["text"]["text"]) <= 600
+    assert "accessory" not in abstract  # a thumbnail URL Slack would refuse is left out
     labels = [b["text"]["text"] for b in actions["elements"] if "url" in b]
-    assert labels == ["Abstract", "PDF", "Hugging Face", "Code"]  # javascript: project dropped
+    assert labels == ["Abstract", "PDF", "Hugging Face", "Code ★ 1B"]  # javascript: dropped
     code = actions["elements"][3]["url"]
     assert "<" not in code and "|" not in code
     # The link survives in the fallback even after a 300-character title.
@@ -251,8 +262,11 @@ text = st.text(alphabet=st.characters(codec="utf-8"), max_size=400)
     url=text,
     votes=st.integers(-(10**6), 10**6),
     upvotes=st.none() | st.integers(0, 10**9),
+    counts=st.tuples(*[st.none() | st.integers(-(10**12), 10**12)] * 2),
 )
-def test_any_paper_renders_within_limits(title, abstract, authors, url, votes, upvotes) -> None:
+def test_any_paper_renders_within_limits(
+    title, abstract, authors, url, votes, upvotes, counts
+) -> None:
     paper = Paper(
         id="2401.00001",
         title=title,
@@ -261,7 +275,12 @@ def test_any_paper_renders_within_limits(title, abstract, authors, url, votes, u
         upvotes=upvotes,
         code_url=url,
         project_url="https://" + url,
+        thumbnail_url="https://" + url,
         published=title[:12],
+        comments=counts[0],
+        github_stars=counts[1],
+        ai_summary=abstract[::-1],
+        organization=title,
     )
     for reply in (
         PaperCard(paper, votes=votes),

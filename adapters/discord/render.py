@@ -35,11 +35,15 @@ from bot.replies import (
     Text,
 )
 from bot.text_safety import (
+    TLDR_LABEL,
     authors_text,
     clean,
+    comments_text,
     display_title,
+    organization_name,
     paper_links,
     safe_http_url,
+    tldr_text,
 )
 
 # Discord's documented limits.
@@ -56,6 +60,7 @@ URL_LIMIT = 2048
 
 # Our own, tighter budgets: a card is for skimming, not reading the paper.
 ABSTRACT_LIMIT = 700
+TLDR_LIMIT = 400  # the TL;DR line above the abstract, escaped
 LIST_TITLE_LIMIT = 180
 
 COLOUR = discord.Colour(0xFF9D00)  # HF yellow-orange: cards stand out from chat
@@ -252,18 +257,24 @@ def card_embed(card: PaperCard) -> discord.Embed:
 
 
 def paper_embed(paper: Paper, votes: int = 0, *, team: str = "") -> discord.Embed:
-    """The card: linked title, trimmed abstract, authors, date, upvotes, team votes, links."""
+    """The card: linked title, TL;DR and trimmed abstract, authors, organization, date,
+    upvotes, comments, team votes, links (code with its stars), thumbnail."""
     embed = discord.Embed(
         title=plain(display_title(paper), TITLE_LIMIT),
         url=safe_url(paper.abstract_url),
-        description=clip(escape(one_line(paper.abstract)), ABSTRACT_LIMIT) or None,
+        description=_description(paper),
         colour=COLOUR,
     )
     embed.add_field(name="Authors", value=author_line(paper.authors, with_total=True), inline=False)
+    organization = organization_name(paper)
+    if organization:
+        embed.add_field(name="Organization", value=plain(organization, 100), inline=True)
     if paper.published:
         embed.add_field(name="Published", value=plain(paper.published, 32), inline=True)
     if paper.upvotes is not None:
         embed.add_field(name="HF upvotes", value=f"▲ {paper.upvotes:,}", inline=True)
+    if comments_text(paper.comments):  # none yet: no field, as on the other platforms
+        embed.add_field(name="Comments", value=f"💬 {paper.comments:,}", inline=True)
     embed.add_field(name="Team votes", value=team or f"{votes:+,}", inline=True)
     embed.add_field(name="Links", value=_links(paper), inline=False)
     thumbnail = safe_url(paper.thumbnail_url)
@@ -275,6 +286,14 @@ def paper_embed(paper: Paper, votes: int = 0, *, team: str = "") -> discord.Embe
     return embed
 
 
+def _description(paper: Paper) -> str | None:
+    """HF's TL;DR, labelled, above the trimmed abstract."""
+    tldr = clip(escape(tldr_text(paper)), TLDR_LIMIT)
+    abstract = clip(escape(one_line(paper.abstract)), ABSTRACT_LIMIT)
+    parts = ([f"**{TLDR_LABEL}** {tldr}"] if tldr else []) + ([abstract] if abstract else [])
+    return "\n\n".join(parts) or None
+
+
 def _links(paper: Paper) -> str:
     """The shared links, each whole: one that does not fit the field is left out, not cut."""
     value = ""
@@ -282,7 +301,7 @@ def _links(paper: Paper) -> str:
         target = safe_url(found.url)
         if target is None:
             continue
-        part = f"[{found.label}]({target})"
+        part = f"[{found.label}]({target})" + (f" {found.note}" if found.note else "")
         candidate = f"{value} · {part}" if value else part
         if u16len(candidate) <= FIELD_VALUE_LIMIT:
             value = candidate

@@ -31,7 +31,17 @@ from bot.replies import (
     SubscriptionList,
     Text,
 )
-from bot.text_safety import authors_text, clean, display_title, paper_links, safe_http_url
+from bot.text_safety import (
+    TLDR_LABEL,
+    authors_text,
+    clean,
+    comments_text,
+    display_title,
+    organization_text,
+    paper_links,
+    safe_http_url,
+    tldr_text,
+)
 
 # Slack's documented limits, and our own tighter choices where a shorter message reads better.
 HEADER_MAX = 150
@@ -40,6 +50,8 @@ CONTEXT_MAX = 3000
 MAX_BLOCKS = 50
 BUTTON_TEXT_MAX = 75
 URL_MAX = 3000
+IMAGE_URL_MAX = 3000
+ALT_TEXT_MAX = 2000
 FALLBACK_MAX = 300  # the notification text; Slack allows 40,000 but nobody reads that far
 ABSTRACT_MAX = 600
 TITLE_MAX = 250  # a list entry's title, linked
@@ -191,14 +203,21 @@ def title_of(paper: Paper) -> str:
 
 
 def meta_line(paper: Paper, votes: int | None, *, with_total: bool = True) -> str:
-    """authors · date · HF upvotes · team votes, escaped for mrkdwn."""
+    """authors · organization · date · HF upvotes · comments · team votes, escaped for mrkdwn.
+
+    A list entry (``with_total`` False) leaves out the author total, organization and comments.
+    """
     authors = authors_text(paper.authors, with_total=with_total)
     parts = [escape(authors)] if authors else []
+    if with_total and organization_text(paper):
+        parts.append(escape(organization_text(paper)))
     day = clean(paper.published or paper.hf_date)
     if day:
         parts.append(escape(clip(day, 20)))
     if paper.upvotes is not None:
         parts.append(f"▲ {plural(paper.upvotes, 'HF upvote')}")
+    if with_total and comments_text(paper.comments):
+        parts.append(comments_text(paper.comments))
     if votes:
         parts.append(f"{votes:+,} team vote" + ("" if abs(votes) == 1 else "s"))
     return " · ".join(parts)
@@ -222,9 +241,22 @@ def share_button(paper: Paper, action_id: str = SHARE_ACTION, label: str = "Shar
 
 
 def paper_buttons(paper: Paper) -> list[Block]:
-    """One URL button per link of the shared links rule; a URL Slack can't take is left out."""
-    buttons = [button(ln.label, ln.url, f"paperboy_link_{ln.key}") for ln in paper_links(paper)]
+    """One URL button per link of the shared links rule; a URL Slack can't take is left out.
+    The code button carries the repository's stars: "Code ★ 1.6k"."""
+    buttons = [
+        button(f"{ln.label} {ln.note}".strip(), ln.url, f"paperboy_link_{ln.key}")
+        for ln in paper_links(paper)
+    ]
     return [b for b in buttons if b is not None]
+
+
+def thumbnail(paper: Paper) -> Block | None:
+    """The paper's thumbnail as a section's image accessory, or None when it has no usable one."""
+    url = safe_url(paper.thumbnail_url)
+    if url is None or len(url) > IMAGE_URL_MAX:
+        return None
+    alt = clip(f"Thumbnail of {title_of(paper)}", ALT_TEXT_MAX)
+    return {"type": "image", "image_url": url, "alt_text": alt}
 
 
 def card_metadata(paper_id: str) -> dict:
@@ -241,9 +273,17 @@ def render_card(card: PaperCard) -> Message:
         ]
     else:
         blocks = [header(title_of(paper)), context(meta_line(paper, card.votes or None))]
+    body = []
+    tldr = tldr_text(paper)
+    if tldr:  # HF's AI summary, one short paragraph above the abstract
+        body.append(section(f"*{TLDR_LABEL}* {mrkdwn(tldr, ABSTRACT_MAX)}"))
     abstract = clean(paper.abstract)
     if abstract:
-        blocks.append(section(mrkdwn(abstract, ABSTRACT_MAX)))
+        body.append(section(mrkdwn(abstract, ABSTRACT_MAX)))
+    image = thumbnail(paper)
+    if body and image:  # beside the abstract, as the HF page shows it
+        body[-1]["accessory"] = image
+    blocks += body
     buttons = paper_buttons(paper)
     if card.shareable:
         buttons.append(share_button(paper, label="Share to channel"))

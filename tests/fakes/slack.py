@@ -96,6 +96,8 @@ LIMITS = {
     "actions_elements": 25,
     "button_text": 75,
     "url": 3000,
+    "image_url": 3000,
+    "alt_text": 2000,
     "action_id": 255,
     "text": 40000,
 }
@@ -131,7 +133,15 @@ def block_problems(blocks: Any) -> list[str]:
             check_text(where, block.get("text"), LIMITS["header"], ("plain_text",))
         elif kind == "section":
             accessory = block.get("accessory")
-            if accessory is not None:
+            if isinstance(accessory, dict) and accessory.get("type") == "image":
+                url, alt = accessory.get("image_url"), accessory.get("alt_text")
+                if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                    problems.append(f"{where}.accessory: image_url is not a web URL")
+                elif units(url) > LIMITS["image_url"]:
+                    problems.append(f"{where}.accessory: image_url too long")
+                if not isinstance(alt, str) or not alt or units(alt) > LIMITS["alt_text"]:
+                    problems.append(f"{where}.accessory: alt_text empty or too long")
+            elif accessory is not None:
                 check_text(
                     f"{where}.accessory",
                     accessory.get("text"),
