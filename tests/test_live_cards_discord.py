@@ -159,3 +159,44 @@ async def test_a_share_button_still_works_after_a_restart(
     finally:
         await adapter.stop()
         await close_bot(core)
+
+
+def serve_rich(paper_sources: FakePaperSources, stars: int) -> None:
+    item = hf_item(
+        PAPER,
+        "A rich paper",
+        upvotes=7,
+        githubRepo="https://github.com/o/r",
+        githubStars=stars,
+        ai_summary="It works @everyone.",
+        organization={"name": "acme", "fullname": "Acme Lab"},
+    )
+    item["numComments"] = 2
+    paper_sources.set_daily("2026-05-13", [item])
+    paper_sources.set_default_daily([])
+
+
+async def test_a_rich_card_reaches_discord_and_follows_new_stars(
+    adapter: DiscordAdapter, fake: FakeDiscord, core: Bot, paper_sources
+) -> None:
+    serve_rich(paper_sources, stars=26)
+    core.store.add_subscription(
+        Subscription(platform="discord", workspace=GUILD, channel=CHANNEL, feed=Feed("hf"))
+    )
+    await core.poster.run_once()
+    [card] = fake.messages(CHANNEL)  # the fake refuses embeds Discord would refuse
+    [embed] = card["embeds"]
+    assert embed["description"].startswith("**TL;DR:** It works @\u200beveryone.")
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["Organization"] == "Acme Lab" and fields["Comments"] == "💬 2"
+    assert fields["Links"].endswith("[Code](https://github.com/o/r) ★ 26")
+    assert embed["thumbnail"]["url"].endswith("/papers/2605.00001.png")
+
+    serve_rich(paper_sources, stars=1200)  # the same upvotes: only the stars moved
+
+    def links() -> str:
+        [embed] = fake.messages(CHANNEL)[0]["embeds"]
+        return next(f["value"] for f in embed["fields"] if f["name"] == "Links")
+
+    await core.poster.run_once()
+    await wait_until(lambda: links().endswith("★ 1.2k"), 5)

@@ -125,7 +125,8 @@ async def share_button(
     """The Share button of ``paper_id`` in the private answer to ``/papers <text>``."""
     _, answer = await run.command(text, channel=channel)
     assert answer["response_type"] == "ephemeral"
-    buttons = [b["accessory"] for b in answer["blocks"] if "accessory" in b] + [
+    accessories = [b["accessory"] for b in answer["blocks"] if "accessory" in b]
+    buttons = [a for a in accessories if a["type"] == "button"] + [
         e for b in answer["blocks"] for e in b.get("elements", []) if e.get("type") == "button"
     ]
     shares = [b for b in buttons if b["action_id"].startswith("paperboy_share")]
@@ -187,3 +188,39 @@ async def test_share_into_a_channel_paperboy_cannot_post_in(run, paper_sources) 
     assert "/invite @paperboy" in answer_text(answer)
     assert run.slack.posts("CPRIV") == []
     assert run.bot.store.post_in_channel("slack", run.team, "CPRIV", "2605.00009") is None
+
+
+def serve_rich(paper_sources, comments: int) -> None:
+    item = hf_item(
+        "2605.00001",
+        "A rich paper",
+        upvotes=7,
+        githubRepo="https://github.com/o/r",
+        githubStars=1576,
+        ai_summary="It works <!channel>.",
+        organization={"name": "acme", "fullname": "Acme Lab"},
+    )
+    item["numComments"] = comments
+    paper_sources.set_daily("2026-05-13", [item])
+    paper_sources.set_default_daily([])
+
+
+async def test_a_rich_card_reaches_slack_and_follows_new_comments(run, paper_sources) -> None:
+    serve_rich(paper_sources, comments=2)
+    run.bot.store.add_subscription(
+        Subscription(platform="slack", workspace=run.team, channel="C1", feed=Feed("hf"))
+    )
+    await run.bot.poster.run_once()
+    [card] = run.slack.posts("C1")  # the fake refuses blocks Slack would refuse
+    text = card_text(card)
+    assert "*TL;DR:* It works &lt;!channel&gt;." in text
+    assert "🏢 Acme Lab" in text and "💬 2 comments" in text
+    [image] = [b["accessory"] for b in card["blocks"] if b.get("accessory", {}).get("type")]
+    assert image["image_url"].endswith("/papers/2605.00001.png")
+    [actions] = [b for b in card["blocks"] if b["type"] == "actions"]
+    labels = [e["text"]["text"] for e in actions["elements"]]
+    assert "Code ★ 1.6k" in labels
+
+    serve_rich(paper_sources, comments=5)  # the same upvotes: only the comments moved
+    await run.bot.poster.run_once()
+    await wait_until(lambda: "💬 5 comments" in card_text(run.slack.posts("C1")[0]), timeout=5)
