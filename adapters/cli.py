@@ -29,7 +29,7 @@ def _setup_logging(settings: Settings, platforms: list[Configured]) -> None:
 
     setup_logging(
         settings.log_level,
-        [secret for p in platforms for secret in p.settings.secrets()],
+        [*settings.secrets(), *(secret for p in platforms for secret in p.settings.secrets())],
         patterns=log_patterns(platforms),
         quiet=[name for p in PLATFORMS for name in p.quiet_loggers],
     )
@@ -60,7 +60,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         importer = SnapshotImporter(store, batch_size=args.batch_size, progress=Progress())
         result = importer.run(args.file, again=args.again)
     finally:
-        store.db.close()
+        store.close()
     print(result.summary(), file=sys.stderr)
     for example in result.bad_examples:
         print(f"  skipped {example}", file=sys.stderr)

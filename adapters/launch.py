@@ -25,7 +25,8 @@ from bot.core import Bot
 from bot.sources.hf import HF_FEED, load_sample_papers
 from bot.sources.http import SourceError
 from bot.sources.registry import Sources
-from storage.db import DatabaseFileGone, file_identity, open_db
+from storage.connect import open_database
+from storage.db import DatabaseFileGone, file_identity
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,20 @@ HF_CHECK_SECONDS = 10.0
 
 
 def open_store(settings: Settings) -> Store:
-    """The store at PAPERBOY_DB; a place paperboy cannot write is a setting to fix."""
+    """The store at DATABASE_URL (PostgreSQL) or else PAPERBOY_DB; a database paperboy cannot
+    reach or write is a setting to fix."""
+    if settings.database_url:
+        import psycopg
+
+        try:
+            return Store(open_database("", settings.database_url, settings.search_dir))
+        except (psycopg.Error, OSError) as exc:
+            raise SettingsError(
+                f"DATABASE_URL={settings.database_label!r}: cannot use the database there "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
     try:
-        return Store(open_db(settings.db_path))
+        return Store(open_database(settings.db_path))
     except (sqlite3.Error, OSError) as exc:
         raise SettingsError(
             f"{Settings.env_name('db_path')}={settings.db_path!r}: cannot create or write the "
@@ -85,7 +97,7 @@ async def run(
     finally:
         await bot.stop()
         await bot.sources.aclose()
-        bot.store.db.close()
+        bot.store.close()
 
 
 async def _run_platforms(bot: Bot, platforms: list[Configured], stop: asyncio.Event) -> int:
@@ -137,7 +149,8 @@ async def _start(bot: Bot, configured: Configured) -> PlatformAdapter | None:
 async def _run_console(bot: Bot, stdin: TextIO | None, stdout: TextIO | None) -> None:
     console = ConsoleAdapter(bot, stdin, stdout)
     titles = "/".join(p.title for p in PLATFORMS)
-    console.say(f"paperboy console · database {bot.settings.db_path} · no {titles} tokens set")
+    database = bot.settings.database_label
+    console.say(f"paperboy console · database {database} · no {titles} tokens set")
     await _ensure_papers(bot, console)
     await bot.start()
     with contextlib.suppress(EOFError):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Self
+from urllib.parse import urlsplit
 
 DEFAULT_UP_EMOJI = ("+1", "thumbsup", "arrow_up", "fire", "👍", "⬆️", "⬆", "🔥")
 DEFAULT_DOWN_EMOJI = ("-1", "thumbsdown", "arrow_down", "👎", "⬇️", "⬇")
@@ -107,9 +108,15 @@ class Settings(EnvSettings):
     ENV_NAMES: ClassVar[Mapping[str, str]] = {
         "db_path": "PAPERBOY_DB",
         "admins": "PAPERBOY_ADMINS",
+        "search_dir": "PAPERBOY_SEARCH_DIR",
     }
 
     db_path: str = "paperboy.db"
+    # postgresql://user:password@host:port/dbname selects PostgreSQL instead of the SQLite
+    # file at db_path (README: Running on several machines). Holds a password: never logged.
+    database_url: str = field(default="", repr=False)
+    # Where each process keeps its search index on PostgreSQL ("": ~/.cache/paperboy).
+    search_dir: str = ""
     log_level: str = "INFO"
     poll_interval: float = 900.0
     max_posts_per_poll: int = 10
@@ -139,3 +146,31 @@ class Settings(EnvSettings):
         self._require_positive("http_timeout")
         self._require_positive("arxiv_min_interval", "http_retries", zero_ok=True)
         self._require_url("hf_api_url", "arxiv_api_url", "arxiv_rss_url")
+        if self.database_url and not self.database_url.startswith(POSTGRES_SCHEMES):
+            raise SettingsError(
+                "DATABASE_URL must be a postgresql:// URL (leave it unset to use the SQLite "
+                "file PAPERBOY_DB)"
+            )
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never reach a log line: the database URL and its password."""
+        return tuple(s for s in (self.database_url, _password(self.database_url)) if s)
+
+    @property
+    def database_label(self) -> str:
+        """Which database, for people: the file, or the PostgreSQL URL without password."""
+        if not self.database_url:
+            return self.db_path
+        parts = urlsplit(self.database_url)
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
+
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def _password(url: str) -> str:
+    try:
+        return urlsplit(url).password or ""
+    except ValueError:
+        return ""

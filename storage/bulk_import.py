@@ -38,7 +38,6 @@ from bot.model.paper import (
     bounded,
 )
 from bot.model.paper_columns import PAPER_COLUMN_NAMES, paper_values, values_of
-from storage.db import transaction
 from storage.search_index import BulkWriter
 from storage.store import Store
 
@@ -366,15 +365,16 @@ class SnapshotImporter:
                 paper = _as_tuple(_as_paper(parsed[paper[0]]).merged(_as_paper(paper)))
             parsed[paper[0]] = paper
         now = self.store.clock()
-        db = self.store.db
-        with transaction(db):
+        db = self.store.sql
+        with db.transaction():
+            db.serialize("papers")  # as Store.save_papers: one writer of papers at a time
             existing = self._existing(list(parsed))
-            first_rowid = db.execute("SELECT coalesce(max(rowid), 0) + 1 FROM papers").fetchone()[0]
+            new = [p for pid, p in parsed.items() if pid not in existing]
             rows = [
-                (first_rowid + i, *values_of(_as_fields(p)), now, now)
-                for i, p in enumerate(p for pid, p in parsed.items() if pid not in existing)
+                (rowid, *values_of(_as_fields(p)), now, now)
+                for rowid, p in zip(db.new_rowids(len(new)), new, strict=True)
             ]
-            db.conn.executemany(_INSERT, rows)
+            db.executemany(_INSERT, rows)
             changed = []
             for pid, old in existing.items():
                 merged = old.merged(_as_paper(parsed[pid]))
@@ -383,7 +383,7 @@ class SnapshotImporter:
                 else:
                     changed.append(merged)
             if changed:
-                db.conn.executemany(_UPDATE, [(*paper_values(p)[1:], now, p.id) for p in changed])
+                db.executemany(_UPDATE, [(*paper_values(p)[1:], now, p.id) for p in changed])
             db.execute(
                 "INSERT INTO imports (file_key, path, bytes_done, lines_done, started_at, "
                 "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (file_key) DO UPDATE SET "
@@ -405,15 +405,15 @@ class SnapshotImporter:
             chunk = ids[start : start + 900]
             present += [
                 r[0]
-                for r in self.store.db.execute(
+                for r in self.store.sql.execute(
                     f"SELECT id FROM papers WHERE id IN ({','.join('?' * len(chunk))})", chunk
                 )
             ]
         return self.store.get_papers(present) if present else {}
 
     def _finish(self, key: str) -> None:
-        with transaction(self.store.db):
-            self.store.db.execute(
+        with self.store.sql.transaction():
+            self.store.sql.execute(
                 "UPDATE imports SET finished_at = ? WHERE file_key = ?", [self.store.clock(), key]
             )
 

@@ -6,9 +6,9 @@ lease* runs posting rounds. The others try to take it every poll interval, so on
 takes over within two intervals when the poster dies.
 
 On SQLite the lease is an exclusive ``flock`` on ``<database>.poster.lock``, held for the
-life of the poster: the kernel drops it when the process ends, even on ``kill -9``. Another
-backend implements the same three methods (PostgreSQL: an advisory lock held on a dedicated
-connection).
+life of the poster: the kernel drops it when the process ends, even on ``kill -9``. On
+PostgreSQL it is an advisory lock held by a connection of its own, which the server drops
+with the connection when the process ends.
 
 Each claim on a post (a 'pending' row, written before sending) records its owner and a lease
 time the owner keeps pushing forward while the send is in flight. A poster settles only
@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import socket
 import uuid
-from typing import Protocol
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 # How long a claim stays another process's after its owner last renewed it; owners renew a
 # third of the way through, so only a dead (or frozen) owner lets it lapse.
@@ -81,6 +84,67 @@ class FileLease:
 
     def __str__(self) -> str:
         return self.path
+
+
+# The lock's name (hashed to PostgreSQL's 64-bit advisory lock key).
+POSTER_LOCK_NAME = "paperboy:poster"
+# The server notices a vanished poster machine (no FIN, no RST) after about
+# idle + interval x count seconds of silence, and ends its session, freeing the lock.
+KEEPALIVE = {"tcp_keepalives_idle": 10, "tcp_keepalives_interval": 5, "tcp_keepalives_count": 3}
+
+
+class AdvisoryLease:
+    """A session advisory lock on a PostgreSQL connection kept for it alone. The pool's
+    connections come and go; this one lives as long as the lease. When the process dies the
+    server ends its session and the lock with it; if the connection breaks (a server restart,
+    a network cut), the lease is lost, and ``acquire`` notices it at the next round."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn: Any = None
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None
+
+    def acquire(self) -> bool:
+        import psycopg
+
+        if self._conn is not None:
+            try:
+                self._conn.execute("SELECT 1")  # the session, and so the lock, still exists
+                return True
+            except psycopg.Error as exc:
+                log.warning("lost the poster lock's connection (%s); trying to take it again", exc)
+                self.release()
+        try:
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+        except psycopg.Error as exc:
+            log.warning("cannot reach PostgreSQL for the poster lock: %s", exc)
+            return False
+        try:
+            for name, value in KEEPALIVE.items():
+                conn.execute(f"SET {name} = {int(value)}")
+            got = conn.execute(
+                "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [POSTER_LOCK_NAME]
+            ).fetchone()[0]
+        except BaseException:
+            conn.close()
+            raise
+        if not got:
+            conn.close()
+            return False
+        self._conn = conn
+        return True
+
+    def release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()  # ending the session drops the lock
+
+    def __str__(self) -> str:
+        return f"PostgreSQL advisory lock {POSTER_LOCK_NAME!r}"
 
 
 class ProcessLease:

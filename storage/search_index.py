@@ -1,4 +1,5 @@
-"""The full-text index of the papers table: tantivy, in a folder beside the SQLite file.
+"""The full-text index of the papers table: tantivy, in a folder beside the SQLite file (on
+PostgreSQL: a local folder per database, in each process's machine).
 
 Why not SQLite FTS5: FTS5 ranks by scoring *every* match, so one common word over a million
 papers takes 200-700 ms, and building it is three quarters of a bulk import. tantivy skips
@@ -10,7 +11,9 @@ deleted paper to ``search_log`` in the same transaction as the change, whoever m
 (the bot, an import, the sqlite-utils CLI). The index remembers the last log entry it has
 applied (its *watermark*), and applies the newer ones before answering a search, so a
 paper saved a moment ago is found. If the folder is missing, stale or from another
-database, it is rebuilt from the table.
+database, it is rebuilt from the table. On PostgreSQL the same log is followed by every
+process into its own index; entries stay a day, and an index that fell further behind than
+the log reaches is rebuilt.
 
 A folder that breaks while in use (unreadable or corrupted files, deleted, swapped by another
 process) is noticed by the next search: a changed folder is reopened, a broken one rebuilt
@@ -28,7 +31,6 @@ import logging
 import math
 import os
 import shutil
-import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -39,7 +41,7 @@ import sqlite_utils
 import tantivy
 
 from bot.model.search_query import SearchQuery
-from storage.db import open_db, transaction
+from storage.sql import Database, as_database
 
 log = logging.getLogger(__name__)
 
@@ -157,9 +159,9 @@ class _State:
 
 
 class SearchIndex:
-    def __init__(self, db: sqlite_utils.Database) -> None:
-        self.db = db
-        self.path = _index_path(db)
+    def __init__(self, db: sqlite_utils.Database | Database) -> None:
+        self.db = as_database(db)
+        self.path = self.db.search_path()
         self.schema = build_schema()
         self.analyzer = text_analyzer()
         self._index: tantivy.Index | None = None
@@ -201,11 +203,10 @@ class SearchIndex:
             self.rebuild()
             return
         self._forget()
-        db_path = str(self.path)[: -len("-search")]
 
         def rebuild() -> None:
             try:
-                db = open_db(db_path)  # a connection of its own: this runs in another thread
+                db = self.db.reopen()  # a connection of its own: this runs in another thread
                 try:
                     SearchIndex(db).rebuild()
                 finally:
@@ -242,7 +243,7 @@ class SearchIndex:
             state is None
             or state.db_id != db_id
             or state.version != INDEX_VERSION
-            or state.seq > self._max_seq()
+            or not self._log_reaches(state)
             or not tantivy.Index.exists(str(self.path))
         ):
             return False
@@ -284,7 +285,7 @@ class SearchIndex:
             BULK_WRITER_HEAP if big else SMALL_WRITER_HEAP, BULK_THREADS if big else 1
         )
         # One read snapshot: the rows and the log position they correspond to.
-        with _read_snapshot(self.db):
+        with self.db.snapshot():
             state.seq = self._max_seq()
             cursor = self.db.execute(f"SELECT {_ROW_COLUMNS} FROM papers")
             for row in cursor:
@@ -309,10 +310,13 @@ class SearchIndex:
         return row[0] if row else ""
 
     def _max_seq(self) -> int:
-        row = self.db.execute(
-            "SELECT seq FROM sqlite_sequence WHERE name = 'search_log'"
-        ).fetchone()
-        return row[0] if row else 0
+        return self.db.search_log_position()[0]
+
+    def _log_reaches(self, state: _State) -> bool:
+        """The log holds every entry after ``state``'s watermark, and none is from a future
+        the database does not know (an index of a restored older copy)."""
+        latest, pruned = self.db.search_log_position()
+        return pruned <= state.seq <= latest
 
     # -- keeping up with the table --------------------------------------------------------
 
@@ -320,8 +324,12 @@ class SearchIndex:
         """Apply log entries newer than the watermark; returns how many papers changed."""
         index = self.index
         assert self.state is not None
-        latest = self._max_seq()
+        latest, pruned = self.db.search_log_position()
         if latest <= self.state.seq:
+            return 0
+        if self.state.seq < pruned:  # away longer than the log is kept (PostgreSQL)
+            log.warning("the search index missed changes the log no longer holds; rebuilding")
+            self.rebuild()
             return 0
         if self.path is not None:  # another process may have applied them already
             on_disk = _read_state(self.path)
@@ -385,11 +393,10 @@ class SearchIndex:
     def _prune_log(self) -> None:
         assert self.state is not None
         # A read-only or busy database keeps its log a while longer; nothing is lost.
-        with contextlib.suppress(sqlite3.OperationalError):
-            if self.db.conn.in_transaction:
+        with contextlib.suppress(*self.db.transient_errors):
+            if self.db.in_transaction:
                 return
-            with transaction(self.db):
-                self.db.execute("DELETE FROM search_log WHERE seq <= ?", [self.state.seq])
+            self.db.prune_search_log(self.state.seq)
 
     @contextlib.contextmanager
     def bulk(self) -> Iterator[BulkWriter]:
@@ -651,27 +658,6 @@ def _index_failure(exc: BaseException) -> bool:
 def _tie_key(score: float) -> float:
     # Scores equal but for float noise tie; the newer paper then comes first.
     return round(score, 4)
-
-
-@contextlib.contextmanager
-def _read_snapshot(db: sqlite_utils.Database) -> Iterator[None]:
-    if db.conn.in_transaction:
-        yield
-        return
-    db.execute("BEGIN")
-    try:
-        yield
-    finally:
-        db.execute("COMMIT")
-
-
-def _index_path(db: sqlite_utils.Database) -> Path | None:
-    """``paperboy.db`` keeps its index in ``paperboy.db-search/``; in-memory and temporary
-    databases keep theirs in memory."""
-    for _, name, file in db.execute("PRAGMA database_list").fetchall():
-        if name == "main":
-            return Path(file + "-search") if file else None
-    return None
 
 
 def _read_state(path: Path) -> _State | None:

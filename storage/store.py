@@ -1,6 +1,8 @@
 """Everything paperboy keeps, behind one small API: papers, feeds, subscriptions, posts, votes.
 
 The core never writes SQL; adapters never touch the store. All times are Unix seconds.
+The same methods run on SQLite and PostgreSQL (``storage.sql`` holds what differs), so the
+SQL here keeps to what both understand.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ import sqlite_utils
 
 from bot.model.feed import Feed
 from bot.model.paper import Paper
-from bot.model.paper_columns import PAPER_COLUMN_NAMES, paper_to_row, row_to_paper
+from bot.model.paper_columns import PAPER_COLUMN_NAMES, paper_values, row_to_paper
 from bot.model.search_query import SearchQuery
 from bot.model.subscription import Subscription
-from storage.db import file_identity, transaction
-from storage.poster_lease import FileLease, PosterLease, ProcessLease
+from storage.poster_lease import PosterLease
 from storage.search_index import SearchIndex
 from storage.search_index import SearchIndexRebuilding as SearchIndexRebuilding  # for the bot
+from storage.sql import Database, PostgresDatabase, as_database
 
 Clock = Callable[[], float]
 
@@ -54,22 +56,45 @@ class Tally:
 
 
 _PAPER_COLUMNS = ", ".join(f"p.{name}" for name in PAPER_COLUMN_NAMES)
+# A new paper gets every column; one stored before keeps its first_seen.
+_UPSERT_PAPER = (
+    f"INSERT INTO papers ({', '.join(PAPER_COLUMN_NAMES)}, first_seen, updated_at) "
+    f"VALUES ({', '.join('?' * (len(PAPER_COLUMN_NAMES) + 2))}) ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in (*PAPER_COLUMN_NAMES[1:], "updated_at"))
+)
+# Up and down votes counted as numbers (PostgreSQL has no max() or sum() of booleans).
+_UP = "CASE WHEN value > 0 THEN 1 ELSE 0 END"
+_DOWN = "CASE WHEN value < 0 THEN 1 ELSE 0 END"
+
+
+def _vote_lock(post: Post, user_id: str) -> str:
+    return "\x1f".join(("vote", post.platform, post.workspace, post.paper_id, user_id))
 
 
 class Store:
-    def __init__(self, db: sqlite_utils.Database, clock: Clock = time.time) -> None:
-        self.db = db
+    def __init__(
+        self, db: sqlite_utils.Database | PostgresDatabase, clock: Clock = time.time
+    ) -> None:
+        self.db = db  # what storage.connect.open_database returned
+        self.sql: Database = as_database(db)
         self.clock = clock
         self._search_index: SearchIndex | None = None
         self._next_prune = 0.0
 
     def poster_lease(self) -> PosterLease:
         """The lock that lets one process at a time run posting rounds on this database."""
-        identity = file_identity(self.db)
-        return FileLease(f"{identity.path}.poster.lock") if identity else ProcessLease()
+        return self.sql.poster_lease()
+
+    @property
+    def backend(self) -> str:
+        """Which database this is: "sqlite" or "postgresql"."""
+        return self.sql.dialect
+
+    def close(self) -> None:
+        self.sql.close()
 
     def _rows(self, sql: str, params: Iterable = ()) -> list[dict]:
-        cursor = self.db.execute(sql, tuple(params))
+        cursor = self.sql.execute(sql, tuple(params))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -101,7 +126,8 @@ class Store:
             incoming[paper.id] = incoming[paper.id].merged(paper) if paper.id in incoming else paper
         now = self.clock()
         new: list[Paper] = []
-        with transaction(self.db):
+        with self.sql.transaction():
+            self.sql.serialize("papers")  # another process merging the same paper waits
             existing = self.get_papers(incoming)
             rows = []
             for paper_id, paper in incoming.items():
@@ -111,20 +137,16 @@ class Store:
                     new.append(merged)
                 elif merged == old:
                     continue
-                row = paper_to_row(merged)
-                row["updated_at"] = now
-                if old is None:
-                    row["first_seen"] = now
-                rows.append(row)
+                rows.append((*paper_values(merged), now, now))
             if rows:
-                self.db["papers"].upsert_all(rows, pk="id", alter=False)
+                self.sql.executemany(_UPSERT_PAPER, rows)
         return new
 
     @property
     def search_index(self) -> SearchIndex:
         """The full-text index beside the file, opened (or built) on first use."""
         if self._search_index is None:
-            self._search_index = SearchIndex(self.db)
+            self._search_index = SearchIndex(self.sql)
         return self._search_index
 
     def search(self, query: SearchQuery, limit: int = 5) -> list[Paper]:
@@ -142,14 +164,14 @@ class Store:
         return [row_to_paper(by_rowid[r]) for r in rowids if r in by_rowid]
 
     def paper_count(self) -> int:
-        return self.db["papers"].count
+        return self.sql.execute("SELECT count(*) FROM papers").fetchone()[0]
 
     # -- feeds: which papers a source listed lately ---------------------------------------
 
     def mark_listed(self, feed: Feed, paper_ids: Iterable[str]) -> None:
         now = self.clock()
-        with transaction(self.db):
-            self.db.conn.executemany(
+        with self.sql.transaction():
+            self.sql.executemany(
                 "INSERT INTO feed_items (source, params, paper_id, first_seen, last_seen) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, params, paper_id) "
                 "DO UPDATE SET last_seen = excluded.last_seen",
@@ -170,23 +192,24 @@ class Store:
 
     def add_subscription(self, sub: Subscription, *, created_by: str = "") -> Subscription:
         """Save ``sub`` (its ``id`` is ignored); returns it as saved, with its new id."""
-        table = self.db["subscriptions"]
-        with transaction(self.db):
-            table.insert(
-                {
-                    "platform": sub.platform,
-                    "workspace": sub.workspace,
-                    "channel": sub.channel,
-                    "source": sub.feed.source,
-                    "params": sub.feed.params,
-                    "min_upvotes": sub.min_upvotes,
-                    "keywords": json.dumps(list(sub.keywords)),
-                    "authors": json.dumps(list(sub.authors)),
-                    "created_by": created_by,
-                    "created_at": self.clock(),
-                }
-            )
-            new_id = table.last_pk
+        with self.sql.transaction():
+            new_id = self.sql.execute(
+                "INSERT INTO subscriptions (platform, workspace, channel, source, params, "
+                "min_upvotes, keywords, authors, created_by, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                [
+                    sub.platform,
+                    sub.workspace,
+                    sub.channel,
+                    sub.feed.source,
+                    sub.feed.params,
+                    sub.min_upvotes,
+                    json.dumps(list(sub.keywords)),
+                    json.dumps(list(sub.authors)),
+                    created_by,
+                    self.clock(),
+                ],
+            ).fetchone()[0]
         return self.subscriptions(id=new_id)[0]
 
     def subscriptions(
@@ -199,7 +222,7 @@ class Store:
     ) -> list[Subscription]:
         conditions = {"platform": platform, "workspace": workspace, "channel": channel, "id": id}
         used = {k: v for k, v in conditions.items() if v is not None}
-        where = " AND ".join(f"{k} = ?" for k in used) or "1"
+        where = " AND ".join(f"{k} = ?" for k in used) or "1 = 1"
         rows = self._rows(f"SELECT * FROM subscriptions WHERE {where} ORDER BY id", used.values())
         return [
             Subscription(
@@ -224,8 +247,8 @@ class Store:
         if sub_id is not None:
             sql += " AND id = ?"
             params.append(sub_id)
-        with transaction(self.db):
-            return self.db.execute(sql, params).rowcount
+        with self.sql.transaction():
+            return self.sql.execute(sql, params).rowcount
 
     # -- posts: at most one per paper per channel -----------------------------------------
 
@@ -243,22 +266,22 @@ class Store:
 
         ``owner`` keeps the claim until ``lease_until`` (renewed while sending); without
         them any poster may settle it."""
-        with transaction(self.db):
-            cursor = self.db.execute(
+        with self.sql.transaction():
+            row = self.sql.execute(
                 "INSERT INTO posts (platform, workspace, channel, paper_id, state, created_at, "
                 "owner, lease_until) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) "
-                "ON CONFLICT (platform, workspace, channel, paper_id) DO NOTHING",
+                "ON CONFLICT (platform, workspace, channel, paper_id) DO NOTHING RETURNING id",
                 [platform, workspace, channel, paper_id, self.clock(), owner, lease_until],
-            )
-            return cursor.lastrowid if cursor.rowcount else None
+            ).fetchone()
+            return row[0] if row else None
 
     def renew_claims(self, owner: str, post_ids: Iterable[int], lease_until: float) -> None:
         """Keep ``owner``'s pending claims its own until ``lease_until`` (sends in flight)."""
         ids = list(post_ids)
         if not ids:
             return
-        with transaction(self.db):
-            self.db.conn.executemany(
+        with self.sql.transaction():
+            self.sql.executemany(
                 "UPDATE posts SET lease_until = ? WHERE id = ? AND owner = ? AND state = 'pending'",
                 [(lease_until, post_id, owner) for post_id in ids],
             )
@@ -266,8 +289,8 @@ class Store:
     def take_claim(self, post: Post, owner: str, lease_until: float) -> bool:
         """Make a pending claim ``owner``'s, if it still is what ``post`` says (no one renewed
         or settled it since it was read); True if it is now ``owner``'s."""
-        with transaction(self.db):
-            cursor = self.db.execute(
+        with self.sql.transaction():
+            cursor = self.sql.execute(
                 "UPDATE posts SET owner = ?, lease_until = ? WHERE id = ? AND state = 'pending' "
                 "AND owner = ? AND lease_until = ?",
                 [owner, lease_until, post.id, post.owner, post.lease_until],
@@ -275,19 +298,19 @@ class Store:
             return cursor.rowcount == 1
 
     def complete_post(self, post_id: int, message_id: str) -> None:
-        with transaction(self.db):
-            self.db.execute(
+        with self.sql.transaction():
+            self.sql.execute(
                 "UPDATE posts SET message_id = ?, state = 'sent', sent_at = ? WHERE id = ?",
                 [message_id, self.clock(), post_id],
             )
 
     def release_post(self, post_id: int) -> None:
         """The send failed for certain: forget the claim so a later round tries again."""
-        with transaction(self.db):
-            self.db.execute("DELETE FROM posts WHERE id = ? AND state = 'pending'", [post_id])
+        with self.sql.transaction():
+            self.sql.execute("DELETE FROM posts WHERE id = ? AND state = 'pending'", [post_id])
 
     def posted_ids(self, platform: str, workspace: str, channel: str) -> set[str]:
-        rows = self.db.execute(
+        rows = self.sql.execute(
             "SELECT paper_id FROM posts WHERE platform = ? AND workspace = ? AND channel = ?",
             [platform, workspace, channel],
         ).fetchall()
@@ -334,8 +357,8 @@ class Store:
         now = self.clock()
         if now >= self._next_prune:
             self._next_prune = now + PRUNE_EVERY
-            self.db.execute("DELETE FROM deliveries WHERE seen_at < ?", [now - DELIVERY_MEMORY])
-        cursor = self.db.execute(
+            self.sql.execute("DELETE FROM deliveries WHERE seen_at < ?", [now - DELIVERY_MEMORY])
+        cursor = self.sql.execute(
             "INSERT INTO deliveries (platform, key, seen_at) VALUES (?, ?, ?) "
             "ON CONFLICT (platform, key) DO NOTHING",
             [platform, key, now],
@@ -372,8 +395,8 @@ class Store:
         return _post(rows[0]) if rows else None
 
     def set_shared_by(self, post_id: int, name: str) -> None:
-        with transaction(self.db):
-            self.db.execute("UPDATE posts SET shared_by = ? WHERE id = ?", [name, post_id])
+        with self.sql.transaction():
+            self.sql.execute("UPDATE posts SET shared_by = ? WHERE id = ?", [name, post_id])
 
     # -- votes --------------------------------------------------------------------------
 
@@ -385,9 +408,10 @@ class Store:
         depends on the set of reactions alone, so retried or reordered events agree.
         Returns the user's vote after the change.
         """
-        # The hot path of a reaction storm: plain sqlite3 calls, as few statements as can be.
-        sql = self.db.conn.execute
-        with transaction(self.db):
+        # The hot path of a reaction storm: as few statements as can be.
+        sql = self.sql.execute
+        with self.sql.transaction():
+            self.sql.serialize(_vote_lock(post, user_id))  # the user's events in other processes
             if present:
                 changed = sql(
                     "INSERT INTO reactions (platform, workspace, channel, message_id, user_id, "
@@ -437,10 +461,10 @@ class Store:
         (a live event changed them after the platform was asked). Votes are re-derived as
         for single events. Returns (added, removed).
         """
-        sql = self.db.conn.execute
+        sql = self.sql.execute
         where = "platform = ? AND workspace = ? AND paper_id = ? AND channel = ? AND message_id = ?"
         key = (post.platform, post.workspace, post.paper_id, post.channel, post.message_id)
-        with transaction(self.db):
+        with self.sql.transaction():
             recorded = {
                 (user, emoji)
                 for user, emoji in sql(f"SELECT user_id, emoji FROM reactions WHERE {where}", key)
@@ -453,8 +477,10 @@ class Store:
                 and emoji not in keep_emoji
                 and (user, emoji) not in leave
             ]
+            for user in sorted({user for user, _ in missing + gone}):
+                self.sql.serialize(_vote_lock(post, user))  # in one order: no deadlock
             now = self.clock()
-            self.db.conn.executemany(
+            self.sql.executemany(
                 "INSERT INTO reactions (platform, workspace, channel, message_id, user_id, "
                 "emoji, paper_id, value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT DO NOTHING",
@@ -473,7 +499,7 @@ class Store:
                     for user, emoji in missing
                 ],
             )
-            self.db.conn.executemany(
+            self.sql.executemany(
                 f"DELETE FROM reactions WHERE {where} AND user_id = ? AND emoji = ?",
                 [(*key, user, emoji) for user, emoji in gone],
             )
@@ -482,15 +508,15 @@ class Store:
         return len(missing), len(gone)
 
     def _rederive_vote(self, post: Post, user_id: str, *, changed: bool) -> int:
-        sql = self.db.conn.execute
+        sql = self.sql.execute
         key = (post.platform, post.workspace, post.paper_id, user_id)
         derived, current = sql(
-            "SELECT (SELECT coalesce(max(value > 0), 0) - coalesce(max(value < 0), 0) "
-            "        FROM reactions WHERE platform = ?1 AND workspace = ?2 AND paper_id = ?3 "
-            "        AND user_id = ?4), "
-            "       (SELECT value FROM votes WHERE platform = ?1 AND workspace = ?2 "
-            "        AND paper_id = ?3 AND user_id = ?4)",
-            key,
+            f"SELECT (SELECT coalesce(max({_UP}), 0) - coalesce(max({_DOWN}), 0) "
+            "        FROM reactions WHERE platform = ? AND workspace = ? AND paper_id = ? "
+            "        AND user_id = ?), "
+            "       (SELECT value FROM votes WHERE platform = ? AND workspace = ? "
+            "        AND paper_id = ? AND user_id = ?)",
+            key + key,
         ).fetchone()
         if not changed or derived == (current or 0):
             return derived  # a repeated event, or one that leaves the vote as it was
@@ -503,14 +529,15 @@ class Store:
         else:
             sql(
                 "INSERT INTO votes (platform, workspace, paper_id, user_id, value, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value, "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, workspace, paper_id, user_id) "
+                "DO UPDATE SET value = excluded.value, "
                 "updated_at = excluded.updated_at",
                 (*key, derived, self.clock()),
             )
         return derived
 
     def net_votes(self, platform: str, workspace: str, paper_id: str) -> int:
-        row = self.db.execute(
+        row = self.sql.execute(
             "SELECT coalesce(sum(value), 0) FROM votes WHERE platform = ? AND workspace = ? "
             "AND paper_id = ?",
             [platform, workspace, paper_id],
@@ -519,9 +546,9 @@ class Store:
 
     def tally(self, platform: str, workspace: str, paper_id: str) -> Tally:
         """This workspace's votes on one paper: net score, how many up and how many down."""
-        row = self.db.execute(
-            "SELECT coalesce(sum(value), 0), coalesce(sum(value > 0), 0), "
-            "coalesce(sum(value < 0), 0) FROM votes WHERE platform = ? AND workspace = ? "
+        row = self.sql.execute(
+            f"SELECT coalesce(sum(value), 0), coalesce(sum({_UP}), 0), "
+            f"coalesce(sum({_DOWN}), 0) FROM votes WHERE platform = ? AND workspace = ? "
             "AND paper_id = ?",
             [platform, workspace, paper_id],
         ).fetchone()
@@ -529,7 +556,7 @@ class Store:
 
     def vote_of(self, platform: str, workspace: str, paper_id: str, user_id: str) -> int:
         """One user's vote on a paper: +1, -1, or 0 (none, or up and down cancelling out)."""
-        row = self.db.execute(
+        row = self.sql.execute(
             "SELECT value FROM votes WHERE platform = ? AND workspace = ? AND paper_id = ? "
             "AND user_id = ?",
             [platform, workspace, paper_id, user_id],
@@ -544,8 +571,8 @@ class Store:
         Every paper with a vote is ranked, net zero and negative too: a team that only voted
         down should see that, not "no votes".
         """
-        rows = self.db.execute(
-            "SELECT paper_id, sum(value) AS score, sum(value > 0), sum(value < 0), "
+        rows = self.sql.execute(
+            f"SELECT paper_id, sum(value) AS score, sum({_UP}), sum({_DOWN}), "
             "max(updated_at) AS last FROM votes WHERE platform = ? AND workspace = ? "
             "AND updated_at >= ? GROUP BY paper_id "
             "ORDER BY score DESC, last DESC LIMIT ?",
@@ -558,15 +585,15 @@ class Store:
     def source_failed(self, feed: Feed, error: str) -> float:
         """Record a failed refresh; returns when the feed started failing."""
         now = self.clock()
-        with transaction(self.db):
-            self.db.execute(
+        with self.sql.transaction():
+            self.sql.execute(
                 "INSERT INTO source_health (source, params, failing_since, last_error, alerted) "
                 "VALUES (?, ?, ?, ?, 0) ON CONFLICT (source, params) DO UPDATE SET "
-                "failing_since = coalesce(failing_since, excluded.failing_since), "
+                "failing_since = coalesce(source_health.failing_since, excluded.failing_since), "
                 "last_error = excluded.last_error",
                 [feed.source, feed.params, now, error[:500]],
             )
-            return self.db.execute(
+            return self.sql.execute(
                 "SELECT failing_since FROM source_health WHERE source = ? AND params = ?",
                 [feed.source, feed.params],
             ).fetchone()[0]
@@ -574,11 +601,11 @@ class Store:
     def source_ok(self, feed: Feed) -> bool:
         """Record a good refresh; True if the feed had been reported failing (say it's back)."""
         key = [feed.source, feed.params]
-        with transaction(self.db):
-            row = self.db.execute(
+        with self.sql.transaction():
+            row = self.sql.execute(
                 "SELECT alerted FROM source_health WHERE source = ? AND params = ?", key
             ).fetchone()
-            self.db.execute(
+            self.sql.execute(
                 "INSERT INTO source_health (source, params, failing_since, last_ok, last_error, "
                 "alerted) VALUES (?, ?, NULL, ?, '', 0) ON CONFLICT (source, params) DO UPDATE "
                 "SET failing_since = NULL, last_ok = excluded.last_ok, last_error = '', "
@@ -589,8 +616,8 @@ class Store:
 
     def mark_source_alerted(self, feed: Feed) -> bool:
         """Flag the failure as announced; False if it already was (announce once)."""
-        with transaction(self.db):
-            cursor = self.db.execute(
+        with self.sql.transaction():
+            cursor = self.sql.execute(
                 "UPDATE source_health SET alerted = 1 WHERE source = ? AND params = ? "
                 "AND alerted = 0",
                 [feed.source, feed.params],
