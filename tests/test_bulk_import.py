@@ -6,6 +6,7 @@ import contextlib
 import gzip
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.cli import main
+from bot.config import Settings
 from bot.model.paper import Paper
 from bot.model.search_query import parse_search
 from storage.bulk_import import BadLine, Progress, SnapshotImporter, parse_snapshot_line
 from storage.db import open_db
 from storage.store import Store
+from tests.conftest import BACKENDS, database_settings, open_store
 
 
 def record(paper_id: str = "2401.00001", **fields) -> dict:
@@ -166,9 +169,16 @@ def test_whitespace_is_collapsed_exactly_as_split_and_join_would(text) -> None:
 # -- whole files ------------------------------------------------------------------------
 
 
+@pytest.fixture(params=BACKENDS)
+def db_settings(request: pytest.FixtureRequest, tmp_path) -> Settings:
+    return database_settings(request.param, request, tmp_path)
+
+
 @pytest.fixture
-def store(tmp_path) -> Store:
-    return Store(open_db(str(tmp_path / "p.db")))
+def store(db_settings) -> Iterator[Store]:
+    store = open_store(db_settings)
+    yield store
+    store.close()
 
 
 def snapshot(tmp_path: Path, count: int, name: str = "snap.jsonl", bad: int = 0) -> Path:
@@ -203,7 +213,7 @@ def test_a_second_run_adds_nothing(tmp_path, store) -> None:
     assert store.search_index.doc_count() == 12
 
 
-def test_an_interrupted_import_resumes_where_it_stopped(tmp_path, store) -> None:
+def test_an_interrupted_import_resumes_where_it_stopped(tmp_path, store, db_settings) -> None:
     path = snapshot(tmp_path, 30, "snap.jsonl.gz")
     batches = []
 
@@ -216,7 +226,7 @@ def test_an_interrupted_import_resumes_where_it_stopped(tmp_path, store) -> None
         SnapshotImporter(store, batch_size=8, progress=stop_after_two).run(path)
     assert store.paper_count() == 16
 
-    reopened = Store(open_db(store.db.execute("PRAGMA database_list").fetchone()[2]))
+    reopened = open_store(db_settings)
     result = SnapshotImporter(reopened, batch_size=8).run(path)
     assert result.resumed_at == 16 and result.lines == 14 and result.added == 14
     assert reopened.paper_count() == 30

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from adapters.memory import MemoryAdapter
 from bot.model.feed import Feed
 from bot.outbox import SendError
 from bot.replies import Text
-from tests.conftest import close_bot, make_bot
+from tests.conftest import BACKENDS, close_bot, make_bot
 from tests.fakes.paper_sources import EMPTY_RSS, hf_item, rss_feed
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
 
 
 def items(*specs: tuple[str, int]) -> list[dict]:

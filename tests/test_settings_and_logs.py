@@ -88,3 +88,12 @@ def test_tokens_never_reach_the_log(restore_logging) -> None:
     assert token not in output and discord not in output
     assert "xapp-1" not in output and "xoxp-9" not in output
     assert "RuntimeError" in output  # the traceback is still there, minus the secret
+
+
+def test_database_url_selects_postgresql_and_its_password_is_a_secret() -> None:
+    settings = Settings.from_env({"DATABASE_URL": "postgresql://pb:s3cret@db.internal:5433/pb"})
+    assert settings.database_label == "postgresql://db.internal:5433/pb"
+    assert "s3cret" in settings.secrets()
+    assert "s3cret" not in repr(settings)
+    with pytest.raises(SettingsError, match="DATABASE_URL"):
+        Settings.from_env({"DATABASE_URL": "mysql://db/pb"})

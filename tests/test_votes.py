@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
+
 from adapters.memory import MemoryAdapter
 from bot.events import MessageRef
 from bot.model.paper import Paper
 from bot.plain_text import meta_line, render_text
 from bot.replies import PaperCard
 from bot.votes import normalize_emoji
+from tests.conftest import BACKENDS
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
 
 
 async def post(chat: MemoryAdapter, paper_id: str, channel: str = "C1") -> MessageRef:

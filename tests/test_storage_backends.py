@@ -1,0 +1,252 @@
+"""The Store on both backends: the same schema, the same answers, and on PostgreSQL the
+guarantees several processes need (one poster, one vote per user, one delivery)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+
+import pytest
+
+from bot.model.feed import Feed
+from bot.model.paper import Paper
+from bot.model.search_query import parse_search
+from bot.model.subscription import Subscription
+from storage.db import MIGRATIONS, open_db
+from storage.sql import PostgresDatabase
+from storage.store import Store
+from tests.conftest import BACKENDS, FakeClock, database_settings, open_store
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def db_settings(backend, request, tmp_path):
+    return database_settings(backend, request, tmp_path)
+
+
+@pytest.fixture
+def store(db_settings):
+    store = open_store(db_settings, FakeClock())
+    yield store
+    store.close()
+
+
+def _columns_sqlite(path: str) -> dict[str, set[str]]:
+    conn = sqlite3.connect(path)
+    tables = [
+        r[0]
+        for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if not r[0].startswith("sqlite_")
+    ]
+    return {t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
+
+
+def test_both_backends_have_the_same_tables_and_columns(tmp_path, request) -> None:
+    """PostgreSQL's baseline plus the shared steps must end where SQLite's migrations do."""
+    open_db(str(tmp_path / "p.db")).close()
+    sqlite = _columns_sqlite(str(tmp_path / "p.db"))
+    pg = PostgresDatabase(request.getfixturevalue("postgres_server").new_database())
+    rows = pg.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema()"
+    ).fetchall()
+    pg.close()
+    postgres: dict[str, set[str]] = {}
+    for table, column in rows:
+        postgres.setdefault(table, set()).add(column)
+    # On purpose: PostgreSQL's rowid is a column, its version a table, and its log entries
+    # carry their age (each process prunes only entries older than a day).
+    postgres["papers"].discard("rowid")
+    postgres["search_log"].discard("logged_at")
+    assert postgres.pop("paperboy_schema") == {"singleton", "version"}
+    assert postgres == sqlite
+
+
+def test_papers_merge_and_search_follows_edits(store) -> None:
+    hf = Paper("2401.00001", "Quantum walks", "hf text", ("Ada",), "2024-01-01", upvotes=7)
+    arxiv = Paper("2401.00001", "Quantum walks", "arXiv text", ("Ada", "Bo"), categories=("cs.CL",))
+    assert store.save_papers([hf]) == [hf]
+    assert store.save_papers([arxiv]) == []
+    merged = store.get_paper("2401.00001")
+    assert merged.upvotes == 7 and merged.authors == ("Ada", "Bo")
+    assert merged.categories == ("cs.CL",)
+    assert store.paper_count() == 1
+    assert [p.id for p in store.search(parse_search("quantum"))] == ["2401.00001"]
+    store.save_papers([replace(merged, title="Classical walks")])
+    assert store.search(parse_search("quantum")) == []
+    assert [p.id for p in store.search(parse_search("classical"))] == ["2401.00001"]
+
+
+def test_subscriptions_posts_and_the_vote_ledger(store) -> None:
+    here = {"platform": "slack", "workspace": "W1", "channel": "C1"}
+    sub = store.add_subscription(Subscription(**here, feed=Feed("hf"), keywords=("x",)))
+    again = store.add_subscription(Subscription(**here, feed=Feed("arxiv", "cs.CL")))
+    assert again.id > sub.id and store.subscriptions(id=sub.id)[0].keywords == ("x",)
+    assert store.remove_subscriptions("slack", "W1", "C1", sub.id) == 1
+    assert [s.id for s in store.subscriptions(channel="C1")] == [again.id]
+
+    store.save_papers([Paper("2401.00001", "T")])
+    post_id = store.claim_post("slack", "W1", "C1", "2401.00001", owner="me", lease_until=5.0)
+    assert post_id is not None
+    assert store.claim_post("slack", "W1", "C1", "2401.00001") is None  # once per channel
+    store.complete_post(post_id, "m1")
+    post = store.post_for_message("slack", "W1", "C1", "m1")
+    assert post is not None and post.state == "sent"
+    assert store.set_reaction(post, "U1", "+1", 1, True) == 1
+    assert store.set_reaction(post, "U2", "-1", -1, True) == -1
+    assert store.set_reaction(post, "U3", "+1", 1, True) == 1
+    assert store.set_reaction(post, "U3", "-1", -1, True) == 0  # up and down cancel
+    tally = store.tally("slack", "W1", "2401.00001")
+    assert (tally.score, tally.ups, tally.downs) == (0, 1, 1)
+    assert [t.paper_id for t in store.leaderboard("slack", "W1", None)] == ["2401.00001"]
+    assert store.first_delivery("slack", "Ev1") and not store.first_delivery("slack", "Ev1")
+
+
+def test_two_processes_share_delivery_ids_and_claims(db_settings) -> None:
+    one, two = open_store(db_settings), open_store(db_settings)
+    try:
+        assert one.first_delivery("slack", "Ev9")
+        assert not two.first_delivery("slack", "Ev9")  # a redelivery to the other process
+        one.save_papers([Paper("2401.00001", "T")])
+        assert one.claim_post("slack", "W1", "C1", "2401.00001") is not None
+        assert two.claim_post("slack", "W1", "C1", "2401.00001") is None
+        assert [p.id for p in two.search(parse_search("T"))] == ["2401.00001"]
+    finally:
+        one.close()
+        two.close()
+
+
+# -- PostgreSQL only: several processes writing at once ---------------------------------
+
+
+@pytest.fixture
+def pg_settings(request, tmp_path):
+    return database_settings("postgresql", request, tmp_path)
+
+
+def test_concurrent_reactions_of_one_user_leave_the_vote_their_set_implies(pg_settings) -> None:
+    """An up and a down reaction of one user, on two posts of a paper, arriving at two
+    processes at the same moment: without serializing the user's vote each would derive
+    it from its own reaction alone, and the last commit would win (+1 or -1, not 0)."""
+    stores = [open_store(pg_settings) for _ in range(2)]
+    try:
+        stores[0].save_papers([Paper("2401.00001", "T")])
+        posts = []
+        for channel in ("C1", "C2"):
+            post_id = stores[0].claim_post("slack", "W1", channel, "2401.00001")
+            stores[0].complete_post(post_id, f"m-{channel}")
+            posts.append(stores[0].post_for_message("slack", "W1", channel, f"m-{channel}"))
+        rounds = 40
+        barrier = threading.Barrier(2)
+
+        def react(store: Store, post, emoji: str, value: int) -> None:
+            for i in range(rounds):
+                barrier.wait()
+                store.set_reaction(post, f"U{i}", emoji, value, True)
+
+        threads = [
+            threading.Thread(target=react, args=(stores[0], posts[0], "+1", 1)),
+            threading.Thread(target=react, args=(stores[1], posts[1], "-1", -1)),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        votes = [stores[1].vote_of("slack", "W1", "2401.00001", f"U{i}") for i in range(rounds)]
+        assert votes == [0] * rounds
+        assert stores[0].tally("slack", "W1", "2401.00001").ups == 0
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_processes_starting_together_migrate_once(request) -> None:
+    url = request.getfixturevalue("postgres_server").new_database()
+    opened: list[PostgresDatabase] = []
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            opened.append(PostgresDatabase(url))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    version = opened[0].execute("SELECT version FROM paperboy_schema").fetchone()[0]
+    assert version == max(len(MIGRATIONS), 7)
+    for db in opened:
+        db.close()
+
+
+def test_an_index_that_missed_pruned_log_entries_is_rebuilt(pg_settings, tmp_path) -> None:
+    writer = open_store(pg_settings)
+    reader = open_store(replace(pg_settings, search_dir=str(tmp_path / "other-machine")))
+    try:
+        writer.save_papers([Paper("2401.00001", "Alpha waves")])
+        assert [p.id for p in reader.search(parse_search("alpha"))] == ["2401.00001"]
+        writer.save_papers([Paper("2401.00002", "Beta waves")])
+        writer.search(parse_search("beta"))  # the writer's index applies the entry...
+        # ...and a day later prunes it, while the reader had not looked since.
+        writer.sql.execute("UPDATE search_log SET logged_at = logged_at - 2 * 86400")
+        writer.sql.prune_search_log(writer.search_index.state.seq)
+        assert writer.sql.search_log_position()[1] > reader.search_index.state.seq
+        assert [p.id for p in reader.search(parse_search("beta"))] == ["2401.00002"]
+    finally:
+        writer.close()
+        reader.close()
+
+
+_HOLD_LEASE = """
+import sys, time
+from storage.poster_lease import AdvisoryLease
+lease = AdvisoryLease(sys.argv[1])
+assert lease.acquire()
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+def test_the_poster_lock_is_one_process_and_freed_when_it_is_killed(pg_settings) -> None:
+    url = pg_settings.database_url
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LEASE, url],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        store = open_store(pg_settings)
+        lease = store.poster_lease()
+        assert not lease.acquire() and not lease.held
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+        # The server ends the killed process's session as its socket closes.
+        deadline = time.monotonic() + 10
+        while not lease.acquire():
+            assert time.monotonic() < deadline, "the dead holder's lock was never freed"
+            time.sleep(0.05)
+        other = store.poster_lease()
+        assert not other.acquire()  # still one holder
+        lease.release()
+        assert other.acquire()
+        other.release()
+        store.close()
+    finally:
+        holder.kill()
+        holder.wait()
