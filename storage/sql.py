@@ -186,7 +186,7 @@ class SqliteDatabase:
 # of its own, so entries are kept for processes that have not caught up yet (one that was away
 # longer rebuilds its index).
 SEARCH_LOG_KEEP_SECONDS = 24 * 3600.0
-POOL_SIZE = 4  # the bot is one thread; a search rebuild or an import may want another
+POOL_SIZE = 10  # each thread keeps one: the bot loop, a search rebuild, an import
 
 
 @functools.lru_cache(maxsize=1024)
@@ -249,6 +249,8 @@ class PostgresDatabase:
         )
         self.pool.open(wait=True, timeout=30)
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self._held: list[Any] = []  # threads' own connections, returned at close
         if migrate:
             from storage.pg_schema import migrate_pg
 
@@ -257,11 +259,25 @@ class PostgresDatabase:
     @contextlib.contextmanager
     def _connection(self) -> Iterator[Any]:
         conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        if conn is not None:  # inside a transaction
             yield conn
             return
-        with self.pool.connection() as conn:
-            yield conn
+        yield self._own_connection()
+
+    def _own_connection(self) -> Any:
+        """This thread's connection, taken from the pool once and kept: a checkout per
+        statement would cost more than the statement (votes are several in a row). A
+        broken one goes back to the pool, which replaces it."""
+        conn = getattr(self._local, "own", None)
+        if conn is not None and not conn.broken:
+            return conn
+        if conn is not None:
+            self.pool.putconn(conn)
+        conn = self.pool.getconn()
+        self._local.own = conn
+        with self._lock:
+            self._held.append(conn)
+        return conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> _Rows:
         with self._connection() as conn:
@@ -279,15 +295,15 @@ class PostgresDatabase:
         if getattr(self._local, "conn", None) is not None:
             yield  # nested: the outer transaction decides
             return
-        with self.pool.connection() as conn:
-            self._local.conn = conn
-            try:
-                with conn.transaction():
-                    if first:
-                        conn.execute(first)
-                    yield
-            finally:
-                self._local.conn = None
+        conn = self._own_connection()
+        self._local.conn = conn
+        try:
+            with conn.transaction():
+                if first:
+                    conn.execute(first)
+                yield
+        finally:
+            self._local.conn = None
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         return self._transaction(None)
@@ -358,6 +374,11 @@ class PostgresDatabase:
         return AdvisoryLease(self.url)
 
     def close(self) -> None:
+        with self._lock:
+            held, self._held = self._held, []
+        for conn in held:
+            with contextlib.suppress(Exception):
+                self.pool.putconn(conn)
         self.pool.close()
 
     def __str__(self) -> str:
