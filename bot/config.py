@@ -8,6 +8,7 @@ use stops it at start with one line that names the variable.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Self
@@ -148,8 +149,8 @@ class Settings(EnvSettings):
         self._require_url("hf_api_url", "arxiv_api_url", "arxiv_rss_url")
         if self.database_url and not self.database_url.startswith(POSTGRES_SCHEMES):
             raise SettingsError(
-                "DATABASE_URL must be a postgresql:// URL (leave it unset to use the SQLite "
-                "file PAPERBOY_DB)"
+                f"DATABASE_URL={_shown(self.database_label)} must be a postgresql:// URL "
+                "(leave it unset to use the SQLite file PAPERBOY_DB)"
             )
 
     def secrets(self) -> tuple[str, ...]:
@@ -161,9 +162,7 @@ class Settings(EnvSettings):
         """Which database, for people: the file, or the PostgreSQL URL without password."""
         if not self.database_url:
             return self.db_path
-        parts = urlsplit(self.database_url)
-        port = f":{parts.port}" if parts.port else ""
-        return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
+        return re.sub(r"//[^/@]*@", "//", self.database_url)  # user and password dropped
 
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
