@@ -137,6 +137,7 @@ class Settings(EnvSettings):
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
     arxiv_rss_url: str = "https://rss.arxiv.org/rss"
     arxiv_min_interval: float = 3.0  # arXiv's terms: one API request every 3 seconds
+    biorxiv_api_url: str = "https://api.biorxiv.org"  # bioRxiv and medRxiv
     http_timeout: float = 20.0
     http_retries: int = 3
 
