@@ -190,11 +190,10 @@ class RxivServer(PaperSource):
             return Feed(self.name, key)
         if len(words) > 1 and category_key(words[0]) in self.categories:
             no_more_words(words[1:])
-        suggestions = difflib.get_close_matches(key, self.categories, n=3, cutoff=0.6)
         message = f"`{text[:40]}` is not a {self.label} category."
+        suggestions = difflib.get_close_matches(key, self.categories, n=3, cutoff=0.6)
         if suggestions:
-            named = " or ".join(f"`{s}`" for s in suggestions)
-            raise ParamsError(f"{message} Did you mean {named}?")
+            message += " Did you mean " + " or ".join(f"`{s}`" for s in suggestions) + "?"
         raise ParamsError(message, self._category_list())
 
     def describe(self, feed: Feed) -> str:
@@ -396,8 +395,9 @@ def _version(value: object) -> int:
 
 def _count(value: object) -> int:
     """A message's total (an int or a string of digits), bounded; 0 when unreadable."""
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 9:
-        value = int(value.strip())
+    if isinstance(value, str) and value.strip().isdigit():
+        digits = value.strip()
+        value = int(digits) if len(digits) <= 9 else MAX_PAGES * 100
     if isinstance(value, bool) or not isinstance(value, int):
         return 0
     return max(0, min(value, MAX_PAGES * 100))
