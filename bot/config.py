@@ -147,7 +147,7 @@ class Settings(EnvSettings):
         self._require_positive("poll_interval", "max_posts_per_poll", "source_alert_after")
         self._require_positive("http_timeout")
         self._require_positive("arxiv_min_interval", "http_retries", zero_ok=True)
-        self._require_url("hf_api_url", "arxiv_api_url", "arxiv_rss_url")
+        self._require_url("hf_api_url", "arxiv_api_url", "arxiv_rss_url", "biorxiv_api_url")
         if self.database_url and not self.database_url.startswith(POSTGRES_SCHEMES):
             raise SettingsError(
                 f"DATABASE_URL={_shown(self.database_label)} must be a postgresql:// URL "
