@@ -86,6 +86,8 @@ async def test_search_finds_posted_and_looked_up_preprints(chat: MemoryAdapter, 
     await chat.command(f"show {LOOKED_UP}")
     found = await chat.command("search ribosome stalling author:lindqvist")
     assert isinstance(found, PaperList) and [s.paper.id for s in found.papers] == [LOOKED_UP]
+    named = await chat.command(f"search https://www.biorxiv.org/content/{SEPTINS}v1.full")
+    assert isinstance(named, PaperCard) and named.paper.id == SEPTINS
 
 
 async def test_cite_a_preprint_as_an_article_with_its_doi(chat: MemoryAdapter) -> None:
