@@ -20,6 +20,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+from bot.model.ids import is_doi
 from bot.model.paper import Paper
 from bot.text_safety import clean
 
@@ -55,10 +56,6 @@ _STOP_WORDS = frozenset(
 
 STYLES = ("bibtex", "apa")
 APA_MAX_AUTHORS = 20  # APA 7: up to 20 names; past that, 19, an ellipsis, and the last
-
-
-def is_doi(paper_id: str) -> bool:
-    return paper_id.startswith("10.")
 
 
 # -- keys -----------------------------------------------------------------------------------

@@ -137,6 +137,7 @@ class Settings(EnvSettings):
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
     arxiv_rss_url: str = "https://rss.arxiv.org/rss"
     arxiv_min_interval: float = 3.0  # arXiv's terms: one API request every 3 seconds
+    biorxiv_api_url: str = "https://api.biorxiv.org"  # bioRxiv and medRxiv
     http_timeout: float = 20.0
     http_retries: int = 3
 
@@ -146,7 +147,7 @@ class Settings(EnvSettings):
         self._require_positive("poll_interval", "max_posts_per_poll", "source_alert_after")
         self._require_positive("http_timeout")
         self._require_positive("arxiv_min_interval", "http_retries", zero_ok=True)
-        self._require_url("hf_api_url", "arxiv_api_url", "arxiv_rss_url")
+        self._require_url("hf_api_url", "arxiv_api_url", "arxiv_rss_url", "biorxiv_api_url")
         if self.database_url and not self.database_url.startswith(POSTGRES_SCHEMES):
             raise SettingsError(
                 f"DATABASE_URL={_shown(self.database_label)} must be a postgresql:// URL "

@@ -3,7 +3,7 @@
 A round:
 1. settle posts a crash (or an unknown send outcome) left 'pending', by asking the platform
    whether the card is in the channel;
-2. refresh each feed in use (HF Daily Papers, arXiv categories) into the store;
+2. refresh each feed in use (HF Daily Papers, arXiv or bioRxiv categories...) into the store;
 3. for every subscribed channel, post the best new matches, one message per paper, at most
    ``max_posts_per_poll`` a round; channels run in parallel, each channel in order.
 
@@ -49,7 +49,8 @@ from storage.store import Post, Store
 log = logging.getLogger(__name__)
 
 # A feed item stays a candidate this long after the feed last listed it: HF lists a paper
-# for a day or two, arXiv for one announcement day (longer over weekends).
+# for a day or two, arXiv for one announcement day (longer over weekends), bioRxiv and
+# medRxiv for the two days their feeds read.
 FEED_WINDOW = timedelta(days=2).total_seconds()
 
 

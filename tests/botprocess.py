@@ -38,6 +38,7 @@ def sources_env(sources: FakePaperSources) -> dict[str, str]:
         "HF_API_URL": urls["hf_api_url"],
         "ARXIV_API_URL": urls["arxiv_api_url"],
         "ARXIV_RSS_URL": urls["arxiv_rss_url"],
+        "BIORXIV_API_URL": urls["biorxiv_api_url"],
         "ARXIV_MIN_INTERVAL": "0",
         "HTTP_TIMEOUT": "2",
         "HTTP_RETRIES": "1",

@@ -166,7 +166,7 @@ async def test_cite_looks_an_unknown_paper_up_and_says_when_there_is_none(
 ) -> None:
     reply = await chat.command("cite 2605.99999")
     assert isinstance(reply, Error) and "couldn't find 2605.99999 locally" in reply.message
-    for bad, words in (("cite", "Cite which paper"), ("cite nonsense", "not an arXiv id")):
+    for bad, words in (("cite", "Cite which paper"), ("cite nonsense", "not a paper id")):
         reply = await chat.command(bad)
         assert isinstance(reply, Error) and words in reply.message
     reply = await chat.command("cite 1706.03762 mla")

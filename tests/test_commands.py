@@ -77,7 +77,7 @@ async def test_show_unknown_and_malformed_ids(chat, paper_sources) -> None:
     for text in ("show", "show banana", "show 12345", "show https://example.com/x"):
         reply = await chat.command(text)
         assert isinstance(reply, Error), text
-        assert "arXiv id" in reply.message or "arXiv id" in reply.hint
+        assert "paper id" in reply.message or "arXiv id" in reply.hint
 
 
 async def test_show_says_when_sources_are_unreachable(chat, paper_sources) -> None:

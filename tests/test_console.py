@@ -84,6 +84,7 @@ async def test_the_real_process_reads_piped_commands(tmp_path, paper_sources) ->
         "HF_API_URL": paper_sources.base_urls["hf_api_url"],
         "ARXIV_API_URL": paper_sources.base_urls["arxiv_api_url"],
         "ARXIV_RSS_URL": paper_sources.base_urls["arxiv_rss_url"],
+        "BIORXIV_API_URL": paper_sources.base_urls["biorxiv_api_url"],
         "LOG_LEVEL": "WARNING",
     }
     for key in ("SLACK_BOT_TOKEN", "DISCORD_TOKEN"):

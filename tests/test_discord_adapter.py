@@ -297,7 +297,11 @@ async def test_find_card_looks_for_the_bots_own_card(
     adapter: DiscordAdapter, fake: FakeDiscord
 ) -> None:
     claimed = time.time()
-    url = {"url": "https://arxiv.org/abs/2401.00001", "title": "T"}
+    url = {
+        "url": "https://arxiv.org/abs/2401.00001",
+        "title": "T",
+        "footer": {"text": "arXiv 2401.00001 · cs.LG"},
+    }
     fake.seed_message(CHANNEL, author_id=FakeDiscord.USER_ID, embeds=[url])  # a user's, not ours
     assert await adapter.find_card(channel(), "2401.00001", claimed) is None
     mine = fake.seed_message(CHANNEL, embeds=[url])
@@ -317,7 +321,12 @@ async def test_poster_settles_a_pending_post_from_channel_history(
     adapter: DiscordAdapter, fake: FakeDiscord, core: Bot
 ) -> None:
     post_id = core.store.claim_post("discord", GUILD, CHANNEL, TOP_PAPER)  # then a "crash"
-    card = fake.seed_message(CHANNEL, embeds=[{"url": f"https://arxiv.org/abs/{TOP_PAPER}"}])
+    card = fake.seed_message(
+        CHANNEL,
+        embeds=[
+            {"url": f"https://arxiv.org/abs/{TOP_PAPER}", "footer": {"text": f"arXiv {TOP_PAPER}"}}
+        ],
+    )
     await core.poster.settle_pending()
     assert core.store.pending_posts() == []
     post = core.store.post_for_message("discord", GUILD, CHANNEL, card["id"])

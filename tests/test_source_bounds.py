@@ -28,13 +28,14 @@ from bot.model.paper import (
 )
 from bot.replies import Text
 from bot.sources.arxiv import parse_atom, parse_rss
+from bot.sources.biorxiv import parse_collection, parse_page
 from bot.sources.hf import parse_daily_list
 from bot.sources.http import SourceError
 from storage.bulk_import import BadLine, parse_snapshot_line
 from storage.db import open_db
 from storage.store import Store
 from tests.conftest import close_bot, make_bot
-from tests.fakes.paper_sources import hf_item, rss_feed
+from tests.fakes.paper_sources import hf_item, rss_feed, rxiv_item
 
 HUGE = 10**30
 
@@ -214,6 +215,36 @@ def test_arxiv_api_parser_survives_hostile_entries(
     except SourceError:
         return
     assert_storable(store, papers)
+
+
+RXIV_FIELDS = ("doi", "title", "authors", "date", "version", "category", "abstract", "server")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    items=st.lists(
+        st.dictionaries(st.sampled_from(RXIV_FIELDS), HOSTILE_TEXT | JSON_VALUES) | JSON_VALUES,
+        max_size=5,
+    ),
+    total=JSON_VALUES,
+)
+def test_biorxiv_parser_survives_hostile_items(store: Store, items: list, total: object) -> None:
+    collection = [
+        {**rxiv_item(f"10.1101/2026.05.12.{600000 + i}"), **item}
+        if isinstance(item, dict)
+        else item
+        for i, item in enumerate(items)
+    ]
+    answer = {"messages": [{"status": "ok", "total": total}], "collection": collection}
+    try:
+        page, claimed = parse_page(answer)
+    except SourceError:
+        return
+    assert 0 <= claimed <= 2_000
+    papers = parse_collection(page, "biorxiv", new_only=True)
+    assert_storable(store, papers)
+    for paper in papers:
+        assert paper.id.startswith("10.1101/") and paper.abstract_url.startswith("https://www.")
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

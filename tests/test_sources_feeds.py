@@ -117,7 +117,7 @@ def test_words_that_name_no_feed(sources: Sources, words: list[str], says: str) 
 
 
 def test_the_registry_describes_feeds_by_their_source(sources: Sources) -> None:
-    assert [s.name for s in sources] == ["hf", "arxiv"]
+    assert [s.name for s in sources] == ["hf", "arxiv", "biorxiv", "medrxiv"]
     assert sources.describe(Feed("hf")) == "Hugging Face Daily Papers"
     assert sources.describe(Feed("arxiv", "cs.CL")) == "arXiv cs.CL"
     assert str(Feed("arxiv", "cs.CL")) == "arxiv:cs.CL" and str(Feed("hf")) == "hf"

@@ -26,7 +26,7 @@ from discord.gateway import DiscordWebSocket
 
 from adapters.discord import translate
 from adapters.discord.commands import build_group
-from adapters.discord.render import SHARE_PREFIX, render
+from adapters.discord.render import SHARE_PREFIX, card_paper_id, render
 from adapters.discord.settings import DiscordSettings
 from adapters.platform import PlatformStartError
 from bot.events import ChannelRef, CommandInvoked, MessageRef, ShareRequested
@@ -352,18 +352,19 @@ class DiscordAdapter:
     async def find_card(
         self, channel: ChannelRef, paper_id: str, claimed_at: float
     ) -> MessageRef | None:
-        """The bot's card for ``paper_id`` among the messages since its claim, if any.
+        """The bot's card for ``paper_id`` among the messages since its claim, if any (known
+        by the paper id in its footer, whatever server the paper is on).
 
         Read oldest first from just before the claim, so a card that exists is found on the
         first page or so however busy the channel has been since; nothing older is read.
         """
-        url = f"https://arxiv.org/abs/{paper_id}"
         own_id = self.client.user.id if self.client.user else None
         after = discord.Object(id=snowflake_at(claimed_at - CLOCK_MARGIN))
         try:
             history = self._messageable(channel).history(limit=None, after=after)
             async for message in history:
-                if message.author.id == own_id and any(e.url == url for e in message.embeds):
+                ours = message.author.id == own_id
+                if ours and any(card_paper_id(e) == paper_id for e in message.embeds):
                     return MessageRef(channel, str(message.id))
         except discord.NotFound:
             return None  # the channel is gone; so is any card in it

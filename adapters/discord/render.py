@@ -20,6 +20,7 @@ from typing import Any
 
 import discord
 
+from bot.model.ids import id_label
 from bot.model.paper import Paper
 from bot.replies import (
     Citation,
@@ -281,7 +282,7 @@ def paper_embed(paper: Paper, votes: int = 0, *, team: str = "") -> discord.Embe
     if thumbnail:
         embed.set_thumbnail(url=thumbnail)
     footer = " · ".join(one_line(c) for c in paper.categories if one_line(c))
-    footer = f"arXiv {paper.id}" + (f" · {footer}" if footer else "")
+    footer = id_label(paper.id) + (f" · {footer}" if footer else "")
     embed.set_footer(text=clip(footer, 200))
     return embed
 
@@ -292,6 +293,13 @@ def _description(paper: Paper) -> str | None:
     abstract = clip(escape(one_line(paper.abstract)), ABSTRACT_LIMIT)
     parts = ([f"**{TLDR_LABEL}** {tldr}"] if tldr else []) + ([abstract] if abstract else [])
     return "\n\n".join(parts) or None
+
+
+def card_paper_id(embed: discord.Embed) -> str | None:
+    """The paper a card's embed shows: the last word before the footer's first " · "
+    ("arXiv 2401.12345 · cs.LG", "DOI 10.1101/2024.01.01.123456 · genomics")."""
+    label = (embed.footer.text or "").split(" · ", 1)[0].split()
+    return label[-1] if label else None
 
 
 def _links(paper: Paper) -> str:

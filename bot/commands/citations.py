@@ -25,11 +25,11 @@ CHAT_CITATION_CHARS = 1_800
     "a paper's citation, as BibTeX (default) or APA",
     Param(
         "paper",
-        "an arXiv id such as 2401.12345, or an arXiv / HF link",
+        "an arXiv id (2401.12345), a bioRxiv/medRxiv DOI, or a link to the paper",
         required=True,
         min=1,
         max=200,
-        usage="<arXiv id or URL>",
+        usage="<paper id or URL>",
     ),
     Param(
         "style",
@@ -40,7 +40,10 @@ CHAT_CITATION_CHARS = 1_800
     description="Cite a paper as BibTeX or APA",
 )
 async def cite(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply:
-    hint = "Give an arXiv id or link, e.g. `/papers cite 2401.12345 apa`."
+    hint = (
+        "Give an arXiv id, a bioRxiv/medRxiv DOI or a link to the paper, e.g. "
+        "`/papers cite 2401.12345 apa`."
+    )
     if not command.words:
         raise CommandError("Cite which paper?", hint)
     style = str(command.values.get("style", "bibtex")).lower()
@@ -48,7 +51,7 @@ async def cite(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply
         raise CommandError(f"`{style[:40]}` is not a citation style.", "Use bibtex or apa.")
     paper_id = bot.sources.paper_id(command.words[0])
     if paper_id is None:
-        raise CommandError(f"`{command.words[0][:60]}` is not an arXiv id or URL.", hint)
+        raise CommandError(f"`{command.words[0][:60]}` is not a paper id or link I know.", hint)
     paper = await find_paper(bot, paper_id)
     if paper is None:
         return not_found(bot, paper_id)

@@ -116,7 +116,7 @@ async def search(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Rep
 
 
 def named_paper(bot: Bot, text: str) -> str | None:
-    """The paper id when the whole search is one arXiv id or paper link."""
+    """The paper id when the whole search is one paper id (arXiv id, DOI) or link."""
     words = text.split()
     return bot.sources.paper_id(words[0]) if len(words) == 1 else None
 
@@ -164,7 +164,7 @@ def search_local(bot: Bot, query: SearchQuery) -> list[Paper]:
     except SearchIndexRebuilding:
         raise CommandError(
             "The search index is being rebuilt; search works again in a few minutes.",
-            "`/papers show <arXiv id>` and `/papers today` work meanwhile.",
+            "`/papers show <paper id>` and `/papers today` work meanwhile.",
         ) from None
 
 
@@ -173,21 +173,24 @@ def search_local(bot: Bot, query: SearchQuery) -> list[Paper]:
     "one paper as a card",
     Param(
         "paper",
-        "an arXiv id such as 2401.12345, or an arXiv / HF link",
+        "an arXiv id (2401.12345), a bioRxiv/medRxiv DOI, or a link to the paper",
         required=True,
         min=1,
         max=200,
-        usage="<arXiv id or URL>",
+        usage="<paper id or URL>",
     ),
     description="Show one paper as a card",
 )
 async def show(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply:
-    hint = "Give an arXiv id or link, e.g. `/papers show 2401.12345` or an arxiv.org URL."
+    hint = (
+        "Give an arXiv id, a bioRxiv/medRxiv DOI or a link to the paper, e.g. "
+        "`/papers show 2401.12345` or `/papers show 10.1101/2024.01.01.123456`."
+    )
     if not command.words:
         raise CommandError("Show which paper?", hint)
     paper_id = bot.sources.paper_id(command.words[0])
     if paper_id is None:
-        raise CommandError(f"`{command.words[0][:60]}` is not an arXiv id or URL.", hint)
+        raise CommandError(f"`{command.words[0][:60]}` is not a paper id or link I know.", hint)
     return await paper_card(bot, event, paper_id)
 
 

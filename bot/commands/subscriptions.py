@@ -42,7 +42,12 @@ def channel_subscriptions(bot: Bot, event: CommandInvoked) -> list[Subscription]
     "subscribe",
     "auto-post new papers here (admins)",
     Param("source", "where papers come from", required=True, choices=source_choices),
-    Param("category", "arXiv category, e.g. cs.CL (arXiv only)", min=1, max=40),
+    Param(
+        "category",
+        "a category: cs.CL for arXiv; cell_biology or all for bioRxiv / medRxiv",
+        min=1,
+        max=60,
+    ),
     Param(
         "min_upvotes",
         "only papers with at least this many HF upvotes (HF only)",

@@ -5,13 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 
+from bot.model.ids import is_canonical, is_doi
+
 
 @dataclass(frozen=True)
 class Paper:
-    """One paper, keyed by its version-less arXiv id (see ``bot.model.ids``).
+    """One paper, keyed by its version-less arXiv id or, for papers not on arXiv, its
+    lower-cased DOI (see ``bot.model.ids``).
 
     ``upvotes`` is None when no source has told us (arXiv knows nothing of HF upvotes),
     which is not the same as zero.
+
+    Where the paper's pages are follows from an arXiv id; for any other paper its source
+    stores them in ``page_url`` and ``pdf_file_url`` (bioRxiv's carry the version).
     """
 
     id: str
@@ -25,7 +31,7 @@ class Paper:
     code_url: str = ""
     project_url: str = ""
     thumbnail_url: str = ""
-    sources: tuple[str, ...] = field(default=())  # "hf", "arxiv"
+    sources: tuple[str, ...] = field(default=())  # "hf", "arxiv", "biorxiv", "medrxiv"
     # What the Hugging Face page shows besides: None / "" / () when no source has said.
     comments: int | None = None  # HF discussion comments
     github_stars: int | None = None  # stars of code_url's repository, as HF last saw them
@@ -33,28 +39,39 @@ class Paper:
     ai_keywords: tuple[str, ...] = ()
     organization: str = ""  # the HF organization it was submitted under, by display name
     submitted_by: str = ""  # the HF user who put it on Daily Papers (their user name)
+    # Where its pages are, for papers whose id does not say (a DOI): set by their source.
+    page_url: str = ""  # its abstract page, when the id does not say where that is
+    pdf_file_url: str = ""  # likewise its PDF
+
+    @property
+    def on_arxiv(self) -> bool:
+        return is_canonical(self.id)
 
     @property
     def abstract_url(self) -> str:
-        """The paper's own page at the server that holds it (today always arXiv)."""
-        return f"https://arxiv.org/abs/{self.id}"
-
-    @property
-    def arxiv_url(self) -> str:
-        return self.abstract_url
+        """The paper's own page at the server that holds it ("" when unknown)."""
+        if self.page_url:
+            return self.page_url
+        if self.on_arxiv:
+            return f"https://arxiv.org/abs/{self.id}"
+        return f"https://doi.org/{self.id}" if is_doi(self.id) else ""
 
     @property
     def pdf_url(self) -> str:
-        return f"https://arxiv.org/pdf/{self.id}"
+        if self.pdf_file_url:
+            return self.pdf_file_url
+        return f"https://arxiv.org/pdf/{self.id}" if self.on_arxiv else ""
 
     @property
     def hf_url(self) -> str:
-        return f"https://huggingface.co/papers/{self.id}"
+        """Hugging Face's page for it; HF only has pages for arXiv papers."""
+        return f"https://huggingface.co/papers/{self.id}" if self.on_arxiv else ""
 
     @property
     def listed_on_hf(self) -> bool:
         """Whether Hugging Face has a page for it: only then is the HF link worth showing."""
-        return "hf" in self.sources or self.upvotes is not None or bool(self.hf_date)
+        listed = "hf" in self.sources or self.upvotes is not None or bool(self.hf_date)
+        return listed and self.on_arxiv
 
     def merged(self, newer: Paper) -> Paper:
         """Fields from ``newer`` win where it has them; gaps are filled from ``self``.
@@ -125,6 +142,8 @@ def bounded(paper: Paper, *, today: date | None = None) -> Paper:
         ai_keywords=tuple(_clip(k, MAX_KEYWORD_CHARS) for k in keywords if k),
         organization=_clip(paper.organization, MAX_NAME_CHARS),
         submitted_by=_clip(paper.submitted_by, MAX_NAME_CHARS),
+        page_url=_web_url(paper.page_url),
+        pdf_file_url=_web_url(paper.pdf_file_url),
     )
 
 

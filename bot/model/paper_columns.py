@@ -61,6 +61,8 @@ PAPER_COLUMNS: tuple[Column, ...] = (
     Column("ai_keywords", "TEXT", "", _joined("\n"), _split("\n")),  # one per line
     Column("organization", "TEXT", "", from_sql=_text),
     Column("submitted_by", "TEXT", "", from_sql=_text),
+    Column("page_url", "TEXT", "", from_sql=_text),  # "" for arXiv papers: the id says
+    Column("pdf_file_url", "TEXT", "", from_sql=_text),
 )
 PAPER_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in PAPER_COLUMNS)
 

@@ -14,11 +14,12 @@ from bot.model.feed import Feed
 from bot.model.paper import Paper
 from bot.sources.arxiv import Arxiv
 from bot.sources.base import PaperSource, ParamsError
+from bot.sources.biorxiv import Biorxiv, Medrxiv
 from bot.sources.hf import HuggingFace
 from bot.sources.http import HttpFetcher, SourceError
 
 # In the order ``show`` asks them for a paper and help lists them.
-SOURCE_TYPES: tuple[type[PaperSource], ...] = (HuggingFace, Arxiv)
+SOURCE_TYPES: tuple[type[PaperSource], ...] = (HuggingFace, Arxiv, Biorxiv, Medrxiv)
 
 
 class SourcesUnreachable(SourceError):

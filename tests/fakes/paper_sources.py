@@ -1,4 +1,5 @@
-"""A local fake of Hugging Face and arXiv: real HTTP on 127.0.0.1, recorded answers, faults.
+"""A local fake of Hugging Face, arXiv and api.biorxiv.org: real HTTP on 127.0.0.1, recorded
+answers, faults.
 
 Start it as an async context manager and point Settings at it::
 
@@ -30,6 +31,11 @@ search    GET /api/papers/search?q=               daily items whose title+summar
 rss       GET /rss/{category}                     the recorded quant-ph feed for every category
 api       GET /api/query?id_list=a,b              the entries of the recorded cs.LG API answer
                                                   whose id is in id_list (all without id_list)
+rxiv      GET /details/{server}/{from}/{to}/{n}   the server's fixture collection (bioRxiv 6
+          [?category=cell_biology]                items, medRxiv 3) for any window, filtered by
+                                                  category, ``rxiv_page_size`` items from n
+rxiv_doi  GET /details/{server}/{doi}/na/json     every version of that DOI the server's items
+                                                  or ``set_rxiv_doi`` hold, else "no posts found"
 ========  ======================================  =============================================
 
 Faults are queued per route and used up one per request, in order; requests with no fault
@@ -68,8 +74,14 @@ RSS_FILE = "arxiv_rss_quant-ph_2025-04-28.xml"
 EMPTY_RSS_FILE = "arxiv_rss_empty.xml"
 API_FILE = "arxiv_api_cs_lg.xml"
 API_ERROR_FILE = "arxiv_api_error.xml"
+RXIV_FILES = {
+    "biorxiv": "biorxiv_details_2026-05-12_2026-05-13.json",
+    "medrxiv": "medrxiv_details_2026-05-12_2026-05-13.json",
+}
+RXIV_DOI_FILE = "biorxiv_details_doi_10.1101_2024.01.01.123456.json"
+RXIV_PAGE_SIZE = 100  # the real API's
 
-ROUTES = ("daily", "paper", "search", "rss", "api")
+ROUTES = ("daily", "paper", "search", "rss", "api", "rxiv", "rxiv_doi")
 
 JSON = "application/json"
 RSS = "application/rss+xml"
@@ -132,6 +144,15 @@ class FakePaperSources:
         self._default_rss = fixture_bytes(rss_file)
         self._api_body = fixture_bytes(api_file)
         self._api_override: bytes | None = None
+        self._rxiv: dict[str, list[Any]] = {
+            server: fixture_json(name)["collection"] for server, name in RXIV_FILES.items()
+        }
+        self._rxiv_doi: dict[str, list[Any]] = {
+            "biorxiv": fixture_json(RXIV_DOI_FILE)["collection"],
+            "medrxiv": [],
+        }
+        self._rxiv_override: dict[str, Any] = {}
+        self.rxiv_page_size = RXIV_PAGE_SIZE
         self._faults: dict[str, deque[Fault]] = {route: deque() for route in ROUTES}
         self._closing = asyncio.Event()
         self._server = LocalServer()
@@ -146,6 +167,7 @@ class FakePaperSources:
         app.router.add_get("/api/papers/{id:.+}", self._paper_route)
         app.router.add_get("/api/query", self._api_route)
         app.router.add_get("/rss/{category}", self._rss_route)
+        app.router.add_get("/details/{server}/{rest:.+}", self._rxiv_route)
         # A client that timed out should not leave a stalled handler behind.
         await self._server.start(app, handler_cancellation=True)
         return self
@@ -173,6 +195,7 @@ class FakePaperSources:
             "hf_api_url": f"{self.base_url}/api",
             "arxiv_api_url": f"{self.base_url}/api/query",
             "arxiv_rss_url": f"{self.base_url}/rss",
+            "biorxiv_api_url": self.base_url,
         }
 
     def settings(self, base: Settings | None = None, **overrides: Any) -> Settings:
@@ -213,6 +236,23 @@ class FakePaperSources:
         """Answer every /api/query with ``body`` (e.g. ``fixture_bytes(API_ERROR_FILE)``);
         None restores filtering the recorded answer."""
         self._api_override = body.encode() if isinstance(body, str) else body
+
+    def set_rxiv(self, server: str, items: list[Any]) -> None:
+        """Serve ``items`` (raw collection items, see ``rxiv_item``) as ``server``'s papers
+        for every window; [] makes every window empty ("no posts found")."""
+        self._rxiv[server] = items
+
+    def set_rxiv_answer(self, server: str, answer: Any | None) -> None:
+        """Answer every window of ``server`` with this whole document (e.g. an edge-case
+        fixture); None restores paging through its items."""
+        if answer is None:
+            self._rxiv_override.pop(server, None)
+        else:
+            self._rxiv_override[server] = answer
+
+    def set_rxiv_doi(self, server: str, items: list[Any]) -> None:
+        """Versions ``server`` knows by DOI besides the items its windows list."""
+        self._rxiv_doi[server] = items
 
     # --- faults ----------------------------------------------------------------------------
 
@@ -314,6 +354,30 @@ class FakePaperSources:
             return web.Response(body=body, content_type=ATOM, charset="utf-8")
 
         return await self._serve("api", request, answer)
+
+    async def _rxiv_route(self, request: web.Request) -> web.Response:
+        server, rest = request.match_info["server"], request.match_info["rest"]
+        route = "rxiv_doi" if rest.endswith("/na/json") else "rxiv"
+
+        async def answer() -> web.Response:
+            if route == "rxiv_doi":
+                doi = rest.removesuffix("/na/json").lower()
+                known = [*self._rxiv.get(server, []), *self._rxiv_doi.get(server, [])]
+                found = [i for i in known if str(i.get("doi", "")).lower() == doi]
+                return _json_response(_rxiv_answer(found, 0, len(found)))
+            if server in self._rxiv_override:
+                return _json_response(self._rxiv_override[server])
+            cursor = int(rest.rstrip("/").split("/")[-1])
+            category = request.query.get("category", "")
+            items = [
+                i
+                for i in self._rxiv.get(server, [])
+                if not category or str(i.get("category", "")).replace(" ", "_") == category
+            ]
+            page = items[cursor : cursor + self.rxiv_page_size]
+            return _json_response(_rxiv_answer(page, cursor, len(items)))
+
+        return await self._serve(route, request, answer)
 
     async def _serve(self, route: str, request: web.Request, answer: Any) -> web.Response:
         self.requests.append(
@@ -439,6 +503,45 @@ def rss_feed(items: Iterable[Mapping[str, Any]], category: str = "cs.LG") -> byt
         )
     parts.append("</channel></rss>")
     return "\n".join(parts).encode()
+
+
+def rxiv_item(
+    doi: str,
+    title: str = "",
+    *,
+    version: int = 1,
+    day: date | str = "2026-05-13",
+    category: str = "cell biology",
+    server: str = "biorxiv",
+    authors: str = "Lovelace, A.",
+    abstract: str = "An abstract.",
+    **fields: Any,
+) -> dict[str, Any]:
+    """A collection item of api.biorxiv.org's details answer, as documented."""
+    return {
+        "doi": doi,
+        "title": title or f"Preprint {doi}",
+        "authors": authors,
+        "author_corresponding": authors.split(";")[0],
+        "author_corresponding_institution": "Example University",
+        "date": str(day),
+        "version": str(version),
+        "type": "new results",
+        "license": "cc_by",
+        "category": category,
+        "jatsxml": f"https://www.{server}.org/content/early/{doi}.source.xml",
+        "abstract": abstract,
+        "published": "NA",
+        "server": server,
+        **fields,
+    }
+
+
+def _rxiv_answer(page: list[Any], cursor: int, total: int) -> dict[str, Any]:
+    if not page:
+        return {"messages": [{"status": "no posts found"}], "collection": []}
+    message = {"status": "ok", "cursor": cursor, "count": len(page), "total": total}
+    return {"messages": [message], "collection": page}
 
 
 def _json_response(data: Any, status: int = 200) -> web.Response:
