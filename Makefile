@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/paperboy run
+	@$(BIN)/paperboy run
 
 test: $(STAMP)
 	$(BIN)/ruff check .

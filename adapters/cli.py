@@ -14,6 +14,7 @@ import sys
 
 from dotenv import load_dotenv
 
+from adapters.console import console_log_path
 from adapters.platform import Configured
 from adapters.registry import PLATFORMS, configured
 from bot.config import Settings, SettingsError
@@ -24,20 +25,31 @@ def _settings() -> tuple[Settings, list[Configured]]:
     return Settings.from_env(os.environ), configured(os.environ)
 
 
-def _setup_logging(settings: Settings, platforms: list[Configured]) -> None:
+def _setup_logging(
+    settings: Settings, platforms: list[Configured], path: str | None = None
+) -> None:
     from adapters.launch import log_patterns
 
-    setup_logging(
-        settings.log_level,
-        [*settings.secrets(), *(secret for p in platforms for secret in p.settings.secrets())],
-        patterns=log_patterns(platforms),
-        quiet=[name for p in PLATFORMS for name in p.quiet_loggers],
-    )
+    try:
+        setup_logging(
+            settings.log_level,
+            [*settings.secrets(), *(secret for p in platforms for secret in p.settings.secrets())],
+            patterns=log_patterns(platforms),
+            quiet=[name for p in PLATFORMS for name in p.quiet_loggers],
+            path=path,
+        )
+    except OSError as exc:
+        raise SettingsError(
+            f"{Settings.env_name('db_path')}={settings.db_path!r}: cannot create the log file "
+            f"{path} beside the database ({exc.strerror or exc}); choose a writable place"
+        ) from exc
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings, platforms = _settings()
-    _setup_logging(settings, platforms)
+    # The console chat is the terminal: its logs go to a file beside the database.
+    console = not any(p.enabled for p in platforms)
+    _setup_logging(settings, platforms, str(console_log_path(settings)) if console else None)
     from adapters.launch import run
 
     with contextlib.suppress(KeyboardInterrupt):

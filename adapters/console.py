@@ -9,16 +9,27 @@ finishes what is under way.
 
 Files (``/papers top month bibtex``) are written beside the database (``PAPERBOY_DB``), the
 one place the console already writes to, never over an existing file; their path is printed.
+So is the log (``paperboy.log``): the terminal is the chat, so only the conversation shows.
+
+Posts keep their numbers across restarts (a card's number is its message id in the posts
+table), so ``+1 N`` works on a post from an earlier run. On a terminal a ``> `` prompt shows
+where to type; piped input gets none, so a script's output is only the conversation.
 """
 
 from __future__ import annotations
 
 import asyncio
+import codecs
+import contextlib
+import os
 import sys
+import threading
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TextIO
 
+from bot.config import Settings
 from bot.core import Bot
 from bot.events import (
     ChannelRef,
@@ -38,6 +49,16 @@ PROMPT_HINT = (
     "back; share N posts paper N of an answer here; Ctrl-D quits."
 )
 SHARE_HINT = "share N posts paper N here for everyone to vote on."
+PROMPT = "> "
+LOG_FILE = "paperboy.log"
+# After a vote, how long the console waits for the card's new count line, so it follows
+# the vote's answer instead of the next command's.
+CARD_LINE_WAIT = 1.0
+
+
+def console_log_path(settings: Settings) -> Path:
+    """Where the console's logs go: beside the database, the one place it already writes."""
+    return Path(settings.db_path).parent / LOG_FILE
 
 
 class ConsoleAdapter:
@@ -49,29 +70,49 @@ class ConsoleAdapter:
         self.stdout = stdout or sys.stdout
         self.channel = ChannelRef(self.platform, "local", "console")
         self.user = User(self.platform, "you", "you", is_admin=True)
-        self.posts: list[MessageRef] = []  # post N is posts[N - 1]
-        # Message ids must stay unique across restarts (the store keys votes on them),
-        # while people see short numbers.
+        # Card N has message id "N"; the numbers go on from the last run's.
+        self.last_number = self._last_number()
+        # Notices (not votable) get ids of their own, unique across restarts.
         self.session = str(int(time.time() * 1000))
+        self.notices = 0
         self.cards: dict[str, MessageRef] = {}  # paper id -> its post
         self.my_reactions: dict[int, set[str]] = {}
         self.answer_papers: list[str] = []  # paper ids of the last private answer, in order
+        self.interactive = _is_terminal(self.stdin)
+        self._prompting = False  # the prompt is on screen, waiting for a line
         bot.attach(self)
+
+    def _last_number(self) -> int:
+        posts = self.bot.store.recent_posts(self.platform, since=0)
+        mine = (p for p in posts if (p.workspace, p.channel) == ("local", "console"))
+        return max((int(p.message_id) for p in mine if p.message_id.isdigit()), default=0)
 
     def say(self, text: str) -> None:
         # Replies are clean already; this covers what we echo of a typed or piped line.
-        print(clean(text, one_line=False), file=self.stdout, flush=True)
+        text = clean(text, one_line=False)
+        if self._prompting:  # something arrived while waiting for input: print over the prompt
+            text = f"\r{text}\n{PROMPT}"
+            print(text, end="", file=self.stdout, flush=True)
+            return
+        print(text, file=self.stdout, flush=True)
+
+    def _prompt(self) -> None:
+        if self.interactive:
+            print(PROMPT, end="", file=self.stdout, flush=True)
+            self._prompting = True
 
     # -- Outbox -------------------------------------------------------------------------
 
     async def send(self, channel: ChannelRef, reply: Reply) -> MessageRef:
-        number = len(self.posts) + 1
-        ref = MessageRef(channel, f"{self.session}-{number}")
-        self.posts.append(ref)
-        if isinstance(reply, PaperCard):
-            self.cards[reply.paper.id] = ref
         self.say("")  # a blank line before each post
-        self.say(f"[{number}] {render_text(reply)}")
+        if not isinstance(reply, PaperCard):  # a notice: nothing to vote on, so no number
+            self.notices += 1
+            self.say(render_text(reply))
+            return MessageRef(channel, f"notice-{self.session}-{self.notices}")
+        self.last_number += 1
+        ref = MessageRef(channel, str(self.last_number))
+        self.cards[reply.paper.id] = ref
+        self.say(f"[{self.last_number}] {render_text(reply)}")
         return ref
 
     async def find_card(
@@ -81,12 +122,11 @@ class ConsoleAdapter:
 
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
         """A terminal cannot change what it printed: the post's new counts get one line."""
-        if isinstance(reply, PaperCard) and ref in self.posts:
-            self.say(f"[{self.posts.index(ref) + 1}] {count_update(reply)}")
+        if isinstance(reply, PaperCard) and ref.message.isdigit():
+            self.say(f"[{ref.message}] {count_update(reply)}")
 
     async def link(self, ref: MessageRef) -> str:
-        number = self.posts.index(ref) + 1 if ref in self.posts else "?"
-        return f"post [{number}] above"
+        return f"post [{ref.message}] above" if ref.message.isdigit() else "a post above"
 
     async def reactions(self, ref: MessageRef) -> ShownReactions | None:
         return None  # reactions are typed here, in this process: none can be missed
@@ -96,11 +136,14 @@ class ConsoleAdapter:
     async def run(self) -> None:
         """Read lines until end of input, then let the work under way finish."""
         self.say(PROMPT_HINT)
-        while True:
-            line = await asyncio.to_thread(self.stdin.readline)
-            if not line:
-                break
+        self._prompt()
+        async for line in read_lines(self.stdin):
+            self._prompting = False
             await self.handle_line(line.strip())
+            self._prompt()
+        if self._prompting:  # Ctrl-D: the shell's prompt starts on a line of its own
+            self._prompting = False
+            self.say("")
         await self.bot.poster.wait_idle()
         await self.bot.cards.wait_idle()
 
@@ -158,10 +201,20 @@ class ConsoleAdapter:
         return f"{reply.message}\nWrote {path}"
 
     def _post(self, number: str) -> tuple[int, MessageRef] | None:
-        if number.isdigit() and 1 <= int(number) <= len(self.posts):
-            return int(number), self.posts[int(number) - 1]
-        self.say(f"⚠️ There is no post {number[:20]}; posts are numbered [1]…[{len(self.posts)}].")
+        if number.isdigit() and 1 <= int(number) <= self.last_number:
+            return int(number), MessageRef(self.channel, str(int(number)))
+        if not self.last_number:
+            self.say(f"⚠️ There is no post {number[:20]}; nothing has been posted here yet.")
+        else:
+            self.say(
+                f"⚠️ There is no post {number[:20]}; posts are numbered [1]…[{self.last_number}]."
+            )
         return None
+
+    async def _card_line(self) -> None:
+        """Let the card's new count line print now, before the next command's answer."""
+        with contextlib.suppress(TimeoutError):
+            await self.bot.cards.wait_idle(timeout=CARD_LINE_WAIT)
 
     async def _react(self, emoji: str, number: str) -> None:
         if self.bot.rules.value(emoji) == 0:
@@ -172,6 +225,7 @@ class ConsoleAdapter:
             self.my_reactions.setdefault(found[0], set()).add(emoji)
             await self.bot.handle(ReactionChanged(found[1], self.user, emoji, added=True))
             self.say(self._vote_line(*found))
+            await self._card_line()
 
     async def _unreact(self, number: str) -> None:
         found = self._post(number)
@@ -184,6 +238,7 @@ class ConsoleAdapter:
         for emoji in sorted(reactions):
             await self.bot.handle(ReactionChanged(found[1], self.user, emoji, added=False))
         self.say(f"Took back your reactions on post {found[0]}. " + self._vote_line(*found))
+        await self._card_line()
 
     def _vote_line(self, number: int, ref: MessageRef) -> str:
         """What the user's vote now is: up and down reactions on one paper cancel out."""
@@ -198,6 +253,61 @@ class ConsoleAdapter:
         if self.my_reactions.get(number):
             return f"Your vote on post {number} is now 0 (👍 and 👎 cancel out)."
         return f"You have no vote on post {number} now."
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+async def read_lines(stdin: TextIO) -> AsyncIterator[str]:
+    """The lines of ``stdin``, without blocking the event loop.
+
+    A real file descriptor (terminal, pipe, file) is read by a daemon thread with
+    ``os.read``: Ctrl-C then ends the process at once, since nothing waits for that thread
+    and it holds no lock of the ``sys.stdin`` object. In-memory streams are read directly.
+    """
+    try:
+        fd = stdin.fileno()
+    except (AttributeError, OSError, ValueError):
+        while line := stdin.readline():
+            yield line
+            await asyncio.sleep(0)  # background work (a probe, card edits) gets its turn
+        return
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def hand_over(line: str | None) -> bool:
+        try:
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        except RuntimeError:  # the loop is closed: the console has ended
+            return False
+        return True
+
+    def pump() -> None:
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        pending = ""
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                chunk = b""
+            pending += decoder.decode(chunk, final=not chunk)
+            *complete, pending = pending.split("\n")
+            for line in complete:
+                if not hand_over(line + "\n"):
+                    return
+            if not chunk:
+                if pending:
+                    hand_over(pending)
+                hand_over(None)
+                return
+
+    threading.Thread(target=pump, name="console input", daemon=True).start()
+    while (line := await lines.get()) is not None:
+        yield line
 
 
 def free_path(folder: Path, name: str) -> Path:

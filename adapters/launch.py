@@ -17,13 +17,13 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
-from adapters.console import ConsoleAdapter
+from adapters.console import ConsoleAdapter, console_log_path
 from adapters.platform import Configured, PlatformAdapter, PlatformStartError
 from adapters.registry import PLATFORMS
 from bot.config import Settings, SettingsError
 from bot.core import Bot
 from bot.sources.hf import HF_FEED, load_sample_papers
-from bot.sources.http import SourceError
+from bot.sources.http import SourceError, fail_fast
 from bot.sources.registry import Sources
 from storage.connect import open_database
 from storage.db import DatabaseFileGone, file_identity
@@ -31,7 +31,10 @@ from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-HF_CHECK_SECONDS = 10.0
+# The console asks Hugging Face once at start, this briefly, in the background; it waits
+# for the answer only this long before the prompt (the bundled sample serves meanwhile).
+HF_PROBE_SECONDS = 5.0
+HF_PROBE_WAIT_SECONDS = 1.0
 
 
 def open_store(settings: Settings) -> Store:
@@ -149,28 +152,43 @@ async def _start(bot: Bot, configured: Configured) -> PlatformAdapter | None:
 async def _run_console(bot: Bot, stdin: TextIO | None, stdout: TextIO | None) -> None:
     console = ConsoleAdapter(bot, stdin, stdout)
     titles = "/".join(p.title for p in PLATFORMS)
-    database = bot.settings.database_label
-    console.say(f"paperboy console · database {database} · no {titles} tokens set")
-    await _ensure_papers(bot, console)
+    console.say(
+        f"paperboy console · database {bot.settings.database_label} · "
+        f"log {console_log_path(bot.settings)} · no {titles} tokens set"
+    )
+    bot.sample_papers = load_sample_papers()
+    probe = asyncio.create_task(_probe_hf(bot, console), name="probe Hugging Face")
+    # A quick answer (online, or plainly offline) is said before the prompt; a slow one
+    # does not hold the prompt up.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(probe), HF_PROBE_WAIT_SECONDS)
     await bot.start()
-    with contextlib.suppress(EOFError):
-        await console.run()
+    try:
+        with contextlib.suppress(EOFError):
+            await console.run()
+    finally:
+        probe.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await probe
 
 
-async def _ensure_papers(bot: Bot, console: ConsoleAdapter) -> None:
-    """Offline first runs still work: without Hugging Face, load the bundled sample papers."""
+async def _probe_hf(bot: Bot, console: ConsoleAdapter) -> None:
+    """Ask Hugging Face once for the list of the day; without it, load the bundled sample
+    papers, so an offline first run still has papers to subscribe to, search and vote on."""
     today = datetime.now(UTC).date()
     try:
-        async with asyncio.timeout(HF_CHECK_SECONDS):
-            papers = (await bot.sources[HF_FEED.source].daily_list(today)).papers
+        with fail_fast():
+            async with asyncio.timeout(HF_PROBE_SECONDS):
+                daily = await bot.sources[HF_FEED.source].daily_list(today)
     except (SourceError, TimeoutError) as exc:
-        sample = load_sample_papers()
+        sample = bot.sample_papers
         bot.store.save_papers(sample)
         bot.store.mark_listed(HF_FEED, [p.id for p in sample])
         console.say(
-            f"Hugging Face can't be reached ({exc or 'timed out'}); loaded {len(sample)} bundled "
-            "sample papers so you can try everything offline."
+            f"Hugging Face can't be reached ({exc or 'it did not answer in time'}); loaded "
+            f"{len(sample)} bundled sample papers so you can try everything offline."
         )
         return
-    bot.store.save_papers(papers)
-    console.say(f"Hugging Face is reachable: {len(papers)} papers on today's list.")
+    bot.store.save_papers(daily.papers)
+    day = "today's" if daily.day == today else "yesterday's"
+    console.say(f"Hugging Face is reachable: {len(daily.papers)} papers on {day} list.")

@@ -17,6 +17,7 @@ from bot.commands.lookups import SEARCH_EXAMPLE
 from bot.config import Settings
 from bot.events import CommandInvoked, Event, ReactionChanged, ShareRequested
 from bot.live_cards import CardEditor
+from bot.model.paper import Paper
 from bot.model.search_query import QueryError
 from bot.outage_notes import OutageNotes
 from bot.outbox import Outbox
@@ -24,6 +25,7 @@ from bot.poster import Poster
 from bot.reconcile import Reconciler
 from bot.replies import Error, Reply
 from bot.sharing import share
+from bot.sources.http import fail_fast
 from bot.sources.registry import Sources
 from bot.votes import VoteRules, record_reaction
 from storage.store import Store
@@ -56,6 +58,9 @@ class Bot:
         self.reconciler.votes_changed = self.cards.votes_changed
         self.search_outages = OutageNotes()  # "can't be reached" is said once per outage
         self._tasks: list[asyncio.Task] = []
+        # Papers `/papers today` shows when the list of the day can't be fetched: the console
+        # sets the bundled sample, so an offline first run has something to try.
+        self.sample_papers: list[Paper] = []
 
     def attach(self, outbox: Outbox) -> None:
         self.outboxes[outbox.platform] = outbox
@@ -105,9 +110,11 @@ class Bot:
                 if post is not None:
                     self.cards.votes_changed(post)
             elif isinstance(event, ShareRequested):
-                await self._respond(event, await self._share(event))
+                with fail_fast():  # someone waits: an unreachable source fails at once
+                    await self._respond(event, await self._share(event))
             else:
-                await self._command(event)
+                with fail_fast():
+                    await self._command(event)
         except Exception:
             log.exception("could not handle %s", type(event).__name__)
             if isinstance(event, CommandInvoked | ShareRequested):

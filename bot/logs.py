@@ -54,9 +54,14 @@ def setup_logging(
     patterns: Iterable[re.Pattern[str]] = (),
     *,
     quiet: Iterable[str] = (),
+    path: str | None = None,
 ) -> logging.Handler:
-    """Log to ``stream`` (stderr) at ``level``; ``quiet`` loggers stay at WARNING unless DEBUG."""
-    handler = logging.StreamHandler(stream)
+    """Log to ``stream`` (stderr), or appending to the file ``path``, at ``level``; ``quiet``
+    loggers stay at WARNING unless DEBUG. Raises OSError if ``path`` can't be opened."""
+    if path is not None:
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    else:
+        handler = logging.StreamHandler(stream)
     handler.setFormatter(
         RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets, patterns)
     )

@@ -74,6 +74,15 @@ class RoundReport:
         return sum(c.posted for c in self.channels.values())
 
 
+def every(seconds: float) -> str:
+    """A poll interval as people say it: ``15 min``, ``2 h``, ``30 s``."""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds / 3600:.0f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
+
+
 class Poster:
     def __init__(
         self,
@@ -98,6 +107,9 @@ class Poster:
         self._idle = asyncio.Event()
         self._idle.set()
         self.rounds_done = 0
+        # New subscriptions whose feed has not been fetched since: if that first fetch fails,
+        # their channel is told (once), rather than waiting on "the first ones in a moment".
+        self._first_fetch: set[int] = set()
         # Told which papers a refresh changed (HF upvotes, comments, stars, a new TL;DR...),
         # so their posted cards follow.
         self.papers_changed: Callable[[list[str]], None] = lambda paper_ids: None
@@ -106,6 +118,11 @@ class Poster:
         """Run a round now instead of at the next interval (a new subscription wants posts)."""
         self._wake.set()
         self._idle.clear()
+
+    def subscribed(self, sub: Subscription) -> None:
+        """A new subscription wants its first posts now; its channel hears if that fails."""
+        self._first_fetch.add(sub.id)
+        self.poke()
 
     @property
     def busy(self) -> bool:
@@ -208,6 +225,7 @@ class Poster:
             log.exception("source %s: fetched 0, new 0, failed", feed)
             await self._feed_failed(feed, f"unexpected {type(exc).__name__}", subs, report)
             return
+        self._first_fetch.difference_update(s.id for s in subs if s.feed == feed)
         report.fetched[feed] = len(papers)
         report.new[feed] = len(new)
         self._cards_changed(before, after)
@@ -231,10 +249,27 @@ class Poster:
         self, feed: Feed, error: str, subs: list[Subscription], report: RoundReport
     ) -> None:
         report.failed_feeds[feed] = error
+        await self._first_fetch_failed(feed, error, subs)
         try:
             await self._maybe_alert(feed, error, subs)
         except Exception:
             log.exception("source %s: could not record the failure", feed)
+
+    async def _first_fetch_failed(self, feed: Feed, error: str, subs: list[Subscription]) -> None:
+        for sub in subs:
+            if sub.feed != feed or sub.id not in self._first_fetch:
+                continue
+            self._first_fetch.discard(sub.id)
+            channel = ChannelRef(sub.platform, sub.workspace, sub.channel)
+            message = (
+                f"⚠️ {self.sources.describe(feed)} can't be fetched right now ({error}). "
+                f"Paperboy keeps trying every {every(self.settings.poll_interval)} for "
+                f"subscription #{sub.id} and posts new papers here when it answers."
+            )
+            try:
+                await self.outboxes[channel.platform].send(channel, Text(message, public=True))
+            except Exception:
+                log.exception("could not tell %s about subscription #%d", channel, sub.id)
 
     async def _maybe_alert(self, feed: Feed, error: str, subs: list[Subscription]) -> None:
         failing_since = self.store.source_failed(feed, error)

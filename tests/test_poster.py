@@ -176,14 +176,16 @@ async def test_a_failing_source_does_not_stop_posting_and_alerts_once(
     report = await bot.poster.run_once()
     assert Feed("hf") in report.failed_feeds
     assert chat.card_ids() == ["2504.00001"]
+    first_fetch = [s.reply.text for s in chat.sent if isinstance(s.reply, Text)]
+    assert len(first_fetch) == 1 and "keeps trying" in first_fetch[0]  # the new subscription
     clock.advance(7 * 3600)
     await bot.poster.run_once()
     await bot.poster.run_once()
-    notices = [s.reply.text for s in chat.sent if isinstance(s.reply, Text)]
-    assert len(notices) == 1 and "Hugging Face" in notices[0]
+    notices = [s.reply.text for s in chat.sent if isinstance(s.reply, Text)][1:]
+    assert len(notices) == 1 and "unreachable for 7 h" in notices[0]
     paper_sources.clear_faults()
     await bot.poster.run_once()
-    notices = [s.reply.text for s in chat.sent if isinstance(s.reply, Text)]
+    notices = [s.reply.text for s in chat.sent if isinstance(s.reply, Text)][1:]
     assert len(notices) == 2 and "back" in notices[1]
     assert "2605.00001" in chat.card_ids()
 

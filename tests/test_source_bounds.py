@@ -309,5 +309,7 @@ async def test_an_unexpected_error_in_one_feed_fails_that_feed_only_and_alerts(
     clock.advance(settings.source_alert_after + 60)
     await bot.poster.run_once()
     notices = [s.reply.text for s in chat.sent if isinstance(s.reply, Text)]
-    assert len(notices) == 1 and "Hugging Face" in notices[0]
+    # The new subscription's first fetch failing, then the alert after SOURCE_ALERT_AFTER.
+    assert len(notices) == 2 and "keeps trying every" in notices[0]
+    assert "Hugging Face" in notices[1] and "unreachable for" in notices[1]
     await close_bot(bot)

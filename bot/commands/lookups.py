@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 SEARCH_LIMIT = 5
 TODAY_LIMIT = 10
 SEARCH_EXAMPLE = "Example: `/papers search diffusion author:ho since:2024-01-01`"
+SAMPLE_NOTE = "Hugging Face can't be reached; showing the bundled sample papers."
 PUBLIC = Param(
     "public", "show the answer to the whole channel", type=bool, kind="flag", usage="[public]"
 )
@@ -244,6 +245,8 @@ async def today(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Repl
         daily = await source.daily_list(today)
     except SourceError as exc:
         log.warning("%s failed: %s", source.daily_name, exc)
+        if bot.sample_papers:
+            return sample_list(bot, event, public)
         raise CommandError(
             f"{source.daily_name} can't be reached right now.",
             "Try again in a few minutes.",
@@ -254,3 +257,14 @@ async def today(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Repl
     papers = sorted(daily.papers, key=lambda p: p.upvotes or 0, reverse=True)[:TODAY_LIMIT]
     title = f"{source.daily_name}, {daily.day.isoformat()}"
     return PaperList(title, scored(bot, event, papers), public=public)
+
+
+def sample_list(bot: Bot, event: CommandInvoked, public: bool) -> PaperList:
+    """The bundled sample, labelled as such, for when the list of the day can't be had."""
+    papers = sorted(bot.sample_papers, key=lambda p: p.upvotes or 0, reverse=True)[:TODAY_LIMIT]
+    return PaperList(
+        "Bundled sample papers",
+        scored(bot, event, papers),
+        SAMPLE_NOTE,
+        public=public,
+    )

@@ -74,7 +74,7 @@ async def subscribe(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> 
         replace(request, platform=ch.platform, workspace=ch.workspace, channel=ch.channel),
         created_by=event.user.id,
     )
-    bot.poster.poke()
+    bot.poster.subscribed(sub)
     return Text(
         f"Subscribed this channel to {describe(bot, sub)} (subscription #{sub.id}). "
         "New papers will be posted here, the first ones in a moment.",

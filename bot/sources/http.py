@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import random
+import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
@@ -18,6 +22,34 @@ USER_AGENT = "paperboy/0.1 (research paper chat bot)"
 
 # Failures that say nothing about the request itself, so trying again may help.
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+# Failures to get a connection at all: offline, DNS down, nothing listening.
+_NO_CONNECTION = (httpx.ConnectError, httpx.ConnectTimeout)
+
+# While someone waits for an answer, connecting may take this long; all the hosts one
+# command asks share twice that (so HF and then arXiv, both down, cost one short wait).
+FAIL_FAST_CONNECT_SECONDS = 1.5
+
+
+@dataclass
+class _Hurry:
+    connect: float  # seconds each connection may take
+    deadline: float  # for all hosts, once one failed
+    failed: bool = False
+
+
+_hurry: ContextVar[_Hurry | None] = ContextVar("paperboy_http_hurry", default=None)
+
+
+@contextlib.contextmanager
+def fail_fast(connect_seconds: float = FAIL_FAST_CONNECT_SECONDS) -> Iterator[None]:
+    """Requests made inside (by this task and the tasks it starts) are for someone waiting:
+    a host that cannot be connected to fails at once, without retries, after a short connect
+    timeout; once one host failed, the others get what is left of the shared budget."""
+    token = _hurry.set(_Hurry(connect_seconds, time.monotonic() + 2 * connect_seconds))
+    try:
+        yield
+    finally:
+        _hurry.reset(token)
 
 
 class SourceError(Exception):
@@ -55,6 +87,17 @@ def ensure_ok(response: httpx.Response, name: str) -> None:
         raise SourceError(f"{name} answered {response.status_code}")
 
 
+def _unknown_name(exc: BaseException) -> bool:
+    """Whether ``exc`` says the host name does not resolve (offline, or no such host): not
+    worth retrying within seconds, unlike a resolver's "try again" (EAI_AGAIN)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return seen.errno != socket.EAI_AGAIN
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class HttpFetcher:
     """Wraps one ``httpx.AsyncClient``; share one instance between sources.
 
@@ -74,6 +117,7 @@ class HttpFetcher:
         headers: Mapping[str, str] | None = None,
     ) -> None:
         self.retries = max(0, retries)
+        self.timeout = timeout
         self.retry_base_delay = retry_base_delay
         self.max_retry_wait = max_retry_wait
         self._client = httpx.AsyncClient(
@@ -108,8 +152,13 @@ class HttpFetcher:
         except httpx.InvalidURL as exc:
             raise SourceError(f"could not fetch from {name or 'a paper source'}") from exc
         name = name or target.host
+        hurry = _hurry.get()
         if time.monotonic() < self._unreachable_until.get(target.host, 0.0):
             raise SourceError(f"could not reach {name}")
+        if hurry is not None and hurry.failed and time.monotonic() >= hurry.deadline:
+            raise SourceError(f"could not reach {name}")  # the budget went on another host
+        # A host that was unreachable last time gets one try, not a round of retries.
+        known_down = target.host in self._unreachable_until
         failure = ""
         retry_after: float | None = None
         connect_failures = 0
@@ -119,13 +168,19 @@ class HttpFetcher:
                 retry_after = None
             await self._wait_turn(target.host, min_interval)
             try:
-                response = await self._client.get(target)
+                response = await self._client.get(target, timeout=self._timeout(hurry))
             except _TRANSIENT as exc:
                 connect_failures += isinstance(exc, httpx.ConnectError)
                 failure = self._describe(exc, name)
                 log.warning(
                     "GET %s failed (%s), attempt %d", safe_url(target), failure, attempt + 1
                 )
+                hopeless = _unknown_name(exc) or known_down or hurry is not None
+                if isinstance(exc, _NO_CONNECTION) and hopeless:
+                    if hurry is not None:
+                        hurry.failed = True
+                    self._unreachable_until[target.host] = time.monotonic() + self.unreachable_pause
+                    raise SourceError(failure) from exc
                 continue
             except httpx.HTTPError as exc:
                 log.warning("GET %s failed: %s", safe_url(target), type(exc).__name__)
@@ -136,6 +191,7 @@ class HttpFetcher:
                 log.warning("GET %s: %s, attempt %d", safe_url(target), failure, attempt + 1)
                 continue
             log.debug("GET %s: %d", safe_url(target), response.status_code)
+            self._unreachable_until.pop(target.host, None)
             return response
         if connect_failures == self.retries + 1:
             self._unreachable_until[target.host] = time.monotonic() + self.unreachable_pause
@@ -149,6 +205,15 @@ class HttpFetcher:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    def _timeout(self, hurry: _Hurry | None) -> httpx.Timeout:
+        """The client's timeouts, with a short connect timeout when someone is waiting."""
+        if hurry is None:
+            return httpx.Timeout(self.timeout)
+        connect = hurry.connect
+        if hurry.failed:
+            connect = max(0.05, hurry.deadline - time.monotonic())
+        return httpx.Timeout(self.timeout, connect=min(connect, self.timeout))
 
     def _retry_wait(self, attempt: int, retry_after: float | None) -> float:
         """Seconds before retry number ``attempt`` (1-based); a server's Retry-After wins."""
