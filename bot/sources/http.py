@@ -9,7 +9,7 @@ import logging
 import random
 import socket
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -125,8 +125,8 @@ class HttpFetcher:
             headers={"User-Agent": USER_AGENT, **(headers or {})},
             follow_redirects=True,
         )
-        # Per host: when the last request started, and a lock so that concurrent callers
-        # queue up for their turn instead of all sleeping the same amount and firing together.
+        # Per rate-limited host: when the last request ended, and a lock so that concurrent
+        # callers queue up for their turn instead of all sleeping and firing together.
         self._last_request: dict[str, float] = {}
         self._host_locks: dict[str, asyncio.Lock] = {}
         # A host we could not even connect to (offline machine, DNS failure) is not asked
@@ -166,9 +166,9 @@ class HttpFetcher:
             if attempt:
                 await asyncio.sleep(self._retry_wait(attempt, retry_after))
                 retry_after = None
-            await self._wait_turn(target.host, min_interval)
             try:
-                response = await self._client.get(target, timeout=self._timeout(hurry))
+                async with self._turn(target.host, min_interval):
+                    response = await self._client.get(target, timeout=self._timeout(hurry))
             except _TRANSIENT as exc:
                 connect_failures += isinstance(exc, httpx.ConnectError)
                 failure = self._describe(exc, name)
@@ -223,14 +223,24 @@ class HttpFetcher:
         backoff = self.retry_base_delay * 2 ** (attempt - 1) * random.uniform(1.0, 1.25)
         return min(backoff, self.max_retry_wait)
 
-    async def _wait_turn(self, host: str, min_interval: float) -> None:
+    @contextlib.asynccontextmanager
+    async def _turn(self, host: str, min_interval: float) -> AsyncIterator[None]:
+        """One request at a time to a rate-limited host, each starting ``min_interval`` after
+        the previous one ended: the host sees the spacing it asked for (arXiv: 3 s), however
+        long a connection took to open. Hosts without a limit are not queued."""
+        if min_interval <= 0:
+            yield
+            return
         lock = self._host_locks.setdefault(host, asyncio.Lock())
         async with lock:
-            if min_interval > 0 and host in self._last_request:
+            if host in self._last_request:
                 wait = self._last_request[host] + min_interval - time.monotonic()
                 if wait > 0:
                     await asyncio.sleep(wait)
-            self._last_request[host] = time.monotonic()
+            try:
+                yield
+            finally:
+                self._last_request[host] = time.monotonic()
 
     @staticmethod
     def _describe(exc: Exception, name: str) -> str:
