@@ -93,6 +93,10 @@ class Store:
     def close(self) -> None:
         self.sql.close()
 
+    def ping(self) -> None:
+        """Raises unless the database answers (for health checks)."""
+        self.sql.execute("SELECT 1").fetchone()
+
     def _rows(self, sql: str, params: Iterable = ()) -> list[dict]:
         cursor = self.sql.execute(sql, tuple(params))
         names = [d[0] for d in cursor.description]
