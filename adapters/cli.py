@@ -79,6 +79,45 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_copy_to_postgres(args: argparse.Namespace) -> int:
+    """Copy the SQLite database into the PostgreSQL one DATABASE_URL names."""
+    settings, platforms = _settings()
+    from storage.connect import DatabaseUrlError, open_database
+    from storage.copy_to_postgres import ProgressLine, copy_to_postgres
+    from storage.db import open_db
+    from storage.sql import PostgresDatabase, as_database
+
+    source_path = args.source or settings.db_path
+    if not os.path.isfile(source_path):
+        print(f"paperboy: no such SQLite database: {source_path}", file=sys.stderr)
+        return 2
+    if not settings.database_url:
+        print(
+            "paperboy: set DATABASE_URL=postgresql://... to the database to copy into",
+            file=sys.stderr,
+        )
+        return 2
+    _setup_logging(settings, platforms)
+    try:
+        target = open_database("", settings.database_url, settings.search_dir)
+    except DatabaseUrlError as exc:
+        print(f"paperboy: {exc}", file=sys.stderr)
+        return 2
+    assert isinstance(target, PostgresDatabase)
+    source = as_database(open_db(source_path))
+    try:
+        print(f"copying {source_path} into {target}", file=sys.stderr)
+        result = copy_to_postgres(source, target, progress=ProgressLine())  # type: ignore[arg-type]
+    finally:
+        source.close()
+        target.close()
+    print(result.report())
+    if not result.ok:
+        print("paperboy: the row counts differ (see MISMATCH above)", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paperboy", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -91,7 +130,22 @@ def build_parser() -> argparse.ArgumentParser:
         if platform.add_commands is not None:
             platform.add_commands(commands)
     _add_import_command(commands)
+    _add_db_command(commands)
     return parser
+
+
+def _add_db_command(commands: argparse._SubParsersAction) -> None:
+    db = commands.add_parser("db", help="move the database")
+    chores = db.add_subparsers(dest="chore", required=True)
+    copy = chores.add_parser(
+        "copy-to-postgres",
+        help="copy the SQLite database (PAPERBOY_DB) into PostgreSQL (DATABASE_URL): "
+        "everything; resumable, and a second run adds nothing",
+    )
+    copy.add_argument(
+        "source", nargs="?", default="", help="the SQLite file (default: PAPERBOY_DB)"
+    )
+    copy.set_defaults(func=cmd_copy_to_postgres)
 
 
 def _add_import_command(commands: argparse._SubParsersAction) -> None:

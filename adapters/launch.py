@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from adapters.console import ConsoleAdapter, console_log_path
+from adapters.health import HealthCheck, HealthServer
 from adapters.platform import Configured, PlatformAdapter, PlatformStartError
 from adapters.registry import PLATFORMS
 from bot.config import Settings, SettingsError
@@ -109,6 +110,7 @@ async def _run_platforms(bot: Bot, platforms: list[Configured], stop: asyncio.Ev
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     started: list[PlatformAdapter] = []
+    health: HealthServer | None = None
     try:
         for configured in platforms:
             adapter = await _start(bot, configured)
@@ -116,13 +118,34 @@ async def _run_platforms(bot: Bot, platforms: list[Configured], stop: asyncio.Ev
                 started.append(adapter)
         if not started:
             return 1
+        health = await _serve_health(bot, started)
         await bot.start()
         await stop.wait()
         return 0
     finally:
+        if health is not None:
+            await health.stop()
         for adapter in reversed(started):
             with contextlib.suppress(Exception):
                 await adapter.stop()
+
+
+async def _serve_health(bot: Bot, started: list[PlatformAdapter]) -> HealthServer | None:
+    """GET /healthz on every HTTP port the process has (Slack's), and on HEALTHZ_PORT."""
+    check = HealthCheck(bot, started)
+    for adapter in started:
+        serve = getattr(adapter, "serve_health", None)
+        if serve is not None:
+            serve(check.answer)
+    if not bot.settings.healthz_port:
+        return None
+    server = HealthServer(check)
+    try:
+        await server.start("0.0.0.0", bot.settings.healthz_port)
+    except OSError as exc:  # e.g. the port is taken: the bot itself still runs
+        log.error("HEALTHZ_PORT=%d: cannot listen there (%s)", bot.settings.healthz_port, exc)
+        return None
+    return server
 
 
 async def _start(bot: Bot, configured: Configured) -> PlatformAdapter | None:

@@ -31,7 +31,7 @@ from bot.model.feed import Feed
 from bot.model.paper import Paper
 from bot.model.subscription import Subscription
 from bot.replies import PaperCard
-from storage.db import open_db
+from storage.connect import open_database
 from storage.store import Store
 from tests.fakes import slack as fake_slack
 from tests.fakes.local_server import wait_until
@@ -61,7 +61,8 @@ class _Sources:
 def _bot(db_path: Path, settings: Settings, papers: list[Paper] = ()) -> Bot:  # type: ignore[assignment]
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    return Bot(Store(open_db(str(db_path))), _Sources(papers), settings)  # type: ignore[arg-type]
+    db = open_database(str(db_path), settings.database_url, str(db_path) + "-search")
+    return Bot(Store(db), _Sources(papers), settings)  # type: ignore[arg-type]
 
 
 async def _post_cards(bot: Bot, outbox, channel: ChannelRef) -> list[MessageRef]:
@@ -92,9 +93,10 @@ def _reactions(count: int) -> list[tuple[int, str, str, bool]]:
     return events
 
 
-async def votes_core(db_path: Path, count: int = 20_000) -> float:
-    """Reaction events per second through the core into the SQLite file."""
-    bot = _bot(db_path, Settings(db_path=str(db_path)))
+async def votes_core(db_path: Path, count: int = 20_000, database_url: str = "") -> float:
+    """Reaction events per second through the core into the SQLite file (or into the
+    PostgreSQL database ``database_url``, which should be empty)."""
+    bot = _bot(db_path, Settings(db_path=str(db_path), database_url=database_url))
     chat = MemoryAdapter(bot)
     refs = await _post_cards(bot, chat, chat.channel())
     events = _reactions(count)
@@ -102,8 +104,9 @@ async def votes_core(db_path: Path, count: int = 20_000) -> float:
     for card, user, emoji, added in events:
         await chat.react(refs[card], emoji, user=user, added=added)
     elapsed = time.perf_counter() - started
-    assert bot.store.db.execute("SELECT count(*) FROM reactions").fetchone()[0] > 0
-    bot.store.db.close()
+    assert bot.store.sql.execute("SELECT count(*) FROM reactions").fetchone()[0] > 0
+    await bot.stop()  # card edits still queued would read a closed database
+    bot.store.close()
     return count / elapsed
 
 

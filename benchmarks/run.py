@@ -203,6 +203,25 @@ def bench_search(sizes: Sizes, ours_db: Path, fts5_db: Path) -> list[Row]:
     ]
 
 
+def postgres_votes(sizes: Sizes, work: Path) -> float | None:
+    """Votes/s through the core into a private PostgreSQL (tests/pg_server.py); None, with
+    the reason logged, where PostgreSQL is not installed."""
+    from tests.pg_server import PostgresServer, PostgresUnavailable
+
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as exc:
+        log(f"no PostgreSQL figures: {exc}")
+        return None
+    try:
+        return statistics.median(
+            asyncio.run(bench_bot.votes_core(work / "votes-pg", sizes.votes, server.new_database()))
+            for _ in range(sizes.repeats)
+        )
+    finally:
+        server.stop()
+
+
 def bench_bot_paths(sizes: Sizes, ours_db: Path, work: Path) -> list[Row]:
     log("start-up to ready")
     start = startup_seconds(ours_db)
@@ -239,6 +258,19 @@ def bench_bot_paths(sizes: Sizes, ours_db: Path, work: Path) -> list[Row]:
             met=core >= 5000,
         )
     )
+    pg = postgres_votes(sizes, work)
+    if pg is not None:
+        rows.append(
+            Row(
+                f"Votes through the core on PostgreSQL, server on this machine "
+                f"({sizes.votes:,} events, median of {sizes.repeats})",
+                _rate(pg),
+                "≥ 3,000/s",
+                baseline=f"SQLite {_rate(core)}",
+                ratio=f"{pg / core:.2f}×",
+                met=pg >= 3000,
+            )
+        )
     slack = statistics.median(
         asyncio.run(bench_bot.votes_slack_http(work / "slack.db", sizes.slack_votes))
         for _ in range(sizes.repeats)

@@ -132,6 +132,9 @@ class Settings(EnvSettings):
     # sent this many days back are re-read, so votes cast while paperboy was away count;
     # 0 turns it off.
     reconcile_days: float = 7.0
+    # GET /healthz on this port too (0: only on Slack's HTTP port, when Slack runs in HTTP
+    # mode): for load balancers in front of processes with no HTTP platform.
+    healthz_port: int = 0
 
     hf_api_url: str = "https://huggingface.co/api"
     arxiv_api_url: str = "https://export.arxiv.org/api/query"

@@ -110,6 +110,7 @@ class Poster:
         # New subscriptions whose feed has not been fetched since: if that first fetch fails,
         # their channel is told (once), rather than waiting on "the first ones in a moment".
         self._first_fetch: set[int] = set()
+        self.last_round_at: float | None = None  # when this process's last round ended
         # Told which papers a refresh changed (HF upvotes, comments, stars, a new TL;DR...),
         # so their posted cards follow.
         self.papers_changed: Callable[[list[str]], None] = lambda paper_ids: None
@@ -153,6 +154,11 @@ class Poster:
         finally:
             renewing.cancel()
             self.lease.release()
+
+    @property
+    def leading(self) -> bool:
+        """This process holds the poster lock (runs the rounds)."""
+        return self.lease.held
 
     def _lead(self) -> bool:
         was_held = self.lease.held
@@ -203,6 +209,7 @@ class Poster:
         )
         report.channels = dict(zip(by_channel, results, strict=True))
         self.rounds_done += 1
+        self.last_round_at = self.clock()
         return report
 
     # -- feeds --------------------------------------------------------------------------

@@ -111,6 +111,54 @@ BASELINE = [
 ]
 
 
+# A reaction event in one round trip (see Store.set_reaction, whose SQLite path is the same
+# steps): in READ COMMITTED each statement of a PL/pgSQL function takes a new snapshot, so
+# the reactions read after the user's lock include everything committed before it. Code, not
+# schema: replaced at every start, so it always matches the running version.
+SET_REACTION = """CREATE OR REPLACE FUNCTION paperboy_set_reaction(
+    p_platform text, p_workspace text, p_channel text, p_message_id text, p_user_id text,
+    p_emoji text, p_paper_id text, p_value integer, p_present boolean,
+    p_now double precision, p_lock text) RETURNS integer LANGUAGE plpgsql AS $$
+    DECLARE
+      v_changed integer;
+      v_derived integer;
+      v_current integer;
+    BEGIN
+      PERFORM pg_advisory_xact_lock(hashtextextended(p_lock, 0));
+      IF p_present THEN
+        INSERT INTO reactions (platform, workspace, channel, message_id, user_id, emoji,
+          paper_id, value, created_at)
+        VALUES (p_platform, p_workspace, p_channel, p_message_id, p_user_id, p_emoji,
+          p_paper_id, p_value, p_now)
+        ON CONFLICT DO NOTHING;
+      ELSE
+        DELETE FROM reactions WHERE platform = p_platform AND workspace = p_workspace
+          AND paper_id = p_paper_id AND user_id = p_user_id AND channel = p_channel
+          AND message_id = p_message_id AND emoji = p_emoji;
+      END IF;
+      GET DIAGNOSTICS v_changed = ROW_COUNT;
+      SELECT coalesce(max(CASE WHEN value > 0 THEN 1 ELSE 0 END), 0)
+           - coalesce(max(CASE WHEN value < 0 THEN 1 ELSE 0 END), 0)
+        INTO v_derived FROM reactions WHERE platform = p_platform
+        AND workspace = p_workspace AND paper_id = p_paper_id AND user_id = p_user_id;
+      SELECT value INTO v_current FROM votes WHERE platform = p_platform
+        AND workspace = p_workspace AND paper_id = p_paper_id AND user_id = p_user_id;
+      IF v_changed = 0 OR v_derived = coalesce(v_current, 0) THEN
+        RETURN v_derived;  -- a repeated event, or one that leaves the vote as it was
+      END IF;
+      IF v_derived = 0 THEN
+        DELETE FROM votes WHERE platform = p_platform AND workspace = p_workspace
+          AND paper_id = p_paper_id AND user_id = p_user_id;
+      ELSE
+        INSERT INTO votes (platform, workspace, paper_id, user_id, value, updated_at)
+        VALUES (p_platform, p_workspace, p_paper_id, p_user_id, v_derived, p_now)
+        ON CONFLICT (platform, workspace, paper_id, user_id)
+        DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
+      END IF;
+      RETURN v_derived;
+    END $$"""
+
+
 def schema_version_pg(db: PostgresDatabase) -> int:
     row = db.execute(
         "SELECT version FROM paperboy_schema WHERE singleton"
@@ -161,3 +209,4 @@ def migrate_pg(db: PostgresDatabase) -> None:
         for c in PAPER_COLUMNS:
             if c.name not in present:
                 db.execute(f"ALTER TABLE papers ADD COLUMN {_column(c)}")
+        db.execute(SET_REACTION)

@@ -42,7 +42,9 @@ class Database(Protocol):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Result: ...
 
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Returns how many rows the statements changed, all together."""
+        ...
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         """One write transaction; nested ones join the outer one."""
@@ -116,8 +118,8 @@ class SqliteDatabase:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
 
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        self.conn.executemany(sql, rows)
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        return self.conn.executemany(sql, rows).rowcount
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         from storage.db import transaction
@@ -283,12 +285,13 @@ class PostgresDatabase:
         with self._connection() as conn:
             return _Rows(conn.execute(pg_query(sql), tuple(params)))
 
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         rows = list(rows)
         if not rows:
-            return
+            return 0
         with self._connection() as conn, conn.cursor() as cursor:
             cursor.executemany(pg_query(sql), rows)
+            return cursor.rowcount
 
     @contextlib.contextmanager
     def _transaction(self, first: str | None) -> Iterator[None]:

@@ -250,3 +250,27 @@ def test_the_poster_lock_is_one_process_and_freed_when_it_is_killed(pg_settings)
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_reaction_on_postgresql_is_one_round_trip(pg_settings, monkeypatch) -> None:
+    """Round trips are what a vote costs on PostgreSQL: the lock, the reaction and the
+    re-derived vote go as one statement (storage.pg_schema.SET_REACTION)."""
+    store = open_store(pg_settings)
+    try:
+        store.save_papers([Paper("2401.00001", "T")])
+        store.complete_post(store.claim_post("slack", "W1", "C1", "2401.00001"), "m1")
+        post = store.post_for_message("slack", "W1", "C1", "m1")
+        statements: list[str] = []
+        execute = store.sql.execute
+        monkeypatch.setattr(
+            store.sql,
+            "execute",
+            lambda sql, params=(): statements.append(sql) or execute(sql, params),
+        )
+        assert store.set_reaction(post, "U1", "+1", 1, True) == 1
+        assert store.set_reaction(post, "U1", "-1", -1, True) == 0
+        assert store.set_reaction(post, "U1", "+1", 1, False) == -1
+        assert len(statements) == 3
+        assert store.vote_of("slack", "W1", "2401.00001", "U1") == -1
+    finally:
+        store.close()

@@ -1,10 +1,11 @@
 """Two ``paperboy run`` processes on one database: one posts, the other takes over.
 
-Both real bot processes share one SQLite file and one fake Slack (HTTP mode, so both serve
+Both real bot processes share one database and one fake Slack (HTTP mode, so both serve
 commands); two channels are subscribed and papers keep arriving. Only the holder of the
-poster lock beside the database runs rounds, so every paper lands exactly once per channel;
-after a kill -9 of the poster, the other takes over within two poll intervals and finishes
-the work, settling the dead one's claim.
+poster lock runs rounds (a lock file beside an SQLite database, a session advisory lock on
+PostgreSQL), so every paper lands exactly once per channel; after a kill -9 of the poster,
+the other takes over within two poll intervals and finishes the work, settling the dead
+one's claim. The same test runs on both backends.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
+from bot.config import Settings
 from bot.model.feed import Feed as SourceFeed
 from bot.model.subscription import Subscription
-from storage.db import open_db
-from storage.store import Store
 from tests.botprocess import BotProcess, read_rows, sources_env
+from tests.conftest import BACKENDS, database_settings, open_store
 from tests.fakes.local_server import wait_until
 from tests.fakes.paper_sources import FakePaperSources
 from tests.fakes.slack import FakeSlack
@@ -39,9 +42,30 @@ def cards(slack: FakeSlack, channel: str) -> list[str]:
     ]
 
 
-def all_posted_once(slack: FakeSlack, feed: Feed, db_path: str) -> bool:
+class Reader:
+    """Reads the bots' database from outside the bots, on either backend."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._conn = None
+
+    def rows(self, sql: str) -> list[tuple]:
+        if not self.settings.database_url:
+            return read_rows(self.settings.db_path, sql)
+        if self._conn is None:
+            import psycopg
+
+            self._conn = psycopg.connect(self.settings.database_url, autocommit=True)
+        return self._conn.execute(sql).fetchall()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+
+def all_posted_once(slack: FakeSlack, feed: Feed, db: Reader) -> bool:
     wanted = {p["id"] for p in feed.papers()}
-    pending = read_rows(db_path, "SELECT count(*) FROM posts WHERE state = 'pending'")[0][0]
+    pending = db.rows("SELECT count(*) FROM posts WHERE state = 'pending'")[0][0]
     return pending == 0 and all(set(cards(slack, c)) == wanted for c in CHANNELS)
 
 
@@ -49,8 +73,9 @@ def context(bots: list[BotProcess]) -> str:
     return "\n".join(f"--- {b.log_path.name}\n{b.log_tail(25)}" for b in bots)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_two_processes_post_each_paper_once_and_the_survivor_takes_over(
-    tmp_path: Path,
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
     rng = random.Random()
     async with (
@@ -60,8 +85,9 @@ async def test_two_processes_post_each_paper_once_and_the_survivor_takes_over(
         # Answers come a little late, so sends are in flight when the other process looks.
         slack.delay_answers("chat.postMessage", lambda: rng.uniform(0.05, 0.3))
         feed = Feed(sources, first=3)
-        db_path = str(tmp_path / "paperboy.db")
-        store = Store(open_db(db_path))
+        settings = database_settings(backend, request, tmp_path)
+        db = Reader(settings)
+        store = open_store(settings)
         for channel in CHANNELS:
             store.add_subscription(
                 Subscription(
@@ -71,9 +97,11 @@ async def test_two_processes_post_each_paper_once_and_the_survivor_takes_over(
                     feed=SourceFeed("hf"),
                 )
             )
-        store.db.close()
+        store.close()
         env = {
-            "PAPERBOY_DB": db_path,
+            "PAPERBOY_DB": settings.db_path,
+            "DATABASE_URL": settings.database_url,
+            "PAPERBOY_SEARCH_DIR": settings.search_dir,
             "POLL_INTERVAL": str(POLL_INTERVAL),
             "LOG_LEVEL": "INFO",
             "MAX_POSTS_PER_POLL": "2",
@@ -90,7 +118,7 @@ async def test_two_processes_post_each_paper_once_and_the_survivor_takes_over(
             for _ in range(8):
                 feed.grow()
                 await asyncio.sleep(POLL_INTERVAL / 2)
-            await wait_until(lambda: all_posted_once(slack, feed, db_path), 60, interval=0.1)
+            await wait_until(lambda: all_posted_once(slack, feed, db), 60, interval=0.1)
             assert not any(bot.crashed for bot in bots), context(bots)
             posters = [bot for bot in bots if ROUND in bot.log()]
             assert len(posters) == 1, f"both ran posting rounds\n{context(bots)}"
@@ -106,23 +134,24 @@ async def test_two_processes_post_each_paper_once_and_the_survivor_takes_over(
             await wait_until(lambda: LEADING in other.log(), 2 * POLL_INTERVAL + 1, 0.02)
             took_over = time.monotonic() - killed_at
             assert took_over < 2 * POLL_INTERVAL, context(bots)
-            await wait_until(lambda: all_posted_once(slack, feed, db_path), 60, interval=0.1)
+            await wait_until(lambda: all_posted_once(slack, feed, db), 60, interval=0.1)
 
             # The killed one comes back as the follower; new papers still arrive once.
             await poster.start()
             feed.grow(2)
-            await wait_until(lambda: all_posted_once(slack, feed, db_path), 60, interval=0.1)
+            await wait_until(lambda: all_posted_once(slack, feed, db), 60, interval=0.1)
             assert poster.log().count(LEADING) == 1, context(bots)
             for bot in bots:
                 assert await bot.stop() == 0, context(bots)
         finally:
             for bot in bots:
                 await bot.aclose()
+        rows = db.rows("SELECT channel, paper_id, message_id, state FROM posts")
+        db.close()
 
         for channel in CHANNELS:
             doubled = {p: n for p, n in Counter(cards(slack, channel)).items() if n > 1}
             assert not doubled, f"posted twice in {channel}: {doubled}\n{context(bots)}"
-        rows = read_rows(db_path, "SELECT channel, paper_id, message_id, state FROM posts")
         assert len(rows) == len(CHANNELS) * feed.count
         assert {state for *_, state in rows} == {"sent"}
         for bot in bots:

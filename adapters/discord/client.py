@@ -174,6 +174,11 @@ class DiscordAdapter:
         self._gateway: asyncio.Task | None = None
         self._inflight: set[asyncio.Task] = set()
 
+    @property
+    def connected(self) -> bool:
+        """The gateway session is up (for health checks)."""
+        return self.client.is_ready() and not self.client.is_closed()
+
     # -- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:

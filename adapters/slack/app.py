@@ -227,6 +227,23 @@ class SlackAdapter:
     def socket_mode(self) -> bool:
         return self.settings.socket_mode
 
+    @property
+    def connected(self) -> bool:
+        """Slack can reach us: the HTTP port is up, or the Socket Mode websocket is open."""
+        if self._http is not None:
+            return self._http.running
+        if self._socket is None:
+            return False
+        session = getattr(self._socket.client, "current_session", None)
+        return session is not None and not session.closed
+
+    def serve_health(self, answer: Callable[[], Awaitable[aiohttp.web.StreamResponse]]) -> bool:
+        """Answer GET /healthz on the HTTP port with ``answer``; False in Socket Mode."""
+        if self._http is None:
+            return False
+        self._http.health = answer
+        return True
+
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:

@@ -36,6 +36,7 @@ from slack_bolt.response import BoltResponse
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
 MAX_BODY = 1024**2  # Slack's payloads are far smaller; bigger ones get 413
 SIGNATURE_MAX_AGE = 5 * 60  # Slack's window for a request's timestamp
 # File descriptors beyond the connection cap: the database, the search index, outgoing calls.
@@ -250,6 +251,12 @@ class SlackHttpServer:
         self.port: int | None = None
         self._runner: web.ServerRunner | None = None
         self._accept_errors = AcceptErrorLog()
+        # GET /healthz, when the process serves it here (adapters.health).
+        self.health: Callable[[], Awaitable[web.StreamResponse]] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None
 
     async def start(self, host: str, port: int) -> int:
         ensure_fd_limit(self.limits.max_connections)
@@ -284,6 +291,8 @@ class SlackHttpServer:
             self.server.request_finished(handler)
 
     async def _answer(self, request: web.BaseRequest) -> web.StreamResponse:
+        if request.path == HEALTH_PATH and request.method == "GET" and self.health is not None:
+            return await self.health()  # for the load balancer: unsigned, and says no secret
         if request.path != EVENTS_PATH:
             return web.Response(status=404)
         if request.method != "POST":
