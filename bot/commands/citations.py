@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from bot.citations import STYLES, apa, bibtex
 from bot.commands import REGISTRY
 from bot.commands.bib import file_slug
-from bot.commands.lookups import find_paper, not_found
+from bot.commands.lookups import find_paper, not_found, paper_argument
 from bot.commands.spec import CommandError, Param, ParsedCommand
 from bot.events import CommandInvoked
 from bot.replies import Citation, FileReply, Reply
@@ -40,18 +40,10 @@ CHAT_CITATION_CHARS = 1_800
     description="Cite a paper as BibTeX or APA",
 )
 async def cite(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply:
-    hint = (
-        "Give an arXiv id, a bioRxiv/medRxiv DOI or a link to the paper, e.g. "
-        "`/papers cite 2401.12345 apa`."
-    )
-    if not command.words:
-        raise CommandError("Cite which paper?", hint)
+    paper_id = paper_argument(bot, command, "Cite which paper?", "`/papers cite 2401.12345 apa`")
     style = str(command.values.get("style", "bibtex")).lower()
     if style not in STYLES:
         raise CommandError(f"`{style[:40]}` is not a citation style.", "Use bibtex or apa.")
-    paper_id = bot.sources.paper_id(command.words[0])
-    if paper_id is None:
-        raise CommandError(f"`{command.words[0][:60]}` is not a paper id or link I know.", hint)
     paper = await find_paper(bot, paper_id)
     if paper is None:
         return not_found(bot, paper_id)

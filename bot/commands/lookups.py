@@ -183,16 +183,24 @@ def search_local(bot: Bot, query: SearchQuery) -> list[Paper]:
     description="Show one paper as a card",
 )
 async def show(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply:
-    hint = (
-        "Give an arXiv id, a bioRxiv/medRxiv DOI or a link to the paper, e.g. "
-        "`/papers show 2401.12345` or `/papers show 10.1101/2024.01.01.123456`."
+    paper_id = paper_argument(
+        bot,
+        command,
+        "Show which paper?",
+        "`/papers show 2401.12345` or `/papers show 10.1101/2024.01.01.123456`",
     )
+    return await paper_card(bot, event, paper_id)
+
+
+def paper_argument(bot: Bot, command: ParsedCommand, question: str, example: str) -> str:
+    """The paper id the command's first word names; ``question`` when there is none."""
+    hint = f"Give an arXiv id, a bioRxiv/medRxiv DOI or a link to the paper, e.g. {example}."
     if not command.words:
-        raise CommandError("Show which paper?", hint)
+        raise CommandError(question, hint)
     paper_id = bot.sources.paper_id(command.words[0])
     if paper_id is None:
         raise CommandError(f"`{command.words[0][:60]}` is not a paper id or link I know.", hint)
-    return await paper_card(bot, event, paper_id)
+    return paper_id
 
 
 async def paper_card(bot: Bot, event: CommandInvoked, paper_id: str) -> Reply:
