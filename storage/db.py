@@ -285,6 +285,22 @@ def _v7_feeds_as_source_and_params(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v8_channel_taste(db: sqlite_utils.Database) -> None:
+    """A channel's taste comes from the reactions cast in it (the reactions table has always
+    kept the channel), so reading one channel's votes wants an index by channel; the week's
+    papers are found by publication day or by the day Hugging Face listed them. A taste
+    subscription (``taste=N``) remembers which papers it picked on which day, to post at
+    most N a day."""
+    add_missing_paper_columns(db)  # hf_date, in a file older than that column
+    db.execute("CREATE INDEX idx_reactions_channel ON reactions (platform, workspace, channel)")
+    db.execute("CREATE INDEX idx_papers_hf_date ON papers (hf_date)")
+    db.execute("ALTER TABLE subscriptions ADD COLUMN taste INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "CREATE TABLE taste_picks (subscription_id INTEGER NOT NULL, day TEXT NOT NULL, "
+        "paper_id TEXT NOT NULL, PRIMARY KEY (subscription_id, day, paper_id)) WITHOUT ROWID"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_search_beside_sqlite,
@@ -293,6 +309,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v5_claim_owner_and_lease,
     _v6_live_cards,
     _v7_feeds_as_source_and_params,
+    _v8_channel_taste,
 ]
 
 

@@ -603,6 +603,31 @@ class Store:
         ).fetchall()
         return [Tally(r[0], r[1], r[2], r[3]) for r in rows]
 
+    def channel_votes(self, platform: str, workspace: str, channel: str) -> dict[str, int]:
+        """Net votes per paper cast on the posts in one channel: each user counts +1, -1 or
+        0 per paper by the same rule as the workspace ledger, from their reactions here only.
+        """
+        rows = self.db.execute(
+            "SELECT paper_id, sum(vote) FROM (SELECT paper_id, "
+            "coalesce(max(value > 0), 0) - coalesce(max(value < 0), 0) AS vote "
+            "FROM reactions WHERE platform = ? AND workspace = ? AND channel = ? "
+            "GROUP BY paper_id, user_id) GROUP BY paper_id",
+            [platform, workspace, channel],
+        ).fetchall()
+        return {paper_id: net for paper_id, net in rows if net}
+
+    def recent_papers(self, since_day: str, limit: int = 50_000) -> list[Paper]:
+        """Papers published, or on Hugging Face's list, on ``since_day`` (YYYY-MM-DD) or
+        later, from every source; most HF upvotes first, then newest."""
+        rows = self._rows(
+            f"SELECT {_PAPER_COLUMNS} FROM papers p WHERE p.rowid IN ("
+            "SELECT rowid FROM papers WHERE published >= ?1 "
+            "UNION SELECT rowid FROM papers WHERE hf_date >= ?1) "
+            "ORDER BY coalesce(p.upvotes, -1) DESC, p.published DESC, p.id DESC LIMIT ?2",
+            [since_day, limit],
+        )
+        return [row_to_paper(r) for r in rows]
+
     # -- source health ------------------------------------------------------------------
 
     def source_failed(self, feed: Feed, error: str) -> float:

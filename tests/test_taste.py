@@ -1,0 +1,137 @@
+"""A channel's taste: ``recommend`` and ``taste=N`` subscriptions learn from its votes."""
+
+from __future__ import annotations
+
+from adapters.memory import MemoryAdapter
+from bot.events import MessageRef
+from bot.model.paper import Paper
+from bot.replies import PaperCard, PaperList, Text
+
+DAY = "2026-05-12"  # within the week before the test clock (2026-05-13)
+
+DIFFUSION = [
+    ("Latent diffusion models for high resolution image synthesis", "denoising diffusion"),
+    ("Faster sampling for diffusion models with fewer denoising steps", "diffusion sampler"),
+    ("Video diffusion with temporal attention for text to video generation", "video diffusion"),
+    ("Score based diffusion models and stochastic differential equations", "score diffusion"),
+    ("Consistency distillation of image diffusion models", "diffusion distillation"),
+    ("Diffusion transformers scale image generation", "diffusion transformer denoising"),
+]
+AGENTS = [
+    ("Language model agents that browse the web", "web agents tool use planning"),
+    ("Tool use and planning for autonomous LLM agents", "agents tools planning benchmark"),
+    ("Memory for long horizon agents in software engineering", "agents memory repository"),
+    ("Multi agent debate improves reasoning of language models", "agents debate reasoning"),
+    ("A benchmark for computer use agents on desktop tasks", "agents benchmark desktop"),
+    ("Reinforcement learning for tool calling agents", "agents reinforcement tool calling"),
+]
+ROBOTS = [
+    ("Diffusion policy for robot manipulation", "robot manipulation policy diffusion grasping"),
+    ("Robot grasping with visual diffusion policies", "robot grasping diffusion policy arm"),
+    ("Learning dexterous robot hands from demonstrations", "robot hands dexterous demonstrations"),
+]
+
+
+def papers(titles, start: int, upvotes: int = 10) -> list[Paper]:
+    return [
+        Paper(
+            f"2605.{start + i:05d}",
+            title,
+            abstract=f"We study {words} in this work. " * 3,
+            published=DAY,
+            upvotes=upvotes + i,
+        )
+        for i, (title, words) in enumerate(titles)
+    ]
+
+
+async def post(chat: MemoryAdapter, paper: Paper, channel: str = "C1") -> MessageRef:
+    post_id = chat.bot.store.claim_post("memory", chat.workspace, channel, paper.id)
+    ref = await chat.send(chat.channel(channel), PaperCard(paper, public=True))
+    chat.bot.store.complete_post(post_id, ref.message)
+    return ref
+
+
+async def vote(chat: MemoryAdapter, paper: Paper, emoji: str, channel: str = "C1") -> None:
+    await chat.react(await post(chat, paper, channel), emoji, user=f"voter-{paper.id}")
+
+
+def setup_week(chat: MemoryAdapter) -> tuple[list[Paper], list[Paper], list[Paper]]:
+    # Agents are the most upvoted on HF: popularity alone would put them first.
+    diffusion, agents = papers(DIFFUSION, 1, 10), papers(AGENTS, 101, 500)
+    robots = papers(ROBOTS, 201, 50)
+    chat.bot.store.save_papers([*diffusion, *agents, *robots])
+    return diffusion, agents, robots
+
+
+def ids(reply: PaperList) -> list[str]:
+    return [s.paper.id for s in reply.papers]
+
+
+async def test_a_channel_that_upvoted_diffusion_gets_diffusion_first(chat) -> None:
+    diffusion, agents, _ = setup_week(chat)
+    for paper in diffusion[:3]:
+        await vote(chat, paper, "+1")
+    reply = await chat.command("recommend 3")
+    assert isinstance(reply, PaperList)
+    assert set(ids(reply)) == {p.id for p in diffusion[3:]}
+    assert not set(ids(reply)) & {p.id for p in diffusion[:3]}  # voted papers are not news
+    liked_titles = {p.title for p in diffusion[:3]}
+    for scored in reply.papers:
+        assert scored.why.startswith("like “")
+        assert scored.why[len("like “") : -1] in liked_titles
+    # Another channel of the same workspace has its own taste (here: none yet).
+    other = await chat.command("recommend 3", channel="C2")
+    assert isinstance(other, PaperList)
+    assert ids(other) == [agents[-1].id, agents[-2].id, agents[-3].id]
+
+
+async def test_downvotes_push_papers_away(chat) -> None:
+    diffusion, _, robots = setup_week(chat)
+    for paper in diffusion[:3]:
+        await vote(chat, paper, "+1")
+    before = ids(await chat.command("recommend 25"))
+    await vote(chat, robots[0], "-1")
+    await vote(chat, robots[2], "-1")
+    after = ids(await chat.command("recommend 25"))
+    assert robots[0].id not in after  # voted on: not recommended
+    assert after.index(robots[1].id) > before.index(robots[1].id)
+
+
+async def test_votes_in_another_channel_do_not_shape_this_ones_taste(chat) -> None:
+    diffusion, agents, _ = setup_week(chat)
+    for paper in diffusion[:3]:
+        await vote(chat, paper, "+1", channel="C2")
+    for paper in agents[:3]:
+        await vote(chat, paper, "+1", channel="C1")
+    reply = await chat.command("recommend 3")
+    assert set(ids(reply)) == {p.id for p in agents[3:]}
+
+
+async def test_cold_start_says_so_and_ranks_by_hf_upvotes(chat) -> None:
+    diffusion, agents, _ = setup_week(chat)
+    for paper in diffusion[:2]:
+        await vote(chat, paper, "+1")
+    reply = await chat.command("recommend 2")
+    assert isinstance(reply, PaperList)
+    assert "2 up-votes" in reply.note and "3" in reply.note
+    assert "Hugging Face upvotes" in reply.note
+    assert ids(reply) == [agents[-1].id, agents[-2].id]
+    assert all(s.why == "" for s in reply.papers)
+
+
+async def test_only_papers_from_the_last_seven_days(chat) -> None:
+    diffusion, _, _ = setup_week(chat)
+    old = Paper("2604.00001", "Old diffusion models for images", published="2026-05-01")
+    chat.bot.store.save_papers([old])
+    for paper in diffusion[:3]:
+        await vote(chat, paper, "+1")
+    assert old.id not in ids(await chat.command("recommend 25"))
+
+
+async def test_recommend_with_nothing_in_the_store_and_bad_counts(chat) -> None:
+    reply = await chat.command("recommend")
+    assert isinstance(reply, Text) and "No papers from the last 7 days" in reply.text
+    for bad in ("recommend 0", "recommend 26", "recommend many"):
+        error = await chat.command(bad)
+        assert type(error).__name__ == "Error", bad
