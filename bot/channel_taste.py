@@ -64,3 +64,17 @@ def cold_note(taste: ChannelTaste) -> str:
         f"{MIN_UPVOTES}. Until then these are ranked by Hugging Face upvotes. React 👍 or 👎 "
         "on posted papers to teach me."
     )
+
+
+def taste_subscribe_note(taste: ChannelTaste, n: int) -> str:
+    """What ``taste=N`` will do in this channel, said when subscribing."""
+    best = f"the {n} best-matching new paper{'s' if n != 1 else ''}"
+    if not taste.cold:
+        return f"Each day (UTC) I post only {best} by this channel's votes."
+    have = len(taste.liked)
+    return (
+        f"This channel has {have} up-vote{'' if have == 1 else 's'} so far, and I learn its "
+        f"taste from {MIN_UPVOTES}: until then I post the {n} new paper{'s' if n != 1 else ''} "
+        f"with the most Hugging Face upvotes each day (UTC), then {best}. React 👍 or 👎 on "
+        "posts to teach me."
+    )

@@ -291,13 +291,16 @@ def _v8_channel_taste(db: sqlite_utils.Database) -> None:
     papers are found by publication day or by the day Hugging Face listed them. A taste
     subscription (``taste=N``) remembers which papers it picked on which day, to post at
     most N a day."""
-    add_missing_paper_columns(db)  # hf_date, in a file older than that column
+    sqlite = isinstance(db, sqlite_utils.Database)  # steps after 7 run on PostgreSQL too
+    if sqlite:
+        add_missing_paper_columns(db)  # hf_date, in a file older than that column
     db.execute("CREATE INDEX idx_reactions_channel ON reactions (platform, workspace, channel)")
     db.execute("CREATE INDEX idx_papers_hf_date ON papers (hf_date)")
     db.execute("ALTER TABLE subscriptions ADD COLUMN taste INTEGER NOT NULL DEFAULT 0")
     db.execute(
         "CREATE TABLE taste_picks (subscription_id INTEGER NOT NULL, day TEXT NOT NULL, "
-        "paper_id TEXT NOT NULL, PRIMARY KEY (subscription_id, day, paper_id)) WITHOUT ROWID"
+        "paper_id TEXT NOT NULL, PRIMARY KEY (subscription_id, day, paper_id))"
+        + (" WITHOUT ROWID" if sqlite else "")
     )
 
 

@@ -199,8 +199,8 @@ class Store:
         with self.sql.transaction():
             new_id = self.sql.execute(
                 "INSERT INTO subscriptions (platform, workspace, channel, source, params, "
-                "min_upvotes, keywords, authors, created_by, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "min_upvotes, keywords, authors, taste, created_by, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 [
                     sub.platform,
                     sub.workspace,
@@ -210,6 +210,7 @@ class Store:
                     sub.min_upvotes,
                     json.dumps(list(sub.keywords)),
                     json.dumps(list(sub.authors)),
+                    sub.taste,
                     created_by,
                     self.clock(),
                 ],
@@ -238,6 +239,7 @@ class Store:
                 min_upvotes=r["min_upvotes"] or 0,
                 keywords=tuple(json.loads(r["keywords"] or "[]")),
                 authors=tuple(json.loads(r["authors"] or "[]")),
+                taste=r.get("taste") or 0,
             )
             for r in rows
         ]
@@ -607,24 +609,37 @@ class Store:
         """Net votes per paper cast on the posts in one channel: each user counts +1, -1 or
         0 per paper by the same rule as the workspace ledger, from their reactions here only.
         """
-        rows = self.db.execute(
+        rows = self.sql.execute(
             "SELECT paper_id, sum(vote) FROM (SELECT paper_id, "
-            "coalesce(max(value > 0), 0) - coalesce(max(value < 0), 0) AS vote "
+            f"max({_UP}) - max({_DOWN}) AS vote "
             "FROM reactions WHERE platform = ? AND workspace = ? AND channel = ? "
-            "GROUP BY paper_id, user_id) GROUP BY paper_id",
+            "GROUP BY paper_id, user_id) AS per_user GROUP BY paper_id",
             [platform, workspace, channel],
         ).fetchall()
         return {paper_id: net for paper_id, net in rows if net}
+
+    def taste_picks(self, subscription_id: int, day: str) -> int:
+        """How many papers a ``taste=N`` subscription posted on ``day`` (YYYY-MM-DD)."""
+        return self.sql.execute(
+            "SELECT count(*) FROM taste_picks WHERE subscription_id = ? AND day = ?",
+            [subscription_id, day],
+        ).fetchone()[0]
+
+    def add_taste_pick(self, subscription_id: int, day: str, paper_id: str) -> None:
+        with self.sql.transaction():
+            self.sql.execute(
+                "INSERT INTO taste_picks (subscription_id, day, paper_id) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [subscription_id, day, paper_id],
+            )
 
     def recent_papers(self, since_day: str, limit: int = 50_000) -> list[Paper]:
         """Papers published, or on Hugging Face's list, on ``since_day`` (YYYY-MM-DD) or
         later, from every source; most HF upvotes first, then newest."""
         rows = self._rows(
-            f"SELECT {_PAPER_COLUMNS} FROM papers p WHERE p.rowid IN ("
-            "SELECT rowid FROM papers WHERE published >= ?1 "
-            "UNION SELECT rowid FROM papers WHERE hf_date >= ?1) "
-            "ORDER BY coalesce(p.upvotes, -1) DESC, p.published DESC, p.id DESC LIMIT ?2",
-            [since_day, limit],
+            f"SELECT {_PAPER_COLUMNS} FROM papers p WHERE p.published >= ? OR p.hf_date >= ? "
+            "ORDER BY coalesce(p.upvotes, -1) DESC, p.published DESC, p.id DESC LIMIT ?",
+            [since_day, since_day, limit],
         )
         return [row_to_paper(r) for r in rows]
 

@@ -135,3 +135,51 @@ async def test_recommend_with_nothing_in_the_store_and_bad_counts(chat) -> None:
     for bad in ("recommend 0", "recommend 26", "recommend many"):
         error = await chat.command(bad)
         assert type(error).__name__ == "Error", bad
+
+
+# -- taste=N subscriptions --------------------------------------------------------------
+
+
+async def test_taste_subscription_posts_the_best_n_per_day(chat, paper_sources, clock) -> None:
+    # The recorded HF day has 50 papers, 6 about video (none of the 4 most upvoted); the
+    # channel has voted up three papers about video generation.
+    voted = [
+        Paper("2601.00001", "Video generation", "Video diffusion for long videos.", published=DAY),
+        Paper("2601.00002", "Video editing", "Editing video with a video model.", published=DAY),
+        Paper("2601.00003", "Video world models", "Video prediction of the world.", published=DAY),
+    ]
+    chat.bot.store.save_papers(voted)
+    for paper in voted:
+        await vote(chat, paper, "+1", channel="C9")
+    reply = await chat.command("subscribe hf taste=3", channel="C9", admin=True)
+    assert isinstance(reply, Text) and "taste=3" in reply.text
+    assert "best-matching" in reply.text
+    await chat.bot.poster.run_once()
+    posted = chat.card_ids("C9")[len(voted) :]
+    assert len(posted) == 3
+    papers = chat.bot.store.get_papers(posted)
+    assert all("video" in (p.title + p.abstract).lower() for p in papers.values())
+    await chat.bot.poster.run_once()  # the same day: nothing more
+    assert len(chat.card_ids("C9")) == len(voted) + 3
+    clock.advance(86400)  # a new day: three more at most
+    await chat.bot.poster.run_once()
+    assert 3 < len(chat.card_ids("C9")) - len(voted) <= 6
+
+
+async def test_taste_on_a_channel_without_votes_says_what_happens(chat) -> None:
+    reply = await chat.command("subscribe hf taste=2", admin=True)
+    assert isinstance(reply, Text)
+    assert "0 up-votes" in reply.text and "most Hugging Face upvotes" in reply.text
+    await chat.bot.poster.run_once()
+    posted = chat.bot.store.get_papers(chat.card_ids())
+    assert len(posted) == 2
+    listed = chat.bot.store.listed_papers(chat.bot.store.subscriptions()[0].feed, 86400 * 2)
+    assert set(posted) == {p.id for p in listed[:2]}  # the two most upvoted
+
+
+async def test_taste_out_of_range_is_refused_with_the_range(chat) -> None:
+    for bad in ("taste=0", "taste=26", "taste=many"):
+        reply = await chat.command(f"subscribe hf {bad}", admin=True)
+        assert type(reply).__name__ == "Error", bad
+        assert "taste" in reply.message
+    assert chat.bot.store.subscriptions() == []
