@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from bot.channel_taste import channel_taste, rank
 from bot.config import Settings
 from bot.events import ChannelRef
+from bot.follows import notify_follows
 from bot.live_cards import live_card
 from bot.model.feed import Feed
 from bot.model.paper import Paper
@@ -69,6 +70,7 @@ class RoundReport:
     new: dict[Feed, int] = field(default_factory=dict)
     failed_feeds: dict[Feed, str] = field(default_factory=dict)
     channels: dict[ChannelRef, ChannelReport] = field(default_factory=dict)
+    follow_messages: int = 0  # direct messages sent to people for what they follow
 
     @property
     def posted(self) -> int:
@@ -209,6 +211,10 @@ class Poster:
             *(self._post_channel(ch, subs) for ch, subs in by_channel.items())
         )
         report.channels = dict(zip(by_channel, results, strict=True))
+        try:
+            report.follow_messages = await notify_follows(self.store, self.outboxes, self.clock)
+        except Exception:  # follows are a nicety; the round's posts are done
+            log.exception("follows: round failed")
         self.rounds_done += 1
         self.last_round_at = self.clock()
         return report

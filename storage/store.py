@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from bot.model.feed import Feed
+from bot.model.follow import Follow
 from bot.model.paper import Paper
 from bot.model.paper_columns import PAPER_COLUMN_NAMES, paper_values, row_to_paper
 from bot.model.search_query import SearchQuery
@@ -642,6 +643,103 @@ class Store:
             [since_day, since_day, limit],
         )
         return [row_to_paper(r) for r in rows]
+
+    # -- follows ------------------------------------------------------------------------
+
+    def add_follow(self, platform: str, workspace: str, user_id: str, follow: Follow) -> bool:
+        """False if the person already follows it (names compared case-insensitively)."""
+        with transaction(self.db):
+            return (
+                self.db.execute(
+                    "INSERT INTO follows (platform, workspace, user_id, kind, value, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [platform, workspace, user_id, follow.kind, follow.value, self.clock()],
+                ).rowcount
+                == 1
+            )
+
+    def remove_follows(
+        self, platform: str, workspace: str, user_id: str, follow: Follow | None = None
+    ) -> int:
+        """Stop one follow (or all of the person's); how many went."""
+        sql = "DELETE FROM follows WHERE platform = ? AND workspace = ? AND user_id = ?"
+        params: list = [platform, workspace, user_id]
+        if follow is not None:
+            sql += " AND kind = ? AND value = ? COLLATE NOCASE"
+            params += [follow.kind, follow.value]
+        with transaction(self.db):
+            return self.db.execute(sql, params).rowcount
+
+    def follows(
+        self, platform: str | None = None, workspace: str | None = None, user_id: str | None = None
+    ) -> list[tuple[str, str, str, Follow, float]]:
+        """(platform, workspace, user id, follow, since when) for the people asked about."""
+        conditions = {"platform": platform, "workspace": workspace, "user_id": user_id}
+        used = {k: v for k, v in conditions.items() if v is not None}
+        where = " AND ".join(f"{k} = ?" for k in used) or "1"
+        rows = self.db.execute(
+            "SELECT platform, workspace, user_id, kind, value, created_at FROM follows "
+            f"WHERE {where} ORDER BY platform, workspace, user_id, created_at, kind, value",
+            list(used.values()),
+        ).fetchall()
+        return [(r[0], r[1], r[2], Follow(r[3], r[4]), r[5]) for r in rows]
+
+    def papers_first_seen_since(
+        self, since: float, limit: int = 10_000
+    ) -> list[tuple[Paper, float]]:
+        """Papers that entered the store at ``since`` or later, from any source, with when;
+        oldest first."""
+        rows = self._rows(
+            f"SELECT p.first_seen AS first_seen_, {_PAPER_COLUMNS} FROM papers p "
+            "WHERE p.first_seen >= ? ORDER BY p.first_seen, p.id LIMIT ?",
+            [since, limit],
+        )
+        return [(row_to_paper(r), r.pop("first_seen_")) for r in rows]
+
+    def claim_follow_notices(
+        self, platform: str, workspace: str, user_id: str, paper_ids: Iterable[str]
+    ) -> list[str]:
+        """Record that the person is being told of these papers; the ones not told before."""
+        now = self.clock()
+        claimed = []
+        with transaction(self.db):
+            for paper_id in paper_ids:
+                if self.db.execute(
+                    "INSERT INTO follow_notices (platform, workspace, user_id, paper_id, "
+                    "notified_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [platform, workspace, user_id, paper_id, now],
+                ).rowcount:
+                    claimed.append(paper_id)
+        return claimed
+
+    def dm_refused(self, platform: str, workspace: str, user_id: str) -> None:
+        """The person's direct messages are closed: tell them once (see ``take_dm_refusal``)."""
+        with transaction(self.db):
+            self.db.execute(
+                "INSERT INTO dm_refusals (platform, workspace, user_id) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [platform, workspace, user_id],
+            )
+
+    def dm_accepted(self, platform: str, workspace: str, user_id: str) -> None:
+        """A message got through: a later refusal is news again."""
+        with transaction(self.db):
+            self.db.execute(
+                "DELETE FROM dm_refusals WHERE platform = ? AND workspace = ? AND user_id = ?",
+                [platform, workspace, user_id],
+            )
+
+    def take_dm_refusal(self, platform: str, workspace: str, user_id: str) -> bool:
+        """True once after a refusal: the person has not been told yet (and now is)."""
+        with transaction(self.db):
+            return (
+                self.db.execute(
+                    "UPDATE dm_refusals SET told = 1 WHERE platform = ? AND workspace = ? "
+                    "AND user_id = ? AND told = 0",
+                    [platform, workspace, user_id],
+                ).rowcount
+                == 1
+            )
 
     # -- source health ------------------------------------------------------------------
 

@@ -32,11 +32,11 @@ class Subscription:
             return False
         if self.keywords:
             text = f"{paper.title}\n{paper.abstract}"
-            if not any(_mentions(k, text) for k in self.keywords):
+            if not any(mentions(k, text) for k in self.keywords):
                 return False
         if self.authors:
             names = "\n".join(paper.authors)
-            if not any(_mentions(a, names) for a in self.authors):
+            if not any(mentions(a, names) for a in self.authors):
                 return False
         return True
 
@@ -64,6 +64,6 @@ class Subscription:
         return " ".join(parts)
 
 
-def _mentions(needle: str, haystack: str) -> bool:
+def mentions(needle: str, haystack: str) -> bool:
     """Whole-word, case-insensitive: `gan` must not match `organ`."""
     return re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack, re.IGNORECASE) is not None
