@@ -305,25 +305,27 @@ def _v8_channel_taste(db: sqlite_utils.Database) -> None:
 
 
 def _v9_follows(db: sqlite_utils.Database) -> None:
-    """People follow authors and words (``follows``); ``follow_notices`` records each
-    (person, paper) they were messaged about, written before the message, so a paper is never
-    announced to someone twice; ``dm_refusals`` keeps, per person, that their direct messages
-    are closed until they have been told (once) in their next command's answer."""
+    """People follow authors and words (``follows``, keyed case-insensitively by
+    ``value_key``); ``follow_notices`` records each (person, paper) they were messaged about,
+    written before the message, so a paper is never announced to someone twice;
+    ``dm_refusals`` keeps, per person, that their direct messages are closed until they have
+    been told (once) in their next command's answer."""
+    clustered = " WITHOUT ROWID" if isinstance(db, sqlite_utils.Database) else ""
     db.execute(
         "CREATE TABLE follows (platform TEXT NOT NULL, workspace TEXT NOT NULL, "
-        "user_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, "
-        "created_at REAL NOT NULL, "
-        "PRIMARY KEY (platform, workspace, user_id, kind, value COLLATE NOCASE)) WITHOUT ROWID"
+        "user_id TEXT NOT NULL, kind TEXT NOT NULL, value_key TEXT NOT NULL, "
+        "value TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, "
+        f"PRIMARY KEY (platform, workspace, user_id, kind, value_key)){clustered}"
     )
     db.execute(
         "CREATE TABLE follow_notices (platform TEXT NOT NULL, workspace TEXT NOT NULL, "
-        "user_id TEXT NOT NULL, paper_id TEXT NOT NULL, notified_at REAL NOT NULL, "
-        "PRIMARY KEY (platform, workspace, user_id, paper_id)) WITHOUT ROWID"
+        "user_id TEXT NOT NULL, paper_id TEXT NOT NULL, notified_at DOUBLE PRECISION NOT NULL, "
+        f"PRIMARY KEY (platform, workspace, user_id, paper_id)){clustered}"
     )
     db.execute(
         "CREATE TABLE dm_refusals (platform TEXT NOT NULL, workspace TEXT NOT NULL, "
         "user_id TEXT NOT NULL, told INTEGER NOT NULL DEFAULT 0, "
-        "PRIMARY KEY (platform, workspace, user_id)) WITHOUT ROWID"
+        f"PRIMARY KEY (platform, workspace, user_id)){clustered}"
     )
     db.execute("CREATE INDEX idx_papers_first_seen ON papers (first_seen)")
 

@@ -648,12 +648,20 @@ class Store:
 
     def add_follow(self, platform: str, workspace: str, user_id: str, follow: Follow) -> bool:
         """False if the person already follows it (names compared case-insensitively)."""
-        with transaction(self.db):
+        with self.sql.transaction():
             return (
-                self.db.execute(
-                    "INSERT INTO follows (platform, workspace, user_id, kind, value, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    [platform, workspace, user_id, follow.kind, follow.value, self.clock()],
+                self.sql.execute(
+                    "INSERT INTO follows (platform, workspace, user_id, kind, value_key, value, "
+                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [
+                        platform,
+                        workspace,
+                        user_id,
+                        follow.kind,
+                        follow.value.lower(),
+                        follow.value,
+                        self.clock(),
+                    ],
                 ).rowcount
                 == 1
             )
@@ -665,10 +673,10 @@ class Store:
         sql = "DELETE FROM follows WHERE platform = ? AND workspace = ? AND user_id = ?"
         params: list = [platform, workspace, user_id]
         if follow is not None:
-            sql += " AND kind = ? AND value = ? COLLATE NOCASE"
-            params += [follow.kind, follow.value]
-        with transaction(self.db):
-            return self.db.execute(sql, params).rowcount
+            sql += " AND kind = ? AND value_key = ?"
+            params += [follow.kind, follow.value.lower()]
+        with self.sql.transaction():
+            return self.sql.execute(sql, params).rowcount
 
     def follows(
         self, platform: str | None = None, workspace: str | None = None, user_id: str | None = None
@@ -676,8 +684,8 @@ class Store:
         """(platform, workspace, user id, follow, since when) for the people asked about."""
         conditions = {"platform": platform, "workspace": workspace, "user_id": user_id}
         used = {k: v for k, v in conditions.items() if v is not None}
-        where = " AND ".join(f"{k} = ?" for k in used) or "1"
-        rows = self.db.execute(
+        where = " AND ".join(f"{k} = ?" for k in used) or "1 = 1"
+        rows = self.sql.execute(
             "SELECT platform, workspace, user_id, kind, value, created_at FROM follows "
             f"WHERE {where} ORDER BY platform, workspace, user_id, created_at, kind, value",
             list(used.values()),
@@ -702,9 +710,9 @@ class Store:
         """Record that the person is being told of these papers; the ones not told before."""
         now = self.clock()
         claimed = []
-        with transaction(self.db):
+        with self.sql.transaction():
             for paper_id in paper_ids:
-                if self.db.execute(
+                if self.sql.execute(
                     "INSERT INTO follow_notices (platform, workspace, user_id, paper_id, "
                     "notified_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     [platform, workspace, user_id, paper_id, now],
@@ -714,8 +722,8 @@ class Store:
 
     def dm_refused(self, platform: str, workspace: str, user_id: str) -> None:
         """The person's direct messages are closed: tell them once (see ``take_dm_refusal``)."""
-        with transaction(self.db):
-            self.db.execute(
+        with self.sql.transaction():
+            self.sql.execute(
                 "INSERT INTO dm_refusals (platform, workspace, user_id) VALUES (?, ?, ?) "
                 "ON CONFLICT DO NOTHING",
                 [platform, workspace, user_id],
@@ -723,17 +731,17 @@ class Store:
 
     def dm_accepted(self, platform: str, workspace: str, user_id: str) -> None:
         """A message got through: a later refusal is news again."""
-        with transaction(self.db):
-            self.db.execute(
+        with self.sql.transaction():
+            self.sql.execute(
                 "DELETE FROM dm_refusals WHERE platform = ? AND workspace = ? AND user_id = ?",
                 [platform, workspace, user_id],
             )
 
     def take_dm_refusal(self, platform: str, workspace: str, user_id: str) -> bool:
         """True once after a refusal: the person has not been told yet (and now is)."""
-        with transaction(self.db):
+        with self.sql.transaction():
             return (
-                self.db.execute(
+                self.sql.execute(
                     "UPDATE dm_refusals SET told = 1 WHERE platform = ? AND workspace = ? "
                     "AND user_id = ? AND told = 0",
                     [platform, workspace, user_id],

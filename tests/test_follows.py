@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
+
 from adapters.memory import MemoryAdapter
 from bot.model.paper import Paper
 from bot.replies import Error, PaperList, Text
+from tests.conftest import BACKENDS
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Channel votes, taste picks and follows are SQL of their own: both databases."""
+    return request.param
 
 
 def paper(pid: str, title: str, authors=("Ada Lovelace",), abstract: str = "") -> Paper:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
+
 from adapters.memory import MemoryAdapter
 from bot.events import MessageRef
 from bot.model.paper import Paper
 from bot.replies import PaperCard, PaperList, Text
+from tests.conftest import BACKENDS
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Channel votes, taste picks and follows are SQL of their own: both databases."""
+    return request.param
+
 
 DAY = "2026-05-12"  # within the week before the test clock (2026-05-13)
 
