@@ -120,6 +120,11 @@ class ConsoleAdapter:
     ) -> MessageRef | None:
         return self.cards.get(paper_id)
 
+    async def send_dm(self, workspace: str, user_id: str, reply: Reply) -> None:
+        """The console has one person: a direct message is a line marked as one."""
+        self.say("")
+        self.say(f"[DM to {user_id}] {render_text(reply)}")
+
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
         """A terminal cannot change what it printed: the post's new counts get one line."""
         if isinstance(reply, PaperCard) and ref.message.isdigit():

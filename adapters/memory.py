@@ -17,7 +17,7 @@ from bot.events import (
     ShareRequested,
     User,
 )
-from bot.outbox import SendError, ShownReactions
+from bot.outbox import DirectMessageClosed, SendError, ShownReactions
 from bot.replies import PaperCard, Reply
 
 
@@ -45,6 +45,8 @@ class MemoryAdapter:
         self.partial: dict[MessageRef, set[str]] = {}  # emoji whose user list is cut short
         self.unreadable: set[MessageRef] = set()
         self.reaction_reads: list[MessageRef] = []
+        self.dms: list[tuple[str, Reply]] = []  # (user id, message) direct messages, in order
+        self.closed_dms: set[str] = set()  # users whose direct messages are closed
         bot.attach(self)
 
     def channel(self, name: str = "C1") -> ChannelRef:
@@ -120,6 +122,13 @@ class MemoryAdapter:
         ref = MessageRef(channel, str(next(self._ids)))
         self.sent.append(Sent(ref, reply))
         return ref
+
+    async def send_dm(self, workspace: str, user_id: str, reply: Reply) -> None:
+        if user_id in self.closed_dms:
+            raise DirectMessageClosed(user_id)
+        if self.failures:
+            raise self.failures.pop(0)
+        self.dms.append((user_id, reply))
 
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
         if self.edit_failures:

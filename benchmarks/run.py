@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import bench_bot, bench_import
+from benchmarks import bench_bot, bench_import, bench_taste
 from benchmarks.bench_startup import offline_prompt_seconds, startup_seconds
 from benchmarks.corpus import ensure_snapshot
 
@@ -320,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, ours_db, fts5_db = bench_imports(sizes, data, work)
     rows += bench_search(sizes, ours_db, fts5_db)
     rows += bench_bot_paths(sizes, ours_db, work)
+    rows += bench_taste.table_rows(args.quick, Row, log)
     minutes = (time.perf_counter() - started) / 60
     print(
         f"\npaperboy benchmarks, {platform.python_implementation()} "

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from bot.commands import REGISTRY, CommandError, ParsedCommand, Registry
 from bot.commands.lookups import SEARCH_EXAMPLE
@@ -23,7 +24,7 @@ from bot.outage_notes import OutageNotes
 from bot.outbox import Outbox
 from bot.poster import Poster
 from bot.reconcile import Reconciler
-from bot.replies import Error, Reply
+from bot.replies import Error, Reply, Text
 from bot.sharing import share
 from bot.sources.http import fail_fast
 from bot.sources.registry import Sources
@@ -151,7 +152,27 @@ class Bot:
             reply = Error(exc.message, exc.hint)
         except QueryError as exc:
             reply = Error(str(exc), SEARCH_EXAMPLE)
-        await self._respond(event, reply)
+        await self._respond(event, self._with_dm_notice(event, reply))
+
+    def _with_dm_notice(self, event: CommandInvoked, reply: Reply) -> Reply:
+        """A person whose direct messages are closed hears of it once, privately: in the
+        answer to their next command (the one private channel every platform has)."""
+        if reply.public or not isinstance(reply, Text | Error):
+            return reply
+        ch = event.channel
+        try:
+            if not self.store.take_dm_refusal(ch.platform, ch.workspace, event.user.id):
+                return reply
+        except Exception:
+            log.exception("could not check for a refused direct message")
+            return reply
+        notice = (
+            "(I couldn't send you a direct message about papers you follow: your direct "
+            "messages are closed to paperboy. Open them, or `/papers unfollow all`.)"
+        )
+        if isinstance(reply, Text):
+            return replace(reply, text=f"{reply.text}\n\n{notice}")
+        return replace(reply, hint=f"{reply.hint} {notice}".strip())
 
     async def _is_admin(self, event: CommandInvoked) -> bool:
         user = event.user

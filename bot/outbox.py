@@ -17,6 +17,11 @@ class SendError(Exception):
     """
 
 
+class DirectMessageClosed(Exception):
+    """The person cannot be sent a direct message (they closed DMs from server members, left,
+    or are a bot): trying again will not help."""
+
+
 @dataclass(frozen=True)
 class ShownReactions:
     """The reactions a platform shows on one message right now.
@@ -35,6 +40,14 @@ class Outbox(Protocol):
 
     async def send(self, channel: ChannelRef, reply: Reply) -> MessageRef:
         """Post ``reply`` as a new, visible message in ``channel``."""
+        ...
+
+    async def send_dm(self, workspace: str, user_id: str, reply: Reply) -> None:
+        """Send ``reply`` to one person as a direct message (Slack ``conversations.open`` +
+        ``chat.postMessage``, Discord the user's DM channel, the console a "DM" line).
+
+        Raises ``DirectMessageClosed`` when the platform refuses to reach that person, and
+        anything else when the outcome is unknown."""
         ...
 
     async def find_card(

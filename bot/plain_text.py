@@ -123,6 +123,8 @@ def _render(reply: Reply) -> str:
                 title = shorten(display_title(item.paper), 200)
                 lines.append(f"{rank}. {title} ({one_line(item.paper.id, 60)})")
                 lines.append(f"   {meta_line(item.paper, item.votes, with_total=False)}")
+                if item.why:
+                    lines.append(f"   {shorten(item.why, 300)}")
             if note:
                 lines.append(note)
             return "\n".join(lines)

@@ -27,8 +27,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.channel_taste import channel_taste, rank
 from bot.config import Settings
 from bot.events import ChannelRef
+from bot.follows import notify_follows
 from bot.live_cards import live_card
 from bot.model.feed import Feed
 from bot.model.paper import Paper
@@ -68,6 +70,7 @@ class RoundReport:
     new: dict[Feed, int] = field(default_factory=dict)
     failed_feeds: dict[Feed, str] = field(default_factory=dict)
     channels: dict[ChannelRef, ChannelReport] = field(default_factory=dict)
+    follow_messages: int = 0  # direct messages sent to people for what they follow
 
     @property
     def posted(self) -> int:
@@ -208,6 +211,10 @@ class Poster:
             *(self._post_channel(ch, subs) for ch, subs in by_channel.items())
         )
         report.channels = dict(zip(by_channel, results, strict=True))
+        try:
+            report.follow_messages = await notify_follows(self.store, self.outboxes, self.clock)
+        except Exception:  # follows are a nicety; the round's posts are done
+            log.exception("follows: round failed")
         self.rounds_done += 1
         self.last_round_at = self.clock()
         return report
@@ -320,6 +327,33 @@ class Poster:
         )
         return best_first, len(listed) - len(found)
 
+    def _day(self) -> str:
+        return datetime.fromtimestamp(self.clock(), UTC).date().isoformat()
+
+    def taste_picks(
+        self, channel: ChannelRef, subs: list[Subscription], exclude: set[str]
+    ) -> list[tuple[Paper, Subscription]]:
+        """For each ``taste=N`` subscription, its new matches the channel's votes rank best,
+        as many as its day (UTC) has left of N; cold channels get the most HF-upvoted."""
+        tasteful = [s for s in subs if s.taste]
+        if not tasteful:
+            return []
+        posted = self.store.posted_ids(channel.platform, channel.workspace, channel.channel)
+        taste = channel_taste(self.store, channel)
+        picked: list[tuple[Paper, Subscription]] = []
+        for sub in tasteful:
+            budget = sub.taste - self.store.taste_picks(sub.id, self._day())
+            if budget <= 0:
+                continue
+            taken = posted | exclude | {p.id for p, _ in picked}
+            matches = [
+                p
+                for p in self.store.listed_papers(sub.feed, FEED_WINDOW)
+                if p.id not in taken and sub.matches(p)
+            ]
+            picked += [(pick.paper, sub) for pick in rank(taste, matches, budget)]
+        return picked
+
     async def _post_channel(self, channel: ChannelRef, subs: list[Subscription]) -> ChannelReport:
         try:
             return await self._post_new_matches(channel, subs)
@@ -331,7 +365,10 @@ class Poster:
         self, channel: ChannelRef, subs: list[Subscription]
     ) -> ChannelReport:
         report = ChannelReport()
-        papers, report.skipped = self.candidates(channel, subs)
+        papers, report.skipped = self.candidates(channel, [s for s in subs if not s.taste])
+        picked = self.taste_picks(channel, subs, {p.id for p in papers})
+        papers += [paper for paper, _ in picked]
+        picked_by = {paper.id: sub for paper, sub in picked}
         limit = self.settings.max_posts_per_poll
         report.waiting = max(0, len(papers) - limit)
         for paper in papers[:limit]:
@@ -340,6 +377,8 @@ class Poster:
                 report.failed += 1
             elif outcome:
                 report.posted += 1
+                if paper.id in picked_by:
+                    self.store.add_taste_pick(picked_by[paper.id].id, self._day(), paper.id)
         log.info(
             "channel %s: posted %d, waiting %d, skipped %d, failed %d",
             channel,

@@ -12,6 +12,7 @@ from bot.model.subscription import Subscription
 class ScoredPaper:
     paper: Paper
     votes: int = 0  # this workspace's net team votes
+    why: str = ""  # why it is listed, e.g. "like <a title the channel voted up>"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from bot.sources.registry import Sources
 
 MAX_FILTER_VALUES = 20
 MAX_FILTER_CHARS = 100
-FILTERS = ("min_upvotes", "keywords", "authors")
+FILTERS = ("min_upvotes", "keywords", "authors", "taste")
+TASTE_MAX = 25
 _EXAMPLES = {"keywords": "agents,memory", "authors": "hinton,lecun"}
 
 
@@ -37,6 +38,9 @@ def parse_subscribe(command: ParsedCommand, sources: Sources) -> Subscription:
         min_upvotes=parse_int(command.options.get("min_upvotes", "0"), "min_upvotes"),
         keywords=_values(command, "keywords"),
         authors=_values(command, "authors"),
+        taste=parse_int(command.options.get("taste", "0"), "taste", 1, TASTE_MAX)
+        if "taste" in command.options
+        else 0,
     )
 
 

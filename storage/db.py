@@ -285,6 +285,51 @@ def _v7_feeds_as_source_and_params(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v8_channel_taste(db: sqlite_utils.Database) -> None:
+    """A channel's taste comes from the reactions cast in it (the reactions table has always
+    kept the channel), so reading one channel's votes wants an index by channel; the week's
+    papers are found by publication day or by the day Hugging Face listed them. A taste
+    subscription (``taste=N``) remembers which papers it picked on which day, to post at
+    most N a day."""
+    sqlite = isinstance(db, sqlite_utils.Database)  # steps after 7 run on PostgreSQL too
+    if sqlite:
+        add_missing_paper_columns(db)  # hf_date, in a file older than that column
+    db.execute("CREATE INDEX idx_reactions_channel ON reactions (platform, workspace, channel)")
+    db.execute("CREATE INDEX idx_papers_hf_date ON papers (hf_date)")
+    db.execute("ALTER TABLE subscriptions ADD COLUMN taste INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "CREATE TABLE taste_picks (subscription_id INTEGER NOT NULL, day TEXT NOT NULL, "
+        "paper_id TEXT NOT NULL, PRIMARY KEY (subscription_id, day, paper_id))"
+        + (" WITHOUT ROWID" if sqlite else "")
+    )
+
+
+def _v9_follows(db: sqlite_utils.Database) -> None:
+    """People follow authors and words (``follows``, keyed case-insensitively by
+    ``value_key``); ``follow_notices`` records each (person, paper) they were messaged about,
+    written before the message, so a paper is never announced to someone twice;
+    ``dm_refusals`` keeps, per person, that their direct messages are closed until they have
+    been told (once) in their next command's answer."""
+    clustered = " WITHOUT ROWID" if isinstance(db, sqlite_utils.Database) else ""
+    db.execute(
+        "CREATE TABLE follows (platform TEXT NOT NULL, workspace TEXT NOT NULL, "
+        "user_id TEXT NOT NULL, kind TEXT NOT NULL, value_key TEXT NOT NULL, "
+        "value TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, "
+        f"PRIMARY KEY (platform, workspace, user_id, kind, value_key)){clustered}"
+    )
+    db.execute(
+        "CREATE TABLE follow_notices (platform TEXT NOT NULL, workspace TEXT NOT NULL, "
+        "user_id TEXT NOT NULL, paper_id TEXT NOT NULL, notified_at DOUBLE PRECISION NOT NULL, "
+        f"PRIMARY KEY (platform, workspace, user_id, paper_id)){clustered}"
+    )
+    db.execute(
+        "CREATE TABLE dm_refusals (platform TEXT NOT NULL, workspace TEXT NOT NULL, "
+        "user_id TEXT NOT NULL, told INTEGER NOT NULL DEFAULT 0, "
+        f"PRIMARY KEY (platform, workspace, user_id)){clustered}"
+    )
+    db.execute("CREATE INDEX idx_papers_first_seen ON papers (first_seen)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_search_beside_sqlite,
@@ -293,6 +338,8 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v5_claim_owner_and_lease,
     _v6_live_cards,
     _v7_feeds_as_source_and_params,
+    _v8_channel_taste,
+    _v9_follows,
 ]
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from bot.model.feed import Feed
+from bot.model.follow import Follow
 from bot.model.paper import Paper
 from bot.model.paper_columns import PAPER_COLUMN_NAMES, paper_values, row_to_paper
 from bot.model.search_query import SearchQuery
@@ -199,8 +200,8 @@ class Store:
         with self.sql.transaction():
             new_id = self.sql.execute(
                 "INSERT INTO subscriptions (platform, workspace, channel, source, params, "
-                "min_upvotes, keywords, authors, created_by, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "min_upvotes, keywords, authors, taste, created_by, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 [
                     sub.platform,
                     sub.workspace,
@@ -210,6 +211,7 @@ class Store:
                     sub.min_upvotes,
                     json.dumps(list(sub.keywords)),
                     json.dumps(list(sub.authors)),
+                    sub.taste,
                     created_by,
                     self.clock(),
                 ],
@@ -238,6 +240,7 @@ class Store:
                 min_upvotes=r["min_upvotes"] or 0,
                 keywords=tuple(json.loads(r["keywords"] or "[]")),
                 authors=tuple(json.loads(r["authors"] or "[]")),
+                taste=r.get("taste") or 0,
             )
             for r in rows
         ]
@@ -602,6 +605,149 @@ class Store:
             [platform, workspace, since if since is not None else float("-inf"), limit],
         ).fetchall()
         return [Tally(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def channel_votes(self, platform: str, workspace: str, channel: str) -> dict[str, int]:
+        """Net votes per paper cast on the posts in one channel: each user counts +1, -1 or
+        0 per paper by the same rule as the workspace ledger, from their reactions here only.
+        """
+        rows = self.sql.execute(
+            "SELECT paper_id, sum(vote) FROM (SELECT paper_id, "
+            f"max({_UP}) - max({_DOWN}) AS vote "
+            "FROM reactions WHERE platform = ? AND workspace = ? AND channel = ? "
+            "GROUP BY paper_id, user_id) AS per_user GROUP BY paper_id",
+            [platform, workspace, channel],
+        ).fetchall()
+        return {paper_id: net for paper_id, net in rows if net}
+
+    def taste_picks(self, subscription_id: int, day: str) -> int:
+        """How many papers a ``taste=N`` subscription posted on ``day`` (YYYY-MM-DD)."""
+        return self.sql.execute(
+            "SELECT count(*) FROM taste_picks WHERE subscription_id = ? AND day = ?",
+            [subscription_id, day],
+        ).fetchone()[0]
+
+    def add_taste_pick(self, subscription_id: int, day: str, paper_id: str) -> None:
+        with self.sql.transaction():
+            self.sql.execute(
+                "INSERT INTO taste_picks (subscription_id, day, paper_id) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [subscription_id, day, paper_id],
+            )
+
+    def recent_papers(self, since_day: str, limit: int = 50_000) -> list[Paper]:
+        """Papers published, or on Hugging Face's list, on ``since_day`` (YYYY-MM-DD) or
+        later, from every source; most HF upvotes first, then newest."""
+        rows = self._rows(
+            f"SELECT {_PAPER_COLUMNS} FROM papers p WHERE p.published >= ? OR p.hf_date >= ? "
+            "ORDER BY coalesce(p.upvotes, -1) DESC, p.published DESC, p.id DESC LIMIT ?",
+            [since_day, since_day, limit],
+        )
+        return [row_to_paper(r) for r in rows]
+
+    # -- follows ------------------------------------------------------------------------
+
+    def add_follow(self, platform: str, workspace: str, user_id: str, follow: Follow) -> bool:
+        """False if the person already follows it (names compared case-insensitively)."""
+        with self.sql.transaction():
+            return (
+                self.sql.execute(
+                    "INSERT INTO follows (platform, workspace, user_id, kind, value_key, value, "
+                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [
+                        platform,
+                        workspace,
+                        user_id,
+                        follow.kind,
+                        follow.value.lower(),
+                        follow.value,
+                        self.clock(),
+                    ],
+                ).rowcount
+                == 1
+            )
+
+    def remove_follows(
+        self, platform: str, workspace: str, user_id: str, follow: Follow | None = None
+    ) -> int:
+        """Stop one follow (or all of the person's); how many went."""
+        sql = "DELETE FROM follows WHERE platform = ? AND workspace = ? AND user_id = ?"
+        params: list = [platform, workspace, user_id]
+        if follow is not None:
+            sql += " AND kind = ? AND value_key = ?"
+            params += [follow.kind, follow.value.lower()]
+        with self.sql.transaction():
+            return self.sql.execute(sql, params).rowcount
+
+    def follows(
+        self, platform: str | None = None, workspace: str | None = None, user_id: str | None = None
+    ) -> list[tuple[str, str, str, Follow, float]]:
+        """(platform, workspace, user id, follow, since when) for the people asked about."""
+        conditions = {"platform": platform, "workspace": workspace, "user_id": user_id}
+        used = {k: v for k, v in conditions.items() if v is not None}
+        where = " AND ".join(f"{k} = ?" for k in used) or "1 = 1"
+        rows = self.sql.execute(
+            "SELECT platform, workspace, user_id, kind, value, created_at FROM follows "
+            f"WHERE {where} ORDER BY platform, workspace, user_id, created_at, kind, value",
+            list(used.values()),
+        ).fetchall()
+        return [(r[0], r[1], r[2], Follow(r[3], r[4]), r[5]) for r in rows]
+
+    def papers_first_seen_since(
+        self, since: float, limit: int = 10_000
+    ) -> list[tuple[Paper, float]]:
+        """Papers that entered the store at ``since`` or later, from any source, with when;
+        oldest first."""
+        rows = self._rows(
+            f"SELECT p.first_seen AS first_seen_, {_PAPER_COLUMNS} FROM papers p "
+            "WHERE p.first_seen >= ? ORDER BY p.first_seen, p.id LIMIT ?",
+            [since, limit],
+        )
+        return [(row_to_paper(r), r.pop("first_seen_")) for r in rows]
+
+    def claim_follow_notices(
+        self, platform: str, workspace: str, user_id: str, paper_ids: Iterable[str]
+    ) -> list[str]:
+        """Record that the person is being told of these papers; the ones not told before."""
+        now = self.clock()
+        claimed = []
+        with self.sql.transaction():
+            for paper_id in paper_ids:
+                if self.sql.execute(
+                    "INSERT INTO follow_notices (platform, workspace, user_id, paper_id, "
+                    "notified_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [platform, workspace, user_id, paper_id, now],
+                ).rowcount:
+                    claimed.append(paper_id)
+        return claimed
+
+    def dm_refused(self, platform: str, workspace: str, user_id: str) -> None:
+        """The person's direct messages are closed: tell them once (see ``take_dm_refusal``)."""
+        with self.sql.transaction():
+            self.sql.execute(
+                "INSERT INTO dm_refusals (platform, workspace, user_id) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [platform, workspace, user_id],
+            )
+
+    def dm_accepted(self, platform: str, workspace: str, user_id: str) -> None:
+        """A message got through: a later refusal is news again."""
+        with self.sql.transaction():
+            self.sql.execute(
+                "DELETE FROM dm_refusals WHERE platform = ? AND workspace = ? AND user_id = ?",
+                [platform, workspace, user_id],
+            )
+
+    def take_dm_refusal(self, platform: str, workspace: str, user_id: str) -> bool:
+        """True once after a refusal: the person has not been told yet (and now is)."""
+        with self.sql.transaction():
+            return (
+                self.sql.execute(
+                    "UPDATE dm_refusals SET told = 1 WHERE platform = ? AND workspace = ? "
+                    "AND user_id = ? AND told = 0",
+                    [platform, workspace, user_id],
+                ).rowcount
+                == 1
+            )
 
     # -- source health ------------------------------------------------------------------
 

@@ -163,3 +163,29 @@ async def test_share_n_posts_from_the_last_answer_and_counts_are_reprinted(
     assert "That paper is already in this channel: post [1] above" in text
     assert "[1] now +1 (1 up, 0 down) · ▲ 4" in text
     assert "[2] Agents that remember" in text
+
+
+async def test_follow_prints_a_dm_line_and_recommend_says_why(bot, clock) -> None:
+    out = io.StringIO()
+    console = ConsoleAdapter(bot, io.StringIO(), out)
+    await console.handle_line("/papers follow keyword:diffusion")
+    clock.advance(1)
+    liked = [
+        Paper(f"2605.0000{i}", f"Diffusion models, part {i}", published="2026-05-12")
+        for i in range(1, 5)
+    ]
+    bot.store.save_papers(liked)
+    await bot.poster.run_once()
+    for paper in liked[:3]:
+        post_id = bot.store.claim_post("console", "local", "console", paper.id)
+        ref = await console.send(console.channel, PaperCard(paper))
+        bot.store.complete_post(post_id, ref.message)
+    for n in (1, 2, 3):
+        await console.handle_line(f"+1 {n}")
+    await console.handle_line("/papers recommend 1")
+    text = out.getvalue()
+    assert "[DM to you] New papers for what you follow (4)" in text
+    assert "you follow keyword:diffusion" in text
+    assert "Recommended for this channel" in text
+    assert "Diffusion models, part 4" in text.split("Recommended for this channel")[1]
+    assert "like “Diffusion models, part" in text

@@ -331,3 +331,30 @@ async def test_poster_settles_a_pending_post_from_channel_history(
     assert core.store.pending_posts() == []
     post = core.store.post_for_message("discord", GUILD, CHANNEL, card["id"])
     assert post is not None and post.id == post_id
+
+
+# -- follows: direct messages ------------------------------------------------------------
+
+
+async def test_follow_sends_a_dm_and_a_closed_dm_is_told_once(
+    adapter: DiscordAdapter, core: Bot, fake: FakeDiscord, clock
+) -> None:
+    open_user, closed_user = "400000000000000001", "400000000000000002"
+    for user in (open_user, closed_user):
+        reply = await answer(fake, "follow", {"target": "keyword:diffusion"}, user_id=user)
+        assert reply["flags"] & EPHEMERAL and "Following keyword:diffusion" in reply["content"]
+    fake.closed_dms.add(closed_user)
+    clock.advance(1)
+    core.store.save_papers([Paper("2605.00077", "Diffusion in a DM", published="2026-05-13")])
+    await core.poster.run_once()
+    [dm] = fake.dm_messages(open_user)
+    embed = dm["embeds"][0]
+    assert (
+        "2605.00077" in embed["description"]
+        and "you follow keyword:diffusion" in embed["description"]
+    )
+    assert fake.dm_messages(closed_user) == []
+    told = await answer(fake, "follows", user_id=closed_user)
+    assert "direct messages are closed" in told["content"] and told["flags"] & EPHEMERAL
+    again = await answer(fake, "follows", user_id=closed_user)
+    assert "closed" not in again["content"]

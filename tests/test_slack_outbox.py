@@ -18,8 +18,8 @@ from adapters.slack.settings import SlackSettings
 from bot.config import SettingsError
 from bot.events import ChannelRef, MessageRef
 from bot.model.paper import Paper
-from bot.outbox import SendError
-from bot.replies import PaperCard, Text
+from bot.outbox import DirectMessageClosed, SendError
+from bot.replies import PaperCard, PaperList, ScoredPaper, Text
 from tests.fakes.slack import FakeSlack
 
 C1 = ChannelRef("slack", "T0PAPERS", "C1")
@@ -239,3 +239,23 @@ async def test_a_silent_websocket_still_starts(monkeypatch, caplog) -> None:
         assert quiet.connections == 1
         await adapter.stop()
     assert "no hello" in caplog.text
+
+
+async def test_a_direct_message_opens_the_dm_and_posts_there(slack, adapter) -> None:
+    reply = PaperList(
+        "New papers for what you follow (1)",
+        (ScoredPaper(paper(1), 0, "you follow keyword:x"),),
+        public=True,
+    )
+    await adapter.send_dm("T0PAPERS", "U7", reply)
+    [opened] = slack.calls_to("conversations.open")
+    assert opened.args["users"] == "U7"
+    [posted] = slack.calls_to("chat.postMessage")
+    dm = posted.args["channel"]
+    assert dm.startswith("D")
+    [message] = slack.posts(dm)
+    assert "Paper 1" in str(message["blocks"]) and "you follow keyword:x" in str(message["blocks"])
+    slack.refuse_dm("U8")
+    with pytest.raises(DirectMessageClosed):
+        await adapter.send_dm("T0PAPERS", "U8", reply)
+    assert slack.posts(dm) == [message]

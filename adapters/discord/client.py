@@ -30,13 +30,15 @@ from adapters.discord.render import SHARE_PREFIX, card_paper_id, render
 from adapters.discord.settings import DiscordSettings
 from adapters.platform import PlatformStartError
 from bot.events import ChannelRef, CommandInvoked, MessageRef, ShareRequested
-from bot.outbox import SendError, ShownReactions
+from bot.outbox import DirectMessageClosed, SendError, ShownReactions
 from bot.replies import Error, FileReply, PaperCard, Reply, Text
 
 if TYPE_CHECKING:
     from bot.core import Bot
 
 log = logging.getLogger(__name__)
+
+CANNOT_DM_USER = 50007  # Discord: "Cannot send messages to this user"
 
 # Discord wants an interaction answered within 3 s; past this, say "thinking…" first.
 DEFER_AFTER = 2.0
@@ -343,6 +345,19 @@ class DiscordAdapter:
         except aiohttp.ClientConnectorError as exc:
             raise SendError(f"Discord unreachable: {exc}") from exc
         return MessageRef(channel, str(message.id))
+
+    async def send_dm(self, workspace: str, user_id: str, reply: Reply) -> None:
+        """The user's DM channel (opened by discord.py), then the message; Discord answers
+        50007 for a person who accepts no DMs from server members."""
+        if self.client.is_closed() or self.client.user is None:
+            raise SendError("Discord is not connected")
+        try:
+            user = self.client.get_user(int(user_id)) or await self.client.fetch_user(int(user_id))
+            await user.send(**render(reply).kwargs())
+        except discord.Forbidden as exc:
+            if exc.code == CANNOT_DM_USER:
+                raise DirectMessageClosed(str(exc)) from exc
+            raise
 
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
         """PATCH the message (a live card's new counts); discord.py waits out 429s per route."""

@@ -327,7 +327,8 @@ def _list_entry(rank: int, scored: ScoredPaper) -> str:
     if scored.votes:
         meta.append(f"team {scored.votes:+,}")
     meta.append(f"`{plain(paper.id, 40)}`")
-    return f"**{rank}.** {link(title, paper.abstract_url)}\n{' · '.join(meta)}"
+    why = f"\n*{plain(scored.why, 300)}*" if scored.why else ""
+    return f"**{rank}.** {link(title, paper.abstract_url)}\n{' · '.join(meta)}{why}"
 
 
 def _paper_list(reply: PaperList) -> discord.Embed:

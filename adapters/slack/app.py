@@ -48,7 +48,7 @@ from adapters.slack.translate import (
 )
 from bot.config import SettingsError
 from bot.events import AdminCheck, ChannelRef, Event, MessageRef, Responder
-from bot.outbox import SendError, ShownReactions
+from bot.outbox import DirectMessageClosed, SendError, ShownReactions
 from bot.replies import FileReply, PaperCard, Reply
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,12 @@ def error_code(exc: SlackApiError) -> str:
     data = getattr(response, "data", None)
     code = data.get("error") if isinstance(data, dict) else None
     return code or f"HTTP {getattr(response, 'status_code', '?')}"
+
+
+# What conversations.open / chat.postMessage answer for a person paperboy cannot write to.
+DM_CLOSED_ERRORS = frozenset(
+    {"user_disabled", "user_not_found", "cannot_dm_bot", "user_not_visible", "not_allowed"}
+)
 
 
 def _refused(exc: SlackApiError) -> bool:
@@ -512,6 +518,19 @@ class SlackAdapter:
             if found is not None:
                 return found
         raise unknown
+
+    async def send_dm(self, workspace: str, user_id: str, reply: Reply) -> None:
+        """conversations.open with the person (scope ``im:write``), then chat.postMessage."""
+        try:
+            opened = await self.client.conversations_open(users=user_id)
+            dm = (opened.get("channel") or {}).get("id") or ""
+            await self.client.chat_postMessage(
+                **render(reply), channel=dm, unfurl_links=False, unfurl_media=False
+            )
+        except SlackApiError as exc:
+            if error_code(exc) in DM_CLOSED_ERRORS:
+                raise DirectMessageClosed(error_code(exc)) from exc
+            raise
 
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
         """chat.update: a live card's new counts. Not paced with posts (Slack limits

@@ -314,6 +314,8 @@ def render_list(reply: PaperList) -> Message:
     for rank, scored in enumerate(shown, start=1):
         # A vote invitation on every line of a list would be noise; cards carry it.
         detail = meta_line(scored.paper, scored.votes or None, with_total=False)
+        if scored.why:
+            detail += f"\n_{escape(clip(clean(scored.why, one_line=True), 300))}_"
         blocks.append(entry_block(rank, scored.paper, detail, reply.shareable))
     if not shown:
         blocks.append(section("No papers."))

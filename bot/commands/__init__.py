@@ -19,7 +19,7 @@ from bot.commands.spec import (
 REGISTRY = Registry()
 
 # Imported for their registrations, in the order help lists them.
-from bot.commands import lookups, citations, votes, subscriptions, help  # noqa: E402, F401, I001
+from bot.commands import lookups, citations, votes, taste, follows, subscriptions, help  # noqa: E402, F401, I001
 
 
 def parse_command(text: str) -> ParsedCommand:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from bot.channel_taste import channel_taste, taste_subscribe_note
 from bot.commands import REGISTRY
 from bot.commands.spec import Choice, CommandError, Param, ParsedCommand
 from bot.events import CommandInvoked
 from bot.model.subscription import Subscription
 from bot.replies import Reply, SubscriptionList, Text
 from bot.sources.registry import SOURCE_TYPES
-from bot.subscriptions import parse_subscribe
+from bot.subscriptions import TASTE_MAX, parse_subscribe
 
 if TYPE_CHECKING:
     from bot.core import Bot
@@ -26,7 +27,7 @@ def subscribe_help() -> list[tuple[str, str]]:
     return [
         (
             f"subscribe {kind.usage}{' [min_upvotes=N]' if kind.has_upvotes else ''} "
-            "[keywords=a,b] [authors=x,y]",
+            "[keywords=a,b] [authors=x,y] [taste=N]",
             f"auto-post new {kind.feed_noun} here (admins)",
         )
         for kind in SOURCE_TYPES
@@ -60,6 +61,14 @@ def channel_subscriptions(bot: Bot, event: CommandInvoked) -> list[Subscription]
     Param(
         "authors", "comma-separated; a paper must have one of them", kind="option", min=1, max=500
     ),
+    Param(
+        "taste",
+        f"post only the N a day this channel would like best (1-{TASTE_MAX})",
+        type=int,
+        kind="option",
+        min=1,
+        max=TASTE_MAX,
+    ),
     admin_only=True,
     description="Auto-post new papers in this channel (Manage Channels)",
     help_lines=subscribe_help,
@@ -75,11 +84,13 @@ async def subscribe(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> 
         created_by=event.user.id,
     )
     bot.poster.subscribed(sub)
-    return Text(
+    text = (
         f"Subscribed this channel to {describe(bot, sub)} (subscription #{sub.id}). "
-        "New papers will be posted here, the first ones in a moment.",
-        public=True,
+        "New papers will be posted here, the first ones in a moment."
     )
+    if sub.taste:
+        text += " " + taste_subscribe_note(channel_taste(bot.store, ch), sub.taste)
+    return Text(text, public=True)
 
 
 UNSUBSCRIBE_HINT = (

@@ -24,6 +24,7 @@ class Subscription:
     min_upvotes: int = 0
     keywords: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
+    taste: int = 0  # post only this many a day, the best by the channel's taste (0: all)
 
     def matches(self, paper: Paper) -> bool:
         """Every filter given must pass; within a filter, any one value is enough."""
@@ -31,11 +32,11 @@ class Subscription:
             return False
         if self.keywords:
             text = f"{paper.title}\n{paper.abstract}"
-            if not any(_mentions(k, text) for k in self.keywords):
+            if not any(mentions(k, text) for k in self.keywords):
                 return False
         if self.authors:
             names = "\n".join(paper.authors)
-            if not any(_mentions(a, names) for a in self.authors):
+            if not any(mentions(a, names) for a in self.authors):
                 return False
         return True
 
@@ -46,6 +47,7 @@ class Subscription:
             and self.min_upvotes == other.min_upvotes
             and {k.lower() for k in self.keywords} == {k.lower() for k in other.keywords}
             and {a.lower() for a in self.authors} == {a.lower() for a in other.authors}
+            and self.taste == other.taste
         )
 
     def describe(self, feed_text: str) -> str:
@@ -57,9 +59,11 @@ class Subscription:
             parts.append("keywords=" + ",".join(self.keywords))
         if self.authors:
             parts.append("authors=" + ",".join(self.authors))
+        if self.taste:
+            parts.append(f"taste={self.taste}")
         return " ".join(parts)
 
 
-def _mentions(needle: str, haystack: str) -> bool:
+def mentions(needle: str, haystack: str) -> bool:
     """Whole-word, case-insensitive: `gan` must not match `organ`."""
     return re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack, re.IGNORECASE) is not None

@@ -190,6 +190,9 @@ class FakeDiscord:
         }
         self.channel_guild = {c: g for g, cs in self.guilds.items() for c in cs}
 
+        self.dm_channels: dict[str, str] = {}  # DM channel id -> the user it reaches
+        self.closed_dms: set[str] = set()  # users who accept no DMs from server members
+
         # records
         self.channel_messages: dict[str, list[Json]] = defaultdict(list)
         self.interactions: dict[str, FakeInteraction] = {}
@@ -794,6 +797,8 @@ class FakeDiscord:
         hook = r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)"
         return [
             ("GET", r"/users/@me", self._get_me),
+            ("POST", r"/users/@me/channels", self._open_dm),
+            ("GET", r"/users/(?P<user>\d+)", self._get_user),
             ("GET", r"/oauth2/applications/@me", self._get_application),
             ("GET", r"/gateway", self._get_gateway),
             ("GET", r"/gateway/bot", self._get_gateway),
@@ -947,8 +952,32 @@ class FakeDiscord:
             return _error(404, 10003, "Unknown Channel")
         return _json(self.channel(channel))
 
+    async def _get_user(self, record: RequestRecord, user: str) -> web.Response:
+        return _json(self.user(user))
+
+    async def _open_dm(self, record: RequestRecord) -> web.Response:
+        """A DM channel with one user (the same one each time, as on Discord)."""
+        user = str((record.body or {}).get("recipient_id") or "")
+        if not user.isdigit():
+            return _error(400, 50035, "Invalid Form Body")
+        channel = next((c for c, u in self.dm_channels.items() if u == user), None)
+        if channel is None:
+            channel = self.snowflake()
+            self.dm_channels[channel] = user
+        return _json(
+            {"id": channel, "type": 1, "last_message_id": None, "recipients": [self.user(user)]}
+        )
+
+    def dm_messages(self, user: str) -> list[Json]:
+        """What the bot sent ``user`` in their DM channel, oldest first."""
+        return [
+            m for c, u in self.dm_channels.items() if u == user for m in self.channel_messages[c]
+        ]
+
     async def _post_message(self, record: RequestRecord, channel: str) -> web.Response:
-        if channel not in self.channel_guild:
+        if channel in self.dm_channels and self.dm_channels[channel] in self.closed_dms:
+            return _error(403, 50007, "Cannot send messages to this user")
+        if channel not in self.channel_guild and channel not in self.dm_channels:
             return _error(404, 10003, "Unknown Channel")
         if channel in self._forbidden:
             return _error(403, 50013, "Missing Permissions")

@@ -263,6 +263,7 @@ class FakeSlack:
         self._uploads: dict[str, dict[str, Any]] = {}  # file id -> announced name, length, bytes
         self._messages: dict[str, list[dict]] = defaultdict(list)
         self._refused: dict[str, str] = {}
+        self._dm_refused: dict[str, str] = {}  # user id -> conversations.open's error
         self._private: set[str] = set()
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._delays: dict[str, float | Callable[[], float]] = {}
@@ -365,6 +366,10 @@ class FakeSlack:
         self._refused[channel] = error
         if not joinable:
             self._private.add(channel)
+
+    def refuse_dm(self, user_id: str, error: str = "user_disabled") -> None:
+        """``conversations.open`` with ``user_id`` fails with ``error``."""
+        self._dm_refused[user_id] = error
 
     def add_user(
         self, user_id: str, *, name: str = "", is_admin: bool = False, is_owner: bool = False
@@ -887,6 +892,8 @@ class FakeSlack:
         users = [u for u in str(args.get("users") or "").split(",") if u]
         if len(users) != 1:
             return {"ok": False, "error": "not_implemented" if users else "users_list_not_supplied"}
+        if users[0] in self._dm_refused:
+            return {"ok": False, "error": self._dm_refused[users[0]]}
         return {"ok": True, "channel": {"id": f"D{users[0]}", "is_im": True}}
 
     def _get_upload_url(self, args: dict, token: str) -> dict:
