@@ -9,6 +9,7 @@ import pytest
 
 from adapters.cli import main
 from bot.model.feed import Feed
+from bot.model.follow import Follow
 from bot.model.paper import Paper
 from bot.model.search_query import parse_search
 from bot.model.subscription import Subscription
@@ -18,15 +19,20 @@ from storage.sql import PostgresDatabase, as_database
 from storage.store import Store
 from tests.conftest import FakeClock, database_settings, open_store
 
+# Every table the two schemas share; a new one fails the test below until it is filled here.
 TABLES = (
     "deliveries",
+    "dm_refusals",
     "feed_items",
+    "follow_notices",
+    "follows",
     "imports",
     "papers",
     "posts",
     "reactions",
     "source_health",
     "subscriptions",
+    "taste_picks",
     "votes",
 )
 
@@ -57,7 +63,11 @@ def fill_sqlite(path: str, papers: int = 30) -> None:
     )
     store.mark_listed(Feed("hf"), [f"2401.{i:05d}" for i in range(10)])
     here = {"platform": "slack", "workspace": "W1", "channel": "C1"}
-    store.add_subscription(Subscription(**here, feed=Feed("hf"), keywords=("quantum",)))
+    sub = store.add_subscription(Subscription(**here, feed=Feed("hf"), keywords=("quantum",)))
+    store.add_taste_pick(sub.id, "2026-05-13", "2401.00001")
+    store.add_follow("slack", "W1", "U1", Follow("author", "Ada"))
+    store.claim_follow_notices("slack", "W1", "U1", ["2401.00002"])
+    store.dm_refused("slack", "W1", "U2")
     store.add_subscription(Subscription(**here, feed=Feed("arxiv", "cs.CL")))
     for i in range(5):
         post_id = store.claim_post("slack", "W1", "C1", f"2401.{i:05d}")
