@@ -503,14 +503,18 @@ def ensure_snapshot(directory: Path, count: int, seed: int = 42, skew: str = "re
     return path
 
 
-def query_vocabulary(seed: int = 42) -> dict[str, list[str]]:
-    """Words to build benchmark queries from: rare tail words, common words, phrases."""
-    corpus = Corpus(1, seed)
-    phrases = [p for ps in corpus.phrases.values() for p in ps]
+def query_vocabulary(seed: int = 42, tail_words: int = 200_000) -> dict[str, list[str]]:
+    """Words to build benchmark queries from: rare tail words, common words, phrases.
+
+    Made without a ``Corpus`` (whose draw tables take 60 MB), so that a benchmark that
+    measures its own memory does not count them."""
+    tail = _made_up_words(random.Random(seed + 1), tail_words)
+    random.Random(seed + 2).shuffle(tail)
+    phrases = [p for _, text in SUBJECTS.values() for p in text.split("|")[1].split(";")]
     return {
-        "rare": corpus.tail[40_000:40_100],
-        "mid": corpus.tail[50:150],
-        "common": corpus.common[:60],
+        "rare": tail[40_000:40_100],
+        "mid": tail[50:150],
+        "common": list(dict.fromkeys(FUNCTION_WORDS + GENERAL_WORDS))[:60],
         "phrases": phrases,
     }
 
