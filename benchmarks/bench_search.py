@@ -187,7 +187,8 @@ class SearchResult:
     overlap_by_kind: dict[str, float]
     score_ratio: float  # FTS5 BM25 of our top 5 / of its own top 5: 1.0 is as relevant
     worst_case_ms: float = 0.0
-    rss_mb: float = 0.0
+    rss_anon_mb: float = 0.0
+    peak_rss_mb: float = 0.0
 
 
 def run(
@@ -229,7 +230,7 @@ def run(
         started = time.perf_counter()
         ask(WORST_CASE)
         worst.add(time.perf_counter() - started)
-    rss_mb = _rss_peak_mb()  # the bot's own footprint, before FTS5 adds its page cache
+    memory = memory_mb()  # the bot's own footprint, before FTS5 adds its page cache
     loop.close()
     store.db.close()
     overlaps: dict[str, list[float]] = {}
@@ -251,7 +252,7 @@ def run(
     by_kind = {k: statistics.mean(v) for k, v in overlaps.items()}
     mean = statistics.mean(x for v in overlaps.values() for x in v) if overlaps else float("nan")
     ratio = statistics.mean(ratios) if ratios else float("nan")
-    return SearchResult(ours, fts, bare, mean, by_kind, ratio, worst.p50 * 1000, rss_mb)
+    return SearchResult(ours, fts, bare, mean, by_kind, ratio, worst.p50 * 1000, **memory)
 
 
 def _overlap(ours: list[str], reference: list[str]) -> float:
@@ -281,12 +282,16 @@ def _score_ratio(
     return scores(ours) / best if best > 0 else 1.0
 
 
-def _rss_peak_mb() -> float:
+def memory_mb() -> dict[str, float]:
+    """This process's anonymous memory (heap: what caching can grow) and peak resident set
+    (which also counts the pages of the memory-mapped index the searches touched)."""
+    figures = {}
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+            name, _, value = line.partition(":")
+            if name in ("RssAnon", "VmHWM", "VmRSS"):
+                figures[name] = int(value.split()[0]) / 1024
+    return {"rss_anon_mb": figures["RssAnon"], "peak_rss_mb": figures["VmHWM"]}
 
 
 def main() -> None:
@@ -313,7 +318,8 @@ def main() -> None:
                 "overlap_by_kind": r.overlap_by_kind,
                 "score_ratio": r.score_ratio,
                 "worst_case_ms": r.worst_case_ms,
-                "rss_mb": r.rss_mb,
+                "rss_anon_mb": r.rss_anon_mb,
+                "peak_rss_mb": r.peak_rss_mb,
                 "queries": len(all_queries()),
                 "samples": len(r.ours.samples),
             }
