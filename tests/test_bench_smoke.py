@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import pytest
+
 from benchmarks import run, word_frequencies
 from benchmarks.bench_import import naive_import, paperboy_import
 from benchmarks.bench_search import all_queries, query_mix
@@ -78,6 +80,8 @@ def test_both_imports_load_the_same_papers(tmp_path) -> None:
     assert len(Corpus(200).tail) > 1000
 
 
+# Six benchmark processes and two corpora: about 40 s alone, far more on a loaded machine.
+@pytest.mark.timeout(360)
 def test_make_bench_runs_end_to_end_at_tiny_sizes(tmp_path, capsys) -> None:
     assert run.main(["--quick", "--data", str(tmp_path)]) == 0
     out = capsys.readouterr().out
