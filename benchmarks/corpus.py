@@ -503,6 +503,7 @@ def ensure_snapshot(directory: Path, count: int, seed: int = 42, skew: str = "re
     return path
 
 
+@functools.cache  # the words it keeps are few; the tail it draws them from is freed
 def query_vocabulary(seed: int = 42, tail_words: int = 200_000) -> dict[str, list[str]]:
     """Words to build benchmark queries from: rare tail words, common words, phrases.
 
