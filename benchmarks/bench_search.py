@@ -29,8 +29,9 @@ from adapters.memory import MemoryAdapter
 from benchmarks.corpus import query_vocabulary
 from bot.config import Settings
 from bot.core import Bot
+from bot.model.ids import canonical_id
 from bot.model.search_query import SearchQuery, parse_search
-from bot.replies import PaperList
+from bot.replies import Error, PaperList
 from storage.db import open_db
 from storage.store import Store
 
@@ -164,9 +165,15 @@ def fts5_search(conn: sqlite3.Connection, query: SearchQuery, limit: int = 5) ->
 
 
 class _Sources:
-    """No source to search online: the benchmark times our side only."""
+    """No remote source to search or look up: the benchmark times our side only."""
 
     searchable: ClassVar[list] = []
+
+    def paper_id(self, text: str) -> str | None:
+        return canonical_id(text)
+
+    def __iter__(self):
+        return iter(())
 
     async def aclose(self) -> None:
         return None
@@ -209,6 +216,8 @@ def run(
 
     def ask(text: str) -> list[str]:
         reply = loop.run_until_complete(chat.command("search " + text))
+        if isinstance(reply, Error) and "went wrong" in reply.message:
+            raise RuntimeError(f"search {text!r} failed: see the log")  # not a figure
         return [p.paper.id for p in reply.papers] if isinstance(reply, PaperList) else []
 
     answers = {q: ask(q) for _, q in queries}  # warm-up, and what ours answered
