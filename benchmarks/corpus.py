@@ -23,11 +23,14 @@ import functools
 import gzip
 import itertools
 import json
+import math
 import random
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from benchmarks import word_frequencies
 
 
 def _split(words: str) -> list[str]:
@@ -200,7 +203,7 @@ NEW_STYLE_FROM = datetime(2007, 4, 1, tzinfo=UTC)
 
 
 # Bump when the generator changes, so cached corpora are made again.
-VERSION = 1
+VERSION = 2
 TAIL_BITS = 22
 TAIL_TABLE = 1 << TAIL_BITS
 SUBJECT_TABLE = 1 << 16
@@ -252,11 +255,22 @@ def _tail(seed: int, count: int) -> tuple[list[str], list[str]]:
 class Corpus:
     """Draws papers; one instance per seed, papers in id (time) order."""
 
-    def __init__(self, count: int, seed: int = 42, tail_words: int = 200_000) -> None:
+    def __init__(
+        self, count: int, seed: int = 42, tail_words: int = 200_000, skew: str = "real"
+    ) -> None:
         self.count = count
+        self.skew = skew
         self.rng = random.Random(seed)
         self.tail, self.tail_table = _tail(seed, tail_words)
         self.common = list(dict.fromkeys(FUNCTION_WORDS + GENERAL_WORDS))
+        self.inserted: _Inserted | None = None
+        if skew != "kind":
+            self.inserted = _Inserted(skew)
+            # The table's words come from it alone (but for the few nearly every paper has,
+            # drawn as running text), so their document frequencies are the table's; words
+            # it does not list are in fewer than 5 % of real papers, so only the subjects'
+            # own words and the long tail remain.
+            self.common = []
         self.subjects = list(SUBJECTS)
         self.subject_cum = list(itertools.accumulate(SUBJECT_WEIGHTS[s] for s in self.subjects))
         # Drawing from flat tables (a word repeated in proportion to its probability) is
@@ -267,11 +281,18 @@ class Corpus:
         for subject, (_, text) in SUBJECTS.items():
             words, phrases = text.split("|")
             vocab = list(dict.fromkeys(words.split()))
+            if self.inserted is not None:
+                vocab = [w for w in vocab if w not in self.inserted.words]
             subject_p = [0.32 * p for p in _zipf(len(vocab), 0.9)]
             # None stands for "a word from the long tail", drawn from the tail table.
-            self.tables[subject] = _table(
-                [*self.common, *vocab, None], [*common_p, *subject_p, 0.18], SUBJECT_TABLE
-            )
+            items, weights = [*self.common, *vocab, None], [*common_p, *subject_p, 0.18]
+            if self.inserted is not None:  # running text at its real share of all words
+                running = self.inserted.running_in_base
+                rest = 1 - sum(running.values())
+                total = sum(weights)
+                items += list(running)
+                weights = [w * rest / total for w in weights] + list(running.values())
+            self.tables[subject] = _table(items, weights, SUBJECT_TABLE)
             self.phrases[subject] = phrases.split(";")
         self.span = (END - START).total_seconds()
 
@@ -310,14 +331,20 @@ class Corpus:
     def papers(self) -> Iterator[dict]:
         rng = self.rng
         counters: dict = {}
+        extra: list[list[str]] = []
         for index in range(self.count):
+            if self.inserted is not None and index % INSERT_BATCH == 0:
+                extra = self.inserted.draw(rng, min(INSERT_BATCH, self.count - index))
             # Submissions grow over the years: time runs as the square root of the index.
             fraction = ((index + rng.random()) / self.count) ** 0.5
             when = START + timedelta(seconds=fraction * self.span)
             subject = rng.choices(self.subjects, cum_weights=self.subject_cum)[0]
-            yield self._paper(index, when, subject, counters)
+            words = extra[index % INSERT_BATCH] if extra else []
+            yield self._paper(index, when, subject, counters, words)
 
-    def _paper(self, index: int, when: datetime, subject: str, counters: dict) -> dict:
+    def _paper(
+        self, index: int, when: datetime, subject: str, counters: dict, inserted: list[str] = ()
+    ) -> dict:
         rng = self.rng
         cats = SUBJECTS[subject][0]
         categories = [rng.choice(cats)]
@@ -325,10 +352,23 @@ class Corpus:
             extra = rng.choice(cats if rng.random() < 0.7 else ALL_CATEGORIES)
             if extra not in categories:
                 categories.append(extra)
-        title_words = self._words(subject, rng.randint(5, 16))
-        title = " ".join(title_words).capitalize()
+        n_title = rng.randint(5, 16)
         n_abstract = max(30, min(350, int(rng.gauss(150, 45))))
-        abstract_words = self._words(subject, n_abstract)
+        if inserted:  # one in eight of the table's words goes in the title, as in real papers
+            in_title = inserted[::8]
+            title_words = _mixed(
+                rng, self._words(subject, max(2, n_title - len(in_title))), in_title
+            )
+            in_abstract = [w for i, w in enumerate(inserted) if i % 8]
+            # Real abstracts (of ML papers) are longer than the snapshot's average: keep
+            # the words the table does not list at their real count, wherever it leaves us.
+            n_base = max(20, round(n_abstract * self.inserted.base_words / 150))
+            base = self._words(subject, n_base)
+            abstract_words = _mixed(rng, base, in_abstract)
+        else:
+            title_words = self._words(subject, n_title)
+            abstract_words = self._words(subject, n_abstract)
+        title = " ".join(title_words).capitalize()
         sentences, start = [], 0
         while start < len(abstract_words):
             end = start + rng.randint(12, 30)
@@ -367,6 +407,74 @@ class Corpus:
         }
 
 
+INSERT_BATCH = 1000
+HARSH_FACTOR = 2.2  # "training" 99 %, "model" ~100 %, "data" 71 %: the corpus issue 16 measured
+
+
+class _Inserted:
+    """The words and pairs of the measured table (``word_frequencies.json``), drawn so that
+    each is in its share of papers, as often per paper as measured."""
+
+    def __init__(self, skew: str) -> None:
+        if skew not in ("real", "harsh"):
+            raise ValueError(f"unknown skew {skew!r}: real, harsh or kind")
+        table = word_frequencies.load()
+        scale = HARSH_FACTOR if skew == "harsh" else 1.0
+        self.running: dict[str, float] = table["running_text"]
+        self.words = set(table["words"])
+        words = table["words"]
+        # (text, probability a paper has it, mean count when it does); a pair is one item
+        # so that it stays whole. A word a pair brings needs a smaller chance of its own;
+        # a pair that would bring a word more often than measured is left out.
+        self.items: list[tuple[str, float, float]] = []
+        brought: dict[str, float] = {}
+        for pair, (df, tf) in table["pairs"].items():
+            p = min(0.99, df * scale)
+            after = {w: 1 - (1 - brought.get(w, 0.0)) * (1 - p) for w in pair.split()}
+            if all(after[w] <= min(0.99, words[w][0] * scale) for w in after):
+                self.items.append((pair, p, tf))
+                brought.update(after)
+        for word, (df, tf) in words.items():
+            if word in self.running:
+                continue
+            p = min(0.99, df * scale)
+            own = 1 - (1 - p) / (1 - brought.get(word, 0.0))
+            if own > 0:
+                self.items.append((word, own, tf))
+        # Running text is drawn with the subject's words and the long tail, which are about
+        # a third of all words once the table's words are in.
+        inserted = sum(p * tf * len(text.split()) for text, p, tf in self.items)
+        # (The harsh table brings more words than a real abstract has: its papers are longer.)
+        self.base_words = max(60.0, table["mean_words"] - inserted)
+        factor = (self.base_words + inserted) / self.base_words
+        factor = min(factor, 0.6 / sum(self.running.values()))
+        self.running_in_base = {w: share * factor for w, share in self.running.items()}
+
+    def draw(self, rng: random.Random, papers: int) -> list[list[str]]:
+        """The inserted words of each of ``papers`` papers."""
+        chosen: list[list[str]] = [[] for _ in range(papers)]
+        everyone = range(papers)
+        for text, p, tf in self.items:
+            mean = papers * p
+            k = round(rng.gauss(mean, math.sqrt(mean * (1 - p))))  # ~ binomial
+            having = rng.sample(everyone, max(0, min(papers, k)))
+            again = rng.choices(having, k=round(len(having) * (tf - 1))) if having else []
+            for i in having:
+                chosen[i].append(text)
+            for i in again:
+                chosen[i].append(text)
+        return chosen
+
+
+def _mixed(rng: random.Random, words: list[str], extra: list[str]) -> list[str]:
+    """``words`` and ``extra`` in one random order (pairs are one item: they stay whole).
+    Sorting by random keys is a C loop; inserting item by item was most of the time."""
+    both = words + extra
+    n = len(both)
+    keys = memoryview(rng.getrandbits(32 * n).to_bytes(4 * n, "little")).cast("I")
+    return [both[i] for i in sorted(range(n), key=keys.__getitem__)]
+
+
 def _author_string(authors: list[tuple[str, str]]) -> str:
     names = [f"{first} {last}" for last, first in authors]
     if len(names) == 1:
@@ -374,35 +482,40 @@ def _author_string(authors: list[tuple[str, str]]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def write_snapshot(path: Path, count: int, seed: int = 42) -> Path:
+def write_snapshot(path: Path, count: int, seed: int = 42, skew: str = "real") -> Path:
     """Write ``count`` papers to ``path`` (gzip if it ends in .gz); atomic, via a temp file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(tmp, "wt", encoding="utf-8") as out:
-        for paper in Corpus(count, seed).papers():
+        for paper in Corpus(count, seed, skew=skew).papers():
             out.write(json.dumps(paper, ensure_ascii=False) + "\n")
     tmp.replace(path)
     return path
 
 
-def ensure_snapshot(directory: Path, count: int, seed: int = 42) -> Path:
+def ensure_snapshot(directory: Path, count: int, seed: int = 42, skew: str = "real") -> Path:
     """The cached snapshot of ``count`` papers, generated on first use."""
-    path = directory / f"arxiv-synthetic-v{VERSION}-{count}-seed{seed}.jsonl"
+    path = directory / f"arxiv-synthetic-v{VERSION}-{skew}-{count}-seed{seed}.jsonl"
     if not path.exists():
         print(f"generating {count:,} synthetic papers into {path} (once)...", file=sys.stderr)
-        write_snapshot(path, count, seed)
+        write_snapshot(path, count, seed, skew)
     return path
 
 
-def query_vocabulary(seed: int = 42) -> dict[str, list[str]]:
-    """Words to build benchmark queries from: rare tail words, common words, phrases."""
-    corpus = Corpus(1, seed)
-    phrases = [p for ps in corpus.phrases.values() for p in ps]
+@functools.cache  # the words it keeps are few; the tail it draws them from is freed
+def query_vocabulary(seed: int = 42, tail_words: int = 200_000) -> dict[str, list[str]]:
+    """Words to build benchmark queries from: rare tail words, common words, phrases.
+
+    Made without a ``Corpus`` (whose draw tables take 60 MB), so that a benchmark that
+    measures its own memory does not count them."""
+    tail = _made_up_words(random.Random(seed + 1), tail_words)
+    random.Random(seed + 2).shuffle(tail)
+    phrases = [p for _, text in SUBJECTS.values() for p in text.split("|")[1].split(";")]
     return {
-        "rare": corpus.tail[40_000:40_100],
-        "mid": corpus.tail[50:150],
-        "common": corpus.common[:60],
+        "rare": tail[40_000:40_100],
+        "mid": tail[50:150],
+        "common": list(dict.fromkeys(FUNCTION_WORDS + GENERAL_WORDS))[:60],
         "phrases": phrases,
     }
 
@@ -412,8 +525,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("count", type=int)
     parser.add_argument("path", type=Path)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--skew",
+        choices=("real", "harsh", "kind"),
+        default="real",
+        help="common words as common as in real ML abstracts (real), 2.2x as common "
+        "(harsh), or the round-1 corpus, kinder to them (kind)",
+    )
     args = parser.parse_args(argv)
-    write_snapshot(args.path, args.count, args.seed)
+    write_snapshot(args.path, args.count, args.seed, args.skew)
     return 0
 
 

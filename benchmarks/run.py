@@ -1,11 +1,13 @@
 """``make bench``: every performance figure, its target, and its baseline from the same run.
 
     python -m benchmarks.run            # 100k and 1M papers (corpora cached in .data/)
+    python -m benchmarks.run --full     # and 2.7M papers, all of arXiv (bench-full)
     python -m benchmarks.run --quick    # tiny sizes: checks the code, proves nothing
 
 Baselines are measured here, in this run, on this machine: a naive import (json.loads,
-executemany, FTS5 rebuild) for import; raw FTS5 BM25 and bare tantivy for search; the
-rate-limit bound for fan-out. Medians of repeats where a figure is cheap enough to repeat.
+executemany, FTS5 rebuild) for import; raw FTS5 BM25 and bare tantivy for search, and
+``/papers help`` for search through Slack HTTP; the rate-limit bound for fan-out; round 1's
+figure for votes through Slack HTTP. Medians of repeats where a figure is cheap enough to repeat.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def _ms(seconds: float) -> str:
 
 @dataclass
 class Sizes:
-    small: int  # import figure, repeated
+    small: int  # import figure, repeated; the harsh corpus's search
     scale: int  # search, memory and start-up run on this many papers
     repeats: int
     votes: int
@@ -72,10 +74,14 @@ class Sizes:
     fan_papers: int
     fan_channels: int
     search_repeats: int
+    larger: tuple[int, ...] = ()  # bench-full: import and search again at these sizes
 
 
 FULL = Sizes(100_000, 1_000_000, 3, 20_000, 5_000, 10, 100, 5)
+ARXIV = Sizes(100_000, 1_000_000, 3, 20_000, 5_000, 10, 100, 5, larger=(2_700_000,))
 QUICK = Sizes(500, 1_000, 1, 300, 100, 2, 5, 1)
+IMPORT_TARGET = 20_000  # papers/s at the scale size, and at most half the naive time
+PREVIOUS_SLACK_VOTES = 1_081  # /s, README's round-1 table: the figure not to fall below
 
 
 def bench_imports(sizes: Sizes, data: Path, work: Path) -> tuple[list[Row], Path, Path]:
@@ -91,10 +97,10 @@ def bench_imports(sizes: Sizes, data: Path, work: Path) -> tuple[list[Row], Path
         Row(
             f"Import {sizes.small:,} papers, end to end incl. index (median of {sizes.repeats})",
             _rate(ours),
-            "≥ baseline",
+            "≥ 2× baseline",
             _rate(naive),
             f"{ours / naive:.2f}×",
-            ours >= naive,
+            ours >= 2 * naive,
         )
     )
     changed, seconds = bench_import.reimport(work / "ours-small.db", small)
@@ -106,99 +112,107 @@ def bench_imports(sizes: Sizes, data: Path, work: Path) -> tuple[list[Row], Path
             met=changed == 0,
         )
     )
+    big_rows, ours_db, fts5_db = import_at(sizes.scale, data, work, "scale")
+    return rows + big_rows, ours_db, fts5_db
 
-    big = ensure_snapshot(data, sizes.scale)
-    log(f"import {sizes.scale:,} papers: naive (FTS5), then ours (tantivy)")
-    naive_big = bench_import.naive_import(big, work / "naive-scale.db")
-    ours_big = bench_import.paperboy_import(big, work / "ours-scale.db")
+
+def import_at(count: int, data: Path, work: Path, name: str) -> tuple[list[Row], Path, Path]:
+    big = ensure_snapshot(data, count)
+    log(f"import {count:,} papers: naive (FTS5), then ours (tantivy)")
+    naive_big = bench_import.naive_import(big, work / f"naive-{name}.db")
+    ours_big = bench_import.paperboy_import(big, work / f"ours-{name}.db")
     arxiv = 2_700_000 / ours_big.rate / 60
-    rows.append(
-        Row(
-            f"Import {sizes.scale:,} papers, end to end incl. index",
-            f"{ours_big.seconds:.0f} s ({_rate(ours_big.rate)}; all of arXiv ≈ {arxiv:.1f} min)",
-            "≥ baseline",
-            f"{naive_big.seconds:.0f} s ({_rate(naive_big.rate)})",
-            f"{ours_big.rate / naive_big.rate:.2f}×",
-            ours_big.rate >= naive_big.rate,
-        )
+    ratio = ours_big.seconds / naive_big.seconds
+    row = Row(
+        f"Import {count:,} papers, end to end incl. index",
+        f"{ours_big.seconds:.0f} s ({_rate(ours_big.rate)}; all of arXiv ≈ {arxiv:.1f} min)",
+        f"≥ {IMPORT_TARGET:,}/s, ≤ 0.5× baseline time",
+        f"{naive_big.seconds:.0f} s ({_rate(naive_big.rate)})",
+        f"{ratio:.2f}× the time",
+        ours_big.rate >= IMPORT_TARGET and ratio <= 0.5,
     )
-    return rows, work / "ours-scale.db", work / "naive-scale.db"
+    return [row], work / f"ours-{name}.db", work / f"naive-{name}.db"
 
 
-def bench_search(sizes: Sizes, ours_db: Path, fts5_db: Path) -> list[Row]:
-    log(f"search mix on {sizes.scale:,} papers: ours, bare tantivy, raw FTS5 (own process)")
+def _json_of(module: str, *args: object) -> dict:
+    """Run ``python -m module args`` in its own process (so memory figures are its own)
+    and return the JSON of its last line."""
     out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.bench_search",
-            str(ours_db),
-            str(fts5_db),
-            str(sizes.search_repeats),
-        ],
+        [sys.executable, "-m", module, *map(str, args)],
         capture_output=True,
         text=True,
         check=True,
         cwd=Path(__file__).resolve().parent.parent,
     )
-    r = json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_search(sizes: Sizes, ours_db: Path, fts5_db: Path, label: str = "") -> list[Row]:
     n = f"{sizes.scale:,}"
+    log(f"search mix on {n} papers{label}: ours, bare tantivy, raw FTS5 (own process)")
+    r = _json_of("benchmarks.bench_search", ours_db, fts5_db, sizes.search_repeats)
+    log(f"search mix on {n} papers{label} through Slack HTTP (own process)")
+    slack = _json_of("benchmarks.bench_slack_search", ours_db, max(1, sizes.search_repeats - 2))
     mix = f"{r['queries']} queries × {sizes.search_repeats}"
     kinds = ", ".join(f"{k} {v:.2f}" for k, v in r["overlap_by_kind"].items())
+    slowest = "; ".join(f"{q} {ms:.0f} ms" for q, ms in slack["slowest"].items())
     return [
         Row(
-            f"Search p50 through the core, {n} papers ({mix})",
+            f"Search p50 end to end through Slack HTTP, {n} papers{label} "
+            f"({slack['queries']} queries × {slack['samples'] // slack['queries']})",
+            _ms(slack["p50"]),
+            "≤ 6 ms",
+            f"/papers help {_ms(slack['help_p50'])}",
+            f"{slack['p50'] / slack['help_p50']:.1f}× help",
+            slack["p50"] <= 0.006,
+        ),
+        Row(
+            f"Search p99 end to end through Slack HTTP{label} (slowest: {slowest})",
+            _ms(slack["p99"]),
+            "≤ 15 ms",
+            f"/papers help {_ms(slack['help_p99'])}",
+            f"{slack['p99'] / slack['help_p99']:.1f}× help",
+            slack["p99"] <= 0.015,
+        ),
+        Row(
+            f"Search p50 through the core, {n} papers{label} ({mix})",
             _ms(r["ours_p50"]),
-            "≤ 10 ms",
+            "report",
             f"FTS5 {_ms(r['fts5_p50'])}",
             f"{r['fts5_p50'] / r['ours_p50']:.0f}× faster",
-            r["ours_p50"] <= 0.010,
         ),
         Row(
-            "Search p99 through the core",
+            f"Search p99 through the core{label}",
             _ms(r["ours_p99"]),
-            "≤ 30 ms",
-            f"FTS5 {_ms(r['fts5_p99'])}",
-            f"{r['fts5_p99'] / r['ours_p99']:.0f}× faster",
-            r["ours_p99"] <= 0.030,
+            "≤ 10 ms",
+            f"FTS5 {_ms(r['fts5_p99'])}; bare tantivy {_ms(r['tantivy_p99'])}",
+            f"{r['fts5_p99'] / r['ours_p99']:.0f}× faster than FTS5",
+            r["ours_p99"] <= 0.010,
         ),
         Row(
-            "Search p50 vs bare tantivy, same queries",
-            _ms(r["ours_p50"]),
-            "≤ 2× tantivy",
-            f"tantivy {_ms(r['tantivy_p50'])}",
-            f"{r['ours_p50'] / r['tantivy_p50']:.2f}×",
-            r["ours_p50"] <= 2 * r["tantivy_p50"],
-        ),
-        Row(
-            "Search p99 vs bare tantivy, same queries",
-            _ms(r["ours_p99"]),
-            "≤ 2× tantivy",
-            f"tantivy {_ms(r['tantivy_p99'])}",
-            f"{r['ours_p99'] / r['tantivy_p99']:.2f}×",
-            r["ours_p99"] <= 2 * r["tantivy_p99"],
-        ),
-        Row(
-            "Relevance: exhaustive-BM25 score of our top 5 / of its top 5",
+            f"Relevance{label}: exhaustive-BM25 score of our top 5 / of its top 5",
             f"{r['score_ratio']:.3f}",
-            "as relevant (≥ 0.95)",
+            "≥ 0.95",
             "FTS5 BM25 = 1.000",
             met=r["score_ratio"] >= 0.95,
         ),
         Row(
-            "Relevance: overlap@5 with exhaustive FTS5 BM25",
+            f"Relevance{label}: overlap@5 with exhaustive FTS5 BM25",
             f"{r['overlap']:.2f} ({kinds})",
             "report",
             "1.00",
         ),
         Row(
-            'Worst case, not in the mix: phrase "of the"', f"{r['worst_case_ms']:.0f} ms", "report"
+            f'Worst case{label}, not in the mix: `"of the" "in the" models` through Slack HTTP',
+            f"{slack['worst_case_ms']:.0f} ms",
+            "report",
         ),
         Row(
-            f"Resident set while searching {n} papers",
-            f"{r['rss_mb']:.0f} MB",
-            "≤ 200 MB",
-            met=r["rss_mb"] <= 200,
+            f"Memory while searching {n} papers{label}: anonymous (peak resident set)",
+            f"{r['rss_anon_mb']:.0f} MB ({r['peak_rss_mb']:.0f} MB)",
+            "≤ 60 MB anonymous",
+            f"Slack HTTP process {slack['rss_anon_mb']:.0f} MB ({slack['peak_rss_mb']:.0f} MB)",
+            met=r["rss_anon_mb"] <= 60,
         ),
     ]
 
@@ -220,6 +234,18 @@ def postgres_votes(sizes: Sizes, work: Path) -> float | None:
         )
     finally:
         server.stop()
+
+
+def bench_harsh(sizes: Sizes, data: Path, work: Path) -> list[Row]:
+    """The search figures again on the harsh corpus: common words 2.2× as common."""
+    snapshot = ensure_snapshot(data, sizes.small, skew="harsh")
+    log(f"harsh corpus, {sizes.small:,} papers: naive and ours imports for the search figures")
+    bench_import.naive_import(snapshot, work / "naive-harsh.db")
+    bench_import.paperboy_import(snapshot, work / "ours-harsh.db")
+    harsh = Sizes(**{**sizes.__dict__, "scale": sizes.small})
+    return bench_search(
+        harsh, work / "ours-harsh.db", work / "naive-harsh.db", label=" (harsh corpus)"
+    )
 
 
 def bench_bot_paths(sizes: Sizes, ours_db: Path, work: Path) -> list[Row]:
@@ -280,8 +306,10 @@ def bench_bot_paths(sizes: Sizes, ours_db: Path, work: Path) -> list[Row]:
             f"Votes through Slack HTTP, signed, fake Slack on loopback "
             f"({sizes.slack_votes:,} events)",
             _rate(slack),
-            "≥ 1,000/s",
-            met=slack >= 1000,
+            "≥ 1,000/s, not below round 1",
+            f"round 1: {_rate(PREVIOUS_SLACK_VOTES)}",
+            f"{slack / PREVIOUS_SLACK_VOTES:.2f}×",
+            slack >= 1000,
         )
     )
     log(f"fan-out: {sizes.fan_papers} papers to {sizes.fan_channels} channels")
@@ -311,16 +339,26 @@ def main(argv: list[str] | None = None) -> int:
         default=DATA,
         help="where corpora and databases go (default benchmarks/.data)",
     )
+    parser.add_argument(
+        "--full", action="store_true", help="also 2,700,000 papers (all of arXiv), once"
+    )
+    parser.add_argument("--no-harsh", action="store_true", help="skip the harsh corpus")
     args = parser.parse_args(argv)
-    sizes = QUICK if args.quick else FULL
+    sizes = QUICK if args.quick else ARXIV if args.full else FULL
     data: Path = args.data
     work = data / ("quick" if args.quick else "work")
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     rows, ours_db, fts5_db = bench_imports(sizes, data, work)
     rows += bench_search(sizes, ours_db, fts5_db)
+    if not args.no_harsh:
+        rows += bench_harsh(sizes, data, work)
     rows += bench_bot_paths(sizes, ours_db, work)
     rows += bench_taste.table_rows(args.quick, Row, log)
+    for count in sizes.larger:
+        more, ours_big, fts5_big = import_at(count, data, work, f"{count}")
+        rows += more
+        rows += bench_search(Sizes(**{**sizes.__dict__, "scale": count}), ours_big, fts5_big)
     minutes = (time.perf_counter() - started) / 60
     print(
         f"\npaperboy benchmarks, {platform.python_implementation()} "

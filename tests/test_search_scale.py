@@ -264,7 +264,8 @@ def test_the_title_first_shortcut_gives_exactly_the_full_ranking(store) -> None:
     from storage.bulk_import import parse_snapshot_line
 
     store.save_papers(
-        parse_snapshot_line(__import__("json").dumps(p)) for p in Corpus(1500, seed=5).papers()
+        parse_snapshot_line(__import__("json").dumps(p))
+        for p in Corpus(1500, seed=5, skew="kind").papers()
     )
     index = store.search_index
     index.catch_up()
@@ -281,3 +282,53 @@ def test_the_title_first_shortcut_gives_exactly_the_full_ranking(store) -> None:
                 used += 1
                 assert [round(s, 4) for s, _ in fast] == [round(s, 4) for s, _ in full], text
     assert used > 5  # the shortcut was exercised, not always declined
+
+
+def test_phrases_run_per_field_and_rank_exactly_as_one_query(store) -> None:
+    """A phrase with another clause or a filter runs once per field it must match in; the
+    merged hits are the single query's, score for score."""
+    from benchmarks.corpus import Corpus
+    from storage.bulk_import import parse_snapshot_line
+
+    store.save_papers(
+        parse_snapshot_line(__import__("json").dumps(p)) for p in Corpus(800, seed=9).papers()
+    )
+    index = store.search_index
+    index.catch_up()
+    searcher = index.index.searcher()
+    for text in (
+        '"the model" author:wang',
+        '"language models" cat:cs.CL',
+        '"of the" training',
+        '"large language" since:2015-01-01',
+    ):
+        query = parse_search(text)
+        clauses = index._matchable(searcher, index.clauses(query))
+        full = searcher.search(index._compile(clauses, query), 12, count=False).hits
+        split = index._top(searcher, clauses, query, 12)
+        assert full, text
+        assert [round(s, 4) for s, _ in split] == [round(s, 4) for s, _ in full], text
+
+
+def test_too_costly_queries_rank_the_newest_papers(store, monkeypatch) -> None:
+    """Over the work budget, a query ranks the most recently added papers only, looking
+    further back when they hold too few matches; within it, it ranks them all. (One word
+    alone is never held back: block-max WAND does better over all papers.)"""
+    from storage import search_index
+
+    monkeypatch.setattr(search_index, "ERA_BITS", 6)  # eras of 64 papers
+    store.save_papers(
+        [Paper(f"2401.{i:05d}", f"Common words {i}", "model " * (1 + i % 7)) for i in range(600)]
+    )
+    store.save_papers([Paper("2402.00001", "A rare word: zyzzyva", "model")])
+    index = store.search_index
+    index.catch_up()
+    everything = store.search(parse_search("common model"), 20)
+    monkeypatch.setattr(search_index, "WORK_BUDGET", 100)
+    newest = store.search(parse_search("common model"), 20)
+    rowid = dict(store.db.execute("SELECT id, rowid FROM papers").fetchall())
+    assert len(newest) == 20
+    assert min(rowid[p.id] for p in newest) >= 601 - 4 * 64  # the newest eras only
+    assert {p.id for p in everything} != {p.id for p in newest}
+    assert [p.id for p in store.search(parse_search("zyzzyva model"))] == ["2402.00001"]
+    assert {p.id for p in store.search(parse_search("model"), 20)} == {p.id for p in everything}

@@ -210,6 +210,9 @@ class SlackAdapter:
         self._read_pacer = ChannelPacer(reaction_read_interval)
         self._identity: dict[str, str] | None = None
         self._inflight: set[asyncio.Task] = set()
+        # One keep-alive session for every command's answer: a new connection per answer
+        # was most of a search's time through Slack (and a TLS handshake with Slack).
+        self._answers: aiohttp.ClientSession | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._http: SlackHttpServer | None = None
         # The token, not a client of our own: Bolt also reads SLACK_BOT_TOKEN from the
@@ -269,6 +272,9 @@ class SlackAdapter:
             http, self._http = self._http, None
             await http.stop()
         await self._drain()
+        if self._answers is not None:
+            answers, self._answers = self._answers, None
+            await answers.close()
 
     async def _whoami(self) -> dict[str, str]:
         """The bot's own ids (auth.test), fetched once: they tell our posts from others'."""
@@ -447,8 +453,13 @@ class SlackAdapter:
             }
             if keep_original:
                 payload["replace_original"] = False
+            if self._answers is None or self._answers.closed:
+                self._answers = aiohttp.ClientSession()
             webhook = AsyncWebhookClient(
-                url=response_url, logger=self._sdk_log, retry_handlers=post_retry_handlers()
+                url=response_url,
+                session=self._answers,
+                logger=self._sdk_log,
+                retry_handlers=post_retry_handlers(),
             )
             try:
                 result = await webhook.send_dict(payload)
