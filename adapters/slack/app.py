@@ -67,6 +67,7 @@ GONE = frozenset(
 CONNECT_TIMEOUT = 30.0
 HELLO_TIMEOUT = 10.0
 DRAIN_TIMEOUT = 5.0
+ANSWER_KEEPALIVE = 4.0  # seconds an idle connection for command answers is kept
 # Waits between retries of failed connections and 5xx answers (not 429s: those say how long).
 RETRY_BACKOFF: RetryIntervalCalculator = BackoffRetryIntervalCalculator(backoff_factor=0.5)
 
@@ -211,7 +212,9 @@ class SlackAdapter:
         self._identity: dict[str, str] | None = None
         self._inflight: set[asyncio.Task] = set()
         # One keep-alive session for every command's answer: a new connection per answer
-        # was most of a search's time through Slack (and a TLS handshake with Slack).
+        # was most of a search's time through Slack (and a TLS handshake with Slack). Idle
+        # connections are dropped after a few seconds, well before a server would close
+        # them, so an answer is never sent down a connection the other end has just closed.
         self._answers: aiohttp.ClientSession | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._http: SlackHttpServer | None = None
@@ -454,7 +457,9 @@ class SlackAdapter:
             if keep_original:
                 payload["replace_original"] = False
             if self._answers is None or self._answers.closed:
-                self._answers = aiohttp.ClientSession()
+                self._answers = aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(keepalive_timeout=ANSWER_KEEPALIVE)
+                )
             webhook = AsyncWebhookClient(
                 url=response_url,
                 session=self._answers,
