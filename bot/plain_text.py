@@ -11,6 +11,7 @@ import textwrap
 from bot.model.paper import Paper
 from bot.replies import (
     Citation,
+    Digest,
     Error,
     FileReply,
     Help,
@@ -138,6 +139,20 @@ def _render(reply: Reply) -> str:
                     f"{rank}. {entry.score:+d}  {shorten(display_title(entry.paper), 200)} "
                     f"({one_line(entry.paper.id, 60)}; {entry.ups} up, {entry.downs} down)"
                 )
+            return "\n".join(lines)
+        case Digest(title=title, period=period, entries=entries):
+            lines = [f"{title} · {period}"]
+            for rank, entry in enumerate(entries, 1):
+                name = (
+                    f"{shorten(display_title(entry.paper), 200)} ({one_line(entry.paper.id, 60)})"
+                )
+                if reply.team_top:
+                    lines.append(
+                        f"{rank}. {entry.votes:+d}  {name}; {entry.ups} up, {entry.downs} down"
+                    )
+                else:
+                    lines.append(f"{rank}. {name}")
+                    lines.append(f"   {meta_line(entry.paper, entry.votes, with_total=False)}")
             return "\n".join(lines)
         case SubscriptionList(subscriptions=subs):
             if not subs:

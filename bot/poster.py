@@ -5,7 +5,10 @@ A round:
    whether the card is in the channel;
 2. refresh each feed in use (HF Daily Papers, arXiv or bioRxiv categories...) into the store;
 3. for every subscribed channel, post the best new matches, one message per paper, at most
-   ``max_posts_per_poll`` a round; channels run in parallel, each channel in order.
+   ``max_posts_per_poll`` a round; channels run in parallel, each channel in order;
+4. send the digests that are due (``bot.digests``): digest subscriptions post nothing else.
+
+Rounds come every poll interval, and sooner when a digest falls due before that.
 
 The posts table's unique (channel, paper) key, written before sending, is what makes
 "never the same paper twice in a channel" hold across restarts.
@@ -29,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.channel_taste import channel_taste, rank
 from bot.config import Settings
+from bot.digests import Digests
 from bot.events import ChannelRef
 from bot.follows import notify_follows
 from bot.live_cards import live_card
@@ -54,6 +58,7 @@ log = logging.getLogger(__name__)
 # for a day or two, arXiv for one announcement day (longer over weekends), bioRxiv and
 # medRxiv for the two days their feeds read.
 FEED_WINDOW = timedelta(days=2).total_seconds()
+DIGEST_WAKE_MARGIN = 1.0  # seconds after a digest's time that its round starts
 
 
 @dataclass
@@ -71,6 +76,7 @@ class RoundReport:
     failed_feeds: dict[Feed, str] = field(default_factory=dict)
     channels: dict[ChannelRef, ChannelReport] = field(default_factory=dict)
     follow_messages: int = 0  # direct messages sent to people for what they follow
+    digests: int = 0  # digests sent
 
     @property
     def posted(self) -> int:
@@ -114,6 +120,7 @@ class Poster:
         # their channel is told (once), rather than waiting on "the first ones in a moment".
         self._first_fetch: set[int] = set()
         self.last_round_at: float | None = None  # when this process's last round ended
+        self.digests = Digests(store, sources, outboxes, clock, self.owner)
         # Told which papers a refresh changed (HF upvotes, comments, stars, a new TL;DR...),
         # so their posted cards follow.
         self.papers_changed: Callable[[list[str]], None] = lambda paper_ids: None
@@ -153,7 +160,7 @@ class Poster:
                     self._wake.clear()
                     self._idle.set()  # the poster elsewhere does the work
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
+                    await asyncio.wait_for(self._wake.wait(), self.seconds_to_next_round())
         finally:
             renewing.cancel()
             self.lease.release()
@@ -177,6 +184,20 @@ class Poster:
                 self.lease,
             )
         return False
+
+    def seconds_to_next_round(self) -> float:
+        """The poll interval, or less when a digest falls due sooner (a little after its
+        time, so the round finds it due whatever the timer's rounding)."""
+        wait = float(self.settings.poll_interval)
+        try:
+            subs = [s for s in self.store.subscriptions() if s.platform in self.outboxes]
+            due = self.digests.next_due(subs)
+        except Exception:  # the interval is a fine fallback for a failing database
+            log.exception("could not work out when the next digest is due")
+            return wait
+        if due is not None:
+            wait = min(wait, max(0.0, due - self.clock()) + DIGEST_WAKE_MARGIN)
+        return wait
 
     async def _renew_claims_forever(self) -> None:
         while True:
@@ -202,11 +223,12 @@ class Poster:
         report = RoundReport()
         subscriptions = [s for s in self.store.subscriptions() if s.platform in self.outboxes]
         await self.settle_pending()
-        for feed in sorted({s.feed for s in subscriptions}):
+        for feed in sorted({s.feed for s in subscriptions if not s.is_team_top}):
             await self._refresh(feed, subscriptions, report)
         by_channel: dict[ChannelRef, list[Subscription]] = defaultdict(list)
         for sub in subscriptions:
-            by_channel[ChannelRef(sub.platform, sub.workspace, sub.channel)].append(sub)
+            if sub.digest is None:
+                by_channel[ChannelRef(sub.platform, sub.workspace, sub.channel)].append(sub)
         results = await asyncio.gather(
             *(self._post_channel(ch, subs) for ch, subs in by_channel.items())
         )
@@ -215,6 +237,7 @@ class Poster:
             report.follow_messages = await notify_follows(self.store, self.outboxes, self.clock)
         except Exception:  # follows are a nicety; the round's posts are done
             log.exception("follows: round failed")
+        report.digests = await self.digests.run(subscriptions)
         self.rounds_done += 1
         self.last_round_at = self.clock()
         return report

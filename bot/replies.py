@@ -90,6 +90,38 @@ class Leaderboard:
 
 
 @dataclass(frozen=True)
+class DigestEntry:
+    paper: Paper
+    votes: int = 0  # net team votes (the workspace's; the channel's in a team top)
+    ups: int = 0
+    downs: int = 0
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One message per period: a subscription's best papers, or the channel's team top.
+
+    ``title`` names what it digests ("Hugging Face Daily Papers", "Team top"), ``period``
+    which period in words ("Wednesday 13 May 2026", "week 20 of 2026"). Team-top entries show
+    the channel's count; paper entries HF upvotes first, then the team's net votes.
+
+    Per-paper vote buttons belong on each entry (``votable``) once the vote-button events
+    exist; renderers mark the place.
+    """
+
+    title: str
+    period: str
+    entries: tuple[DigestEntry, ...]
+    team_top: bool = False
+    public: bool = True
+    votable: bool = True
+
+    def count_text(self, entry: DigestEntry) -> str:
+        """A team-top entry's count as every platform words it: "+2 (3 up, 1 down)"."""
+        return f"{entry.votes:+,} ({entry.ups:,} up, {entry.downs:,} down)"
+
+
+@dataclass(frozen=True)
 class SubscriptionList:
     subscriptions: tuple[Subscription, ...]
     descriptions: tuple[str, ...] = ()  # one per subscription: its feed and filters, in words
@@ -135,6 +167,7 @@ Reply = (
     | PaperCard
     | PaperList
     | Leaderboard
+    | Digest
     | SubscriptionList
     | Citation
     | FileReply

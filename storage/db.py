@@ -330,6 +330,29 @@ def _v9_follows(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_papers_first_seen ON papers (first_seen)")
 
 
+def _v10_digests(db: sqlite_utils.Database) -> None:
+    """Digest subscriptions: a schedule (``daily@09:00``, "" for one post per paper) and how
+    many papers each digest lists; each channel's time zone; and one row per digest period
+    sent (or being sent) per subscription, written before sending so that a restart or a
+    second process never sends a period twice. Portable SQL: it runs on PostgreSQL too
+    (``storage.pg_schema``), so times are double precision, not PostgreSQL's 4-byte real."""
+    db.execute("ALTER TABLE subscriptions ADD COLUMN digest TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE subscriptions ADD COLUMN top INTEGER NOT NULL DEFAULT 10")
+    db.execute(
+        "CREATE TABLE channel_settings (platform TEXT NOT NULL, workspace TEXT NOT NULL, "
+        "channel TEXT NOT NULL, tz TEXT NOT NULL DEFAULT 'UTC', "
+        "PRIMARY KEY (platform, workspace, channel))"
+    )
+    db.execute(
+        "CREATE TABLE digests (subscription_id BIGINT NOT NULL, period TEXT NOT NULL, "
+        "platform TEXT NOT NULL, workspace TEXT NOT NULL, channel TEXT NOT NULL, "
+        "state TEXT NOT NULL, message_id TEXT, paper_ids TEXT NOT NULL DEFAULT '[]', "
+        "owner TEXT NOT NULL DEFAULT '', claimed_at DOUBLE PRECISION NOT NULL, "
+        "sent_at DOUBLE PRECISION, "
+        "PRIMARY KEY (subscription_id, period))"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_search_beside_sqlite,
@@ -340,6 +363,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v7_feeds_as_source_and_params,
     _v8_channel_taste,
     _v9_follows,
+    _v10_digests,
 ]
 
 

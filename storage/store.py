@@ -18,6 +18,7 @@ from bot.model.feed import Feed
 from bot.model.follow import Follow
 from bot.model.paper import Paper
 from bot.model.paper_columns import PAPER_COLUMN_NAMES, paper_values, row_to_paper
+from bot.model.schedule import DEFAULT_TZ, parse_schedule
 from bot.model.search_query import SearchQuery
 from bot.model.subscription import Subscription
 from storage.poster_lease import PosterLease
@@ -200,8 +201,8 @@ class Store:
         with self.sql.transaction():
             new_id = self.sql.execute(
                 "INSERT INTO subscriptions (platform, workspace, channel, source, params, "
-                "min_upvotes, keywords, authors, taste, created_by, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "min_upvotes, keywords, authors, taste, digest, top, created_by, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 [
                     sub.platform,
                     sub.workspace,
@@ -212,6 +213,8 @@ class Store:
                     json.dumps(list(sub.keywords)),
                     json.dumps(list(sub.authors)),
                     sub.taste,
+                    str(sub.digest) if sub.digest is not None else "",
+                    sub.top,
                     created_by,
                     self.clock(),
                 ],
@@ -241,6 +244,9 @@ class Store:
                 keywords=tuple(json.loads(r["keywords"] or "[]")),
                 authors=tuple(json.loads(r["authors"] or "[]")),
                 taste=r.get("taste") or 0,
+                digest=parse_schedule(r["digest"]) if r["digest"] else None,
+                top=r["top"],
+                created_at=r["created_at"] or 0.0,
             )
             for r in rows
         ]
@@ -249,13 +255,89 @@ class Store:
         self, platform: str, workspace: str, channel: str, sub_id: int | None = None
     ) -> int:
         """Remove one subscription of this channel (or all of them); returns how many went."""
-        sql = "DELETE FROM subscriptions WHERE platform = ? AND workspace = ? AND channel = ?"
+        where = "platform = ? AND workspace = ? AND channel = ?"
         params: list = [platform, workspace, channel]
         if sub_id is not None:
-            sql += " AND id = ?"
+            where += " AND id = ?"
             params.append(sub_id)
         with self.sql.transaction():
-            return self.sql.execute(sql, params).rowcount
+            # Its digest record goes too: a later subscription may be given the same id.
+            self.sql.execute(
+                f"DELETE FROM digests WHERE subscription_id IN "
+                f"(SELECT id FROM subscriptions WHERE {where})",
+                params,
+            )
+            return self.sql.execute(f"DELETE FROM subscriptions WHERE {where}", params).rowcount
+
+    # -- channels -----------------------------------------------------------------------
+
+    def channel_tz(self, platform: str, workspace: str, channel: str) -> str:
+        """The IANA time zone this channel's digests keep (UTC unless set)."""
+        row = self.sql.execute(
+            "SELECT tz FROM channel_settings WHERE platform = ? AND workspace = ? AND channel = ?",
+            [platform, workspace, channel],
+        ).fetchone()
+        return row[0] if row else DEFAULT_TZ
+
+    def set_channel_tz(self, platform: str, workspace: str, channel: str, tz: str) -> None:
+        with self.sql.transaction():
+            self.sql.execute(
+                "INSERT INTO channel_settings (platform, workspace, channel, tz) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (platform, workspace, channel) "
+                "DO UPDATE SET tz = excluded.tz",
+                [platform, workspace, channel, tz],
+            )
+
+    # -- digests: at most one per subscription per period ---------------------------------
+
+    def claim_digest(self, sub: Subscription, period: str, *, owner: str) -> bool:
+        """Record the intent to send ``sub``'s digest of ``period``; False if it was sent,
+        found empty, or claimed before (by this process or another)."""
+        with self.sql.transaction():
+            cursor = self.sql.execute(
+                "INSERT INTO digests (subscription_id, period, platform, workspace, channel, "
+                "state, owner, claimed_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) "
+                "ON CONFLICT (subscription_id, period) DO NOTHING",
+                [sub.id, period, sub.platform, sub.workspace, sub.channel, owner, self.clock()],
+            )
+            return cursor.rowcount == 1
+
+    def complete_digest(
+        self, sub_id: int, period: str, message_id: str | None, paper_ids: Iterable[str]
+    ) -> None:
+        """The digest was sent as ``message_id`` listing ``paper_ids``; None: there was
+        nothing to send for the period (recorded, so it is not tried again)."""
+        state = "sent" if message_id is not None else "empty"
+        with self.sql.transaction():
+            self.sql.execute(
+                "UPDATE digests SET state = ?, message_id = ?, paper_ids = ?, sent_at = ? "
+                "WHERE subscription_id = ? AND period = ?",
+                [state, message_id, json.dumps(list(paper_ids)), self.clock(), sub_id, period],
+            )
+
+    def release_digest(self, sub_id: int, period: str) -> None:
+        """The send failed for certain: forget the claim so a later round tries again."""
+        with self.sql.transaction():
+            self.sql.execute(
+                "DELETE FROM digests WHERE subscription_id = ? AND period = ? "
+                "AND state = 'pending'",
+                [sub_id, period],
+            )
+
+    def digest_state(self, sub_id: int, period: str) -> str | None:
+        """ "pending", "sent" or "empty"; None when the period was never claimed."""
+        row = self.sql.execute(
+            "SELECT state FROM digests WHERE subscription_id = ? AND period = ?", [sub_id, period]
+        ).fetchone()
+        return row[0] if row else None
+
+    def digested_papers(self, sub_id: int, since: float) -> set[str]:
+        """The papers ``sub``'s digests claimed since ``since`` listed."""
+        rows = self.sql.execute(
+            "SELECT paper_ids FROM digests WHERE subscription_id = ? AND claimed_at >= ?",
+            [sub_id, since],
+        ).fetchall()
+        return {pid for (ids,) in rows for pid in json.loads(ids or "[]")}
 
     # -- posts: at most one per paper per channel -----------------------------------------
 
@@ -748,6 +830,27 @@ class Store:
                 ).rowcount
                 == 1
             )
+
+    def channel_leaderboard(
+        self, platform: str, workspace: str, channel: str, since: float, limit: int = 10
+    ) -> list[Tally]:
+        """Papers ranked by the net votes cast in one channel, by the reactions on the posts
+        there: a user's vote is derived as for the workspace (+1 only up, -1 only down, 0
+        both) from their reactions in this channel, and counts when one was made since
+        ``since``. Papers whose votes all cancel out are left out."""
+        rows = self.sql.execute(
+            "SELECT paper_id, sum(vote) AS score, "
+            "sum(CASE WHEN vote > 0 THEN 1 ELSE 0 END), sum(CASE WHEN vote < 0 THEN 1 ELSE 0 END), "
+            "max(last) AS latest FROM ("
+            f"  SELECT paper_id, user_id, max({_UP}) - max({_DOWN}) AS vote, "
+            "  max(created_at) AS last FROM reactions "
+            "  WHERE platform = ? AND workspace = ? AND channel = ? "
+            "  GROUP BY paper_id, user_id HAVING max(created_at) >= ?"
+            ") AS per_user WHERE vote != 0 GROUP BY paper_id "
+            "ORDER BY score DESC, latest DESC, paper_id LIMIT ?",
+            [platform, workspace, channel, since, limit],
+        ).fetchall()
+        return [Tally(r[0], r[1], r[2], r[3]) for r in rows]
 
     # -- source health ------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from adapters.discord.settings import DiscordSettings
 from adapters.platform import PlatformStartError
 from bot.events import ChannelRef, CommandInvoked, MessageRef, ShareRequested
 from bot.outbox import DirectMessageClosed, SendError, ShownReactions
-from bot.replies import Error, FileReply, PaperCard, Reply, Text
+from bot.replies import Digest, Error, FileReply, PaperCard, Reply, Text
 
 if TYPE_CHECKING:
     from bot.core import Bot
@@ -142,6 +142,8 @@ def post_nonce(channel: ChannelRef, reply: Reply) -> str:
     """
     if isinstance(reply, PaperCard):
         key = f"card/{channel}/{reply.paper.id}"
+    elif isinstance(reply, Digest):  # one digest per period, so its nonce is as stable
+        key = f"digest/{channel}/{reply.title}/{reply.period}"
     else:
         key = f"{channel}/{secrets.token_hex(8)}"
     return hashlib.sha256(key.encode()).hexdigest()[:25]  # Discord allows 25 characters

@@ -24,6 +24,8 @@ from bot.model.ids import id_label
 from bot.model.paper import Paper
 from bot.replies import (
     Citation,
+    Digest,
+    DigestEntry,
     Error,
     FileReply,
     Help,
@@ -151,6 +153,10 @@ def render(reply: Reply) -> Rendered:
         papers = [e.paper for e in reply.entries]
         buttons = _share_buttons(papers, numbered=True) if reply.shareable else ()
         return Rendered(embeds=(_leaderboard(reply),), buttons=buttons)
+    if isinstance(reply, Digest):
+        # Seam for per-paper vote buttons (custom_id paperboy_vote:up:<id> / :down:<id>):
+        # Discord allows 25 components a message, so two buttons each for the first 12.
+        return Rendered(embeds=digest_embeds(reply))
     if isinstance(reply, SubscriptionList):
         return Rendered(embeds=(_subscriptions(reply),))
     if isinstance(reply, Help):
@@ -360,6 +366,63 @@ def _leaderboard(reply: Leaderboard) -> discord.Embed:
     return discord.Embed(
         title=clip(f"Top papers {label}", TITLE_LIMIT), description=description, colour=COLOUR
     )
+
+
+DIGEST_MAX = 25
+DIGEST_EMBEDS = 3
+# Shorter titles first when a long digest would pass the 6,000 characters all of a
+# message's embeds may hold together.
+DIGEST_TITLE_LIMITS = (LIST_TITLE_LIMIT, 120, 80, 50)
+
+
+def digest_embeds(reply: Digest) -> tuple[discord.Embed, ...]:
+    """The digest as one embed, or a few when its entries pass one description's limit;
+    every entry is shown (up to 25), titles shortened until all fit together."""
+    entries = reply.entries[:DIGEST_MAX]
+    heading = clip(f"{one_line(reply.title)} · {one_line(reply.period)}", TITLE_LIMIT)
+    for title_limit in DIGEST_TITLE_LIMITS:
+        lines = [_digest_line(reply, rank, e, title_limit) for rank, e in enumerate(entries, 1)]
+        parts = _pack(lines, DESCRIPTION_LIMIT)
+        size = u16len(heading) + sum(u16len(part) for part in parts)
+        if len(parts) <= DIGEST_EMBEDS and size <= EMBED_TOTAL_LIMIT - 100:
+            break
+    embeds = []
+    for index, part in enumerate(parts[:DIGEST_EMBEDS]):
+        embed = discord.Embed(description=part or "—", colour=COLOUR)
+        if index == 0:
+            embed.title = heading
+        embeds.append(embed)
+    return tuple(embeds)
+
+
+def _digest_line(reply: Digest, rank: int, entry: DigestEntry, title_limit: int) -> str:
+    paper = entry.paper
+    title = link(plain(display_title(paper), title_limit), paper.abstract_url)
+    if reply.team_top:
+        return (
+            f"**{rank}.** {title} — **{entry.votes:+,}** ({entry.ups:,} up, {entry.downs:,} down)"
+        )
+    meta = []
+    if paper.upvotes is not None:
+        meta.append(f"▲ {paper.upvotes:,} on HF")
+    if entry.votes:
+        meta.append(f"team {entry.votes:+,}")
+    meta.append(f"`{plain(paper.id, 40)}`")
+    return f"**{rank}.** {title}\n{' · '.join(meta)}"
+
+
+def _pack(lines: list[str], limit: int) -> list[str]:
+    """Whole lines packed into as few texts of at most ``limit`` as they fit in."""
+    parts: list[str] = []
+    current = ""
+    for line in lines:
+        line = clip(line, limit)
+        candidate = f"{current}\n{line}" if current else line
+        if u16len(candidate) > limit:
+            parts.append(current)
+            candidate = line
+        current = candidate
+    return [*parts, current] if current else parts
 
 
 def _subscriptions(reply: SubscriptionList) -> discord.Embed:

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from bot.model.paper import Paper
 from bot.replies import (
     Citation,
+    Digest,
     Error,
     FileReply,
     Help,
@@ -56,6 +57,7 @@ FALLBACK_MAX = 300  # the notification text; Slack allows 40,000 but nobody read
 ABSTRACT_MAX = 600
 TITLE_MAX = 250  # a list entry's title, linked
 LIST_MAX = 20  # entries in a list or leaderboard; the core sends 5 to 10
+DIGEST_MAX = 25  # entries in a digest: the most a subscription's top= allows
 TEXT_SECTIONS_MAX = 10
 
 # Message metadata on every auto-posted card: how ``find_card`` recognises its own posts.
@@ -340,6 +342,24 @@ def render_leaderboard(reply: Leaderboard) -> Message:
     return message(f"Top papers, {period}", blocks)
 
 
+def render_digest(reply: Digest) -> Message:
+    """Header, the period, then one section per paper: 27 blocks at most (of 50)."""
+    title = clean(reply.title)
+    period = clean(reply.period)
+    shown = reply.entries[:DIGEST_MAX]
+    blocks = [header(title), context(f"{escape(period)} · {plural(len(shown), 'paper')}")]
+    for rank, entry in enumerate(shown, start=1):
+        if reply.team_top:
+            detail = f"{entry.votes:+,} ({entry.ups:,} :+1: · {entry.downs:,} :-1:)"
+        else:
+            detail = meta_line(entry.paper, entry.votes or None, with_total=False)
+        blocks.append(section(list_entry(rank, entry.paper, detail)))
+        # Seam for per-paper vote buttons (Slack actions paperboy_vote_up/down, value = the
+        # paper id): an actions block after each entry. With them, keep entries to 24 so
+        # header + context + 2 x 24 stays within Slack's 50 blocks.
+    return message(f"{title} · {period}: {plural(len(shown), 'paper')}", blocks)
+
+
 # -- everything else ------------------------------------------------------------------------
 
 
@@ -402,6 +422,7 @@ _RENDERERS = {
     PaperCard: render_card,
     PaperList: render_list,
     Leaderboard: render_leaderboard,
+    Digest: render_digest,
     SubscriptionList: render_subscriptions,
     Citation: render_citation,
     FileReply: render_file,

@@ -7,13 +7,20 @@ from dataclasses import dataclass
 
 from bot.model.feed import Feed
 from bot.model.paper import Paper
+from bot.model.schedule import Schedule
+
+# Not a paper source: the channel's own leaderboard, posted on a schedule (``team-top``).
+TEAM_TOP = Feed("team-top")
+DEFAULT_DIGEST_TOP = 10
 
 
 @dataclass(frozen=True, kw_only=True)
 class Subscription:
     """One channel's subscription to one feed, with optional filters.
 
-    ``id`` is 0 until the store has saved it (a request parsed from a command).
+    ``id`` is 0 until the store has saved it (a request parsed from a command). With a
+    ``digest`` schedule its papers are not posted one by one: one message per period lists
+    the ``top`` best. The ``TEAM_TOP`` feed is always a digest (of the channel's votes).
     """
 
     id: int = 0
@@ -25,6 +32,13 @@ class Subscription:
     keywords: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
     taste: int = 0  # post only this many a day, the best by the channel's taste (0: all)
+    digest: Schedule | None = None
+    top: int = DEFAULT_DIGEST_TOP  # papers in each digest
+    created_at: float = 0.0  # Unix seconds; no digest is due for a period before it
+
+    @property
+    def is_team_top(self) -> bool:
+        return self.feed == TEAM_TOP
 
     def matches(self, paper: Paper) -> bool:
         """Every filter given must pass; within a filter, any one value is enough."""
@@ -48,6 +62,8 @@ class Subscription:
             and {k.lower() for k in self.keywords} == {k.lower() for k in other.keywords}
             and {a.lower() for a in self.authors} == {a.lower() for a in other.authors}
             and self.taste == other.taste
+            and self.digest == other.digest
+            and (self.digest is None or self.top == other.top)
         )
 
     def describe(self, feed_text: str) -> str:
@@ -61,6 +77,10 @@ class Subscription:
             parts.append("authors=" + ",".join(self.authors))
         if self.taste:
             parts.append(f"taste={self.taste}")
+        if self.digest is not None and self.is_team_top:
+            parts.append(str(self.digest))
+        elif self.digest is not None:
+            parts.append(f"digest={self.digest} top={self.top}")
         return " ".join(parts)
 
 
