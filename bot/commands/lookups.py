@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from bot.commands import REGISTRY
 from bot.commands.bib import BIBTEX, bib_reply
 from bot.commands.spec import CommandError, Param, ParsedCommand
 from bot.events import CommandInvoked
+from bot.model.calendar_period import FORMS, Kind, PeriodError, parse_period, period_of
 from bot.model.paper import Paper
 from bot.model.search_query import QueryError, SearchQuery, parse_search
 from bot.replies import Error, PaperCard, PaperList, Reply, ScoredPaper, Text
+from bot.sources.base import PaperSource
 from bot.sources.http import SourceError
 from bot.sources.registry import SourcesUnreachable
 from storage.store import SearchIndexRebuilding
@@ -239,30 +241,28 @@ async def find_paper(bot: Bot, paper_id: str) -> Paper | None:
 
 @REGISTRY.command(
     "today",
-    "today's Hugging Face Daily Papers by upvotes",
+    "Hugging Face Daily Papers of today or of a past day, by upvotes",
+    Param("date", "a past day, YYYY-MM-DD (default: today)", min=1, max=40, usage="[YYYY-MM-DD]"),
     PUBLIC,
-    description="Today's Hugging Face Daily Papers by upvotes",
+    description="Hugging Face Daily Papers of today or a past day, by upvotes",
 )
 async def today(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply:
+    if "date" in command.values:
+        return await _period_list(bot, event, command, "day")
     public = command.flag("public")
-    today = datetime.fromtimestamp(bot.clock(), UTC).date()
-    source = bot.sources.daily_source
-    if source is None:
-        raise CommandError("No paper source here has a list of the day.")
+    today = _today(bot)
+    source = _daily_source(bot)
     try:
         daily = await source.daily_list(today)
     except SourceError as exc:
         log.warning("%s failed: %s", source.daily_name, exc)
         if bot.sample_papers:
             return sample_list(bot, event, public)
-        raise CommandError(
-            f"{source.daily_name} can't be reached right now.",
-            "Try again in a few minutes.",
-        ) from None
+        raise _unreachable(source.daily_name) from None
     if not daily.papers:
         return Text(f"{source.daily_name} has nothing for today yet.")
     bot.store.save_papers(daily.papers)
-    papers = sorted(daily.papers, key=lambda p: p.upvotes or 0, reverse=True)[:TODAY_LIMIT]
+    papers = _best(daily.papers)
     title = f"{source.daily_name}, {daily.day.isoformat()}"
     return PaperList(title, scored(bot, event, papers), public=public)
 
@@ -276,3 +276,73 @@ def sample_list(bot: Bot, event: CommandInvoked, public: bool) -> PaperList:
         SAMPLE_NOTE,
         public=public,
     )
+
+
+@REGISTRY.command(
+    "week",
+    "the most upvoted Hugging Face papers of this or a past ISO week",
+    Param("week", "an ISO week, YYYY-Www (default: this week)", min=1, max=40, usage="[YYYY-Www]"),
+    PUBLIC,
+    description="The most upvoted Hugging Face papers of a week",
+)
+async def week(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply:
+    return await _period_list(bot, event, command, "week")
+
+
+@REGISTRY.command(
+    "month",
+    "the most upvoted Hugging Face papers of this or a past month",
+    Param("month", "a month, YYYY-MM (default: this month)", min=1, max=40, usage="[YYYY-MM]"),
+    PUBLIC,
+    description="The most upvoted Hugging Face papers of a month",
+)
+async def month(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> Reply:
+    return await _period_list(bot, event, command, "month")
+
+
+async def _period_list(
+    bot: Bot, event: CommandInvoked, command: ParsedCommand, kind: Kind
+) -> Reply:
+    """The best papers of one day, week or month; a period that has not begun is refused."""
+    today = _today(bot)
+    param = "date" if kind == "day" else kind
+    text = command.values.get(param)
+    try:
+        period = parse_period(kind, str(text)) if text else period_of(kind, today)
+    except PeriodError as exc:
+        raise CommandError(exc.message, exc.hint) from None
+    if period.first > today:
+        raise CommandError(
+            f"{period.key} hasn't begun yet, so it has no papers.",
+            f"Today is {today.isoformat()} (UTC); {FORMS[kind]}",
+        )
+    source = _daily_source(bot)
+    try:
+        papers = await source.period_list(period)
+    except SourceError as exc:
+        log.warning("%s %s failed: %s", source.daily_name, period.key, exc)
+        raise _unreachable(source.daily_name) from None
+    if not papers:
+        return Text(f"{source.daily_name} has no papers for {period.words}.")
+    bot.store.save_papers(papers)
+    title = f"{source.daily_name}, {period.words}"
+    return PaperList(title, scored(bot, event, _best(papers)), public=command.flag("public"))
+
+
+def _today(bot: Bot) -> date:
+    return datetime.fromtimestamp(bot.clock(), UTC).date()
+
+
+def _daily_source(bot: Bot) -> PaperSource:
+    source = bot.sources.daily_source
+    if source is None:
+        raise CommandError("No paper source here has a list of the day.")
+    return source
+
+
+def _unreachable(name: str) -> CommandError:
+    return CommandError(f"{name} can't be reached right now.", "Try again in a few minutes.")
+
+
+def _best(papers: list[Paper]) -> list[Paper]:
+    return sorted(papers, key=lambda p: p.upvotes or 0, reverse=True)[:TODAY_LIMIT]

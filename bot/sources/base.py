@@ -10,6 +10,7 @@ from datetime import date
 from typing import ClassVar, Self
 
 from bot.config import Settings
+from bot.model.calendar_period import CalendarPeriod
 from bot.model.feed import Feed
 from bot.model.paper import Paper
 from bot.sources.http import HttpFetcher
@@ -82,6 +83,11 @@ class PaperSource(ABC):
     async def daily_list(self, today: date) -> DailyList:
         """The source's list of the day (``/papers today``), only if ``daily_name`` is set."""
         raise NotImplementedError(f"{self.name} has no list of the day")
+
+    async def period_list(self, period: CalendarPeriod) -> list[Paper]:
+        """The source's list of one day, ISO week or month (``/papers today 2026-05-13``,
+        ``week``, ``month``), only if ``daily_name`` is set."""
+        raise NotImplementedError(f"{self.name} has no lists of past days")
 
 
 def no_more_words(words: Sequence[str]) -> None:

@@ -16,6 +16,7 @@ from importlib import resources
 import httpx
 
 from bot.config import Settings
+from bot.model.calendar_period import CalendarPeriod
 from bot.model.feed import Feed
 from bot.model.ids import canonical_id
 from bot.model.paper import Paper, bounded
@@ -78,6 +79,15 @@ class HuggingFace(PaperSource):
             return DailyList(today, papers)
         yesterday = today - timedelta(days=1)
         return DailyList(yesterday, await self.daily(yesterday))
+
+    async def period_list(self, period: CalendarPeriod) -> list[Paper]:
+        """A day's list, or the papers of an ISO week or a month (``?week=2026-W20``,
+        ``?month=2026-05``, the parameters huggingface_hub's ``list_daily_papers`` sends)."""
+        if period.kind == "day":
+            return await self.daily(period.first)
+        response = await self._get("/daily_papers", {period.kind: period.key})
+        ensure_ok(response, NAME)
+        return parse_daily_list(_json(response, NOT_A_LIST))
 
     def paper_id(self, text: str) -> str | None:
         return canonical_id(text)

@@ -24,6 +24,9 @@ route     path                                    default answer
 ========  ======================================  =============================================
 daily     GET /api/daily_papers?date=YYYY-MM-DD   the day's recorded file (2026-05-13, 2026-06-01);
                                                   any other date gets ``default_daily`` (05-13)
+          GET /api/daily_papers?week=YYYY-Www     the days served (recorded or ``set_daily``) that
+          GET /api/daily_papers?month=YYYY-MM     fall in that week or month, one list, as HF
+                                                  answers; ``set_period`` overrides
 paper     GET /api/papers/{id}                    the bare ``paper`` object of any daily item
                                                   with that id, else 404
 search    GET /api/papers/search?q=               daily items whose title+summary contain every
@@ -138,6 +141,7 @@ class FakePaperSources:
         self._default_daily: list[Any] = (
             fixture_json(default_daily_file) if default_daily_file else []
         )
+        self._periods: dict[str, list[Any]] = {}
         self._papers: dict[str, Any] = {}
         self._search: list[Any] | None = None
         self._rss: dict[str, bytes] = {}
@@ -211,6 +215,10 @@ class FakePaperSources:
     def set_daily(self, day: date | str, items: list[Any]) -> None:
         """Serve ``items`` (raw HF daily items, see ``hf_item``) for ``day``; [] is a quiet day."""
         self._daily[str(day)] = items
+
+    def set_period(self, key: str, items: list[Any]) -> None:
+        """Serve ``items`` for ``?week=key`` or ``?month=key`` (e.g. "2026-W20", "2026-05")."""
+        self._periods[key] = items
 
     def set_default_daily(self, items: list[Any]) -> None:
         """What dates without their own list get; [] makes every unknown day empty."""
@@ -315,6 +323,9 @@ class FakePaperSources:
 
     async def _daily_route(self, request: web.Request) -> web.Response:
         async def answer() -> web.Response:
+            for kind in ("week", "month"):
+                if kind in request.query:
+                    return _json_response(self._period_items(kind, request.query[kind]))
             items = self._daily.get(request.query.get("date", ""), self._default_daily)
             return _json_response(items)
 
@@ -405,6 +416,18 @@ class FakePaperSources:
             headers=dict(fault.headers),
             content_type=fault.content_type,
         )
+
+    def _period_items(self, kind: str, key: str) -> list[Any]:
+        """HF's week or month list: every served day in it, each paper once, most upvoted
+        first (built from the recorded daily files, so the items have their real shape)."""
+        if key in self._periods:
+            return self._periods[key]
+        found: dict[str, Any] = {}
+        for day, items in sorted(self._daily.items()):
+            if _day_key(kind, day) == key:
+                for item in items:
+                    found.setdefault(str(item["paper"]["id"]), item)
+        return sorted(found.values(), key=lambda i: -int(i["paper"].get("upvotes") or 0))
 
     def _all_items(self) -> Iterable[Any]:
         yield from self._default_daily
@@ -542,6 +565,14 @@ def _rxiv_answer(page: list[Any], cursor: int, total: int) -> dict[str, Any]:
         return {"messages": [{"status": "no posts found"}], "collection": []}
     message = {"status": "ok", "cursor": cursor, "count": len(page), "total": total}
     return {"messages": [message], "collection": page}
+
+
+def _day_key(kind: str, day: str) -> str:
+    parsed = date.fromisoformat(day)
+    if kind == "month":
+        return f"{parsed:%Y-%m}"
+    year, week, _ = parsed.isocalendar()
+    return f"{year}-W{week:02d}"
 
 
 def _json_response(data: Any, status: int = 200) -> web.Response:
