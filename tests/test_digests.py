@@ -1,5 +1,5 @@
 """Digest subscriptions and the team top through the real core, store and poster, on the
-memory adapter, with the clock under the test's control."""
+memory adapter, with the clock under the test's control, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from bot.core import Bot
 from bot.outbox import SendError
 from bot.poster import Poster
 from bot.replies import Digest, Error, Text
-from tests.conftest import FakeClock
+from tests.conftest import BACKENDS, FakeClock
 from tests.fakes.paper_sources import FakePaperSources, hf_item
 
 # START is Wednesday 2026-05-13 12:00 UTC (14:00 in Berlin).
@@ -36,6 +36,11 @@ def digests(chat: MemoryAdapter, channel: str = "C1") -> list[Digest]:
 
 def serve(paper_sources: FakePaperSources, day: str, *specs: tuple[str, int]) -> None:
     paper_sources.set_daily(day, [hf_item(pid, upvotes=up, day=day) for pid, up in specs])
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
 
 
 @pytest.fixture(autouse=True)
