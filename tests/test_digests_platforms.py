@@ -116,7 +116,7 @@ async def test_discord_team_top_takes_its_schedule_with_a_space(
     assert sub.is_team_top and str(sub.digest) == "weekly@fri-16:00"
 
 
-async def test_the_console_prints_the_digest_as_a_numbered_post(
+async def test_the_console_prints_the_digest(
     bot: Bot, clock: FakeClock, paper_sources: FakePaperSources
 ) -> None:
     serve_many(paper_sources, "2026-05-14", count=3)
@@ -127,6 +127,6 @@ async def test_the_console_prints_the_digest_as_a_numbered_post(
     at(clock, 2026, 5, 14, 9, 0)
     await bot.poster.run_once()
     printed = out.getvalue()
-    assert "[1] Hugging Face Daily Papers: top 2 · Thursday 14 May 2026" in printed
+    assert "\nHugging Face Daily Papers: top 2 · Thursday 14 May 2026\n" in printed
     assert "1. 🧪 *Bold*" in printed and "(2605.00001)" in printed
     assert "2605.00002" in printed and "2605.00003" not in printed
