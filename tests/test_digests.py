@@ -192,6 +192,7 @@ async def test_the_time_zone_is_remembered_per_channel(chat: MemoryAdapter, bot:
         ("hf digest=every-morning", "not a schedule", "daily@HH:MM"),
         ("hf digest=daily@09:00 tz=Mars/Olympus", "not a time zone", "Europe/Berlin"),
         ("hf top=5", "needs `digest=`", "digest=daily@09:00"),
+        ("hf digest=daily@09:00 taste=5", "not both", "taste=N"),
         ("team-top", "When should", "weekly@fri-16:00"),
         ("team-top weekly@fri-16:00 keywords=x", "takes no `keywords`", ""),
     ],
