@@ -21,7 +21,9 @@ from tests.conftest import FakeClock, database_settings, open_store
 
 # Every table the two schemas share; a new one fails the test below until it is filled here.
 TABLES = (
+    "channel_settings",
     "deliveries",
+    "digests",
     "dm_refusals",
     "feed_items",
     "follow_notices",
@@ -68,6 +70,9 @@ def fill_sqlite(path: str, papers: int = 30) -> None:
     store.add_follow("slack", "W1", "U1", Follow("author", "Ada"))
     store.claim_follow_notices("slack", "W1", "U1", ["2401.00002"])
     store.dm_refused("slack", "W1", "U2")
+    store.set_channel_tz("slack", "W1", "C1", "Europe/Berlin")
+    store.claim_digest(sub, "2026-05-13", owner="me")
+    store.complete_digest(sub.id, "2026-05-13", "m9", ["2401.00001"])
     store.add_subscription(Subscription(**here, feed=Feed("arxiv", "cs.CL")))
     for i in range(5):
         post_id = store.claim_post("slack", "W1", "C1", f"2401.{i:05d}")
@@ -117,6 +122,8 @@ def test_everything_is_copied_and_a_second_run_adds_nothing(
     sqlite, postgres = Store(open_db(db_path)), open_store(pg_settings, FakeClock())
     try:
         assert postgres.subscriptions() == sqlite.subscriptions()
+        assert postgres.channel_tz("slack", "W1", "C1") == "Europe/Berlin"
+        assert postgres.digested_papers(1, 0) == sqlite.digested_papers(1, 0) == {"2401.00001"}
         assert postgres.pending_posts() == sqlite.pending_posts()
         assert postgres.get_papers(["2401.00003"]) == sqlite.get_papers(["2401.00003"])
         assert postgres.tally("slack", "W1", "2401.00000") == sqlite.tally(
