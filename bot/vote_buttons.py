@@ -49,6 +49,6 @@ async def press(bot: Bot, event: VotePressed) -> Reply:
             "so they cancel out: your vote is 0."
         )
     else:
-        said = f"You took back your {emoji} on “{title}”; your vote is now {vote:+d}"
-        said += " (from your reactions)." if vote else "."
+        now = f"{vote:+d} (from your reactions)" if vote else "0"
+        said = f"You took back your {emoji} on “{title}”; your vote is now {now}."
     return Text(f"{said}\nTeam: {tally.score:+,} ({tally.ups:,} up, {tally.downs:,} down).")
