@@ -419,8 +419,8 @@ class Store:
         self, platform: str, workspace: str, channel: str, message_id: str, paper_id: str
     ) -> Post:
         """Reactions on this message (someone's, linking only ``paper_id``) count as votes."""
-        with transaction(self.db):
-            self.db.execute(
+        with self.sql.transaction():
+            self.sql.execute(
                 "INSERT INTO votable_messages (platform, workspace, channel, message_id, "
                 "paper_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [platform, workspace, channel, message_id, paper_id, self.clock()],
@@ -433,7 +433,7 @@ class Store:
         self, platform: str, workspace: str, channel: str, message_id: str
     ) -> Post | None:
         """A votable person's message as a Post (id 0: not one of paperboy's own posts)."""
-        row = self.db.execute(
+        row = self.sql.execute(
             "SELECT paper_id FROM votable_messages WHERE platform = ? AND channel = ? "
             "AND message_id = ? AND workspace = ?",
             [platform, channel, message_id, workspace],
@@ -455,14 +455,15 @@ class Store:
             "platform = ? AND workspace = ? AND paper_id = ? AND user_id = ? AND channel = ? "
             "AND message_id = ?"
         )
-        with transaction(self.db):
-            was_on = self.db.execute(
+        with self.sql.transaction():
+            self.sql.serialize(_vote_lock(post, user_id))  # the user's events in other processes
+            was_on = self.sql.execute(
                 f"SELECT 1 FROM reactions WHERE {where} AND emoji = ?",
                 [*key, BUTTON_EMOJI[value]],
             ).fetchone()
-            self.db.execute(f"DELETE FROM reactions WHERE {where}", key)
+            self.sql.execute(f"DELETE FROM reactions WHERE {where}", key)
             if not was_on:
-                self.db.execute(
+                self.sql.execute(
                     "INSERT INTO reactions (platform, workspace, channel, message_id, user_id, "
                     "emoji, paper_id, value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
