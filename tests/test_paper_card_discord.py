@@ -118,3 +118,17 @@ async def test_reactions_count_on_a_message_with_one_link_not_two(adapter, fake,
 async def test_a_bots_message_is_never_votable(adapter, fake, core) -> None:
     message, _ = await paper_card(fake, "https://arxiv.org/abs/2605.00001", author=fake.bot_user_id)
     assert core.store.votable_message("discord", GUILD, CHANNEL, message["id"]) is None
+
+
+async def test_a_biorxiv_link_gets_a_card_with_doi_buttons(adapter, fake, core) -> None:
+    _, interaction = await paper_card(
+        fake, "preprint: https://www.biorxiv.org/content/10.1101/2024.01.01.123456v1"
+    )
+    [reply] = interaction.replies
+    assert buttons(reply) == [
+        "paperboy_vote:up:10.1101/2024.01.01.123456",
+        "paperboy_vote:down:10.1101/2024.01.01.123456",
+    ]
+    press = await fake.inject_click(reply, buttons(reply)[1], user_id=ADA)
+    [said] = await wait_until(lambda: press.replies, timeout=5)
+    assert "your vote is -1" in said["content"]

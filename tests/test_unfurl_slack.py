@@ -128,3 +128,14 @@ async def test_many_links_unknown_ids_and_non_papers(run) -> None:
     await wait_until(lambda: len(run.slack.calls_to("chat.unfurl")) == 2, timeout=5)
     assert list(run.slack.unfurls[1].unfurls) == [hostile]
     assert run.slack.posts() == [] and all(c.answer.get("ok") for c in run.slack.calls)
+
+
+async def test_a_biorxiv_link_unfurls_and_its_buttons_carry_the_doi(run) -> None:
+    url = "https://www.biorxiv.org/content/10.1101/2024.01.01.123456v2.full"
+    event = await share(run, [url])
+    await wait_until(lambda: run.slack.unfurls, timeout=5)
+    card = run.slack.unfurls[0].unfurls[url]
+    assert vote_button(card, "up")["value"] == "10.1101/2024.01.01.123456"
+    said = await press(run, vote_button(card, "up"), event)
+    assert "your vote is +1" in said
+    assert run.tally()[0].paper_id == "10.1101/2024.01.01.123456"
