@@ -1,11 +1,12 @@
 """A terminal chat: one channel, you as its admin. ``paperboy run`` without tokens starts it.
 
-Type ``/papers ...`` commands; vote on post N with ``+1 N`` or ``-1 N`` (any vote emoji
-works, e.g. ``fire 2``), and take your reactions back with ``unreact N``. ``share N`` posts
-paper N of the last private answer (search, show, today, top) in the channel; ``share <id>``
-any paper. A post whose counts change is reprinted as one line: ``[3] now +2 (3 up, 1 down)
-· ▲ 120``. It reads piped input too, so a script can drive it; at the end of input it
-finishes what is under way.
+Type ``/papers ...`` commands; vote on post N with ``+1 N`` or ``-1 N`` (any vote emoji works,
+e.g. ``fire 2``), and take your reactions back with ``unreact N``. ``share N`` posts paper N of
+the last private answer (search, show, today, top) in the channel; ``share <id>`` any paper. A
+line with paper links gets their cards, as a Slack unfurl would; ``up N`` / ``down N`` press the
+👍 / 👎 of card N (again to take it back). A post whose counts change is reprinted as one line:
+``[3] now +2 (3 up, 1 down) · ▲ 120``. It reads piped input too, so a script can drive it; at
+the end of input it finishes what is under way.
 
 Files (``/papers top month bibtex``) are written beside the database (``PAPERBOY_DB``), the
 one place the console already writes to, never over an existing file; their path is printed.
@@ -35,13 +36,16 @@ from bot.events import (
     ChannelRef,
     CommandInvoked,
     MessageRef,
+    PaperLinksPosted,
     ReactionChanged,
     ShareRequested,
     User,
+    VotePressed,
 )
+from bot.linked_papers import links_in
 from bot.outbox import ShownReactions
 from bot.plain_text import count_update, render_text
-from bot.replies import FileReply, Leaderboard, PaperCard, PaperList, Reply
+from bot.replies import FileReply, Leaderboard, LinkedPapers, PaperCard, PaperList, Reply
 from bot.text_safety import clean
 
 PROMPT_HINT = (
@@ -59,6 +63,10 @@ CARD_LINE_WAIT = 1.0
 def console_log_path(settings: Settings) -> Path:
     """Where the console's logs go: beside the database, the one place it already writes."""
     return Path(settings.db_path).parent / LOG_FILE
+
+
+VOTE_HINT = "up N / down N votes on card N (the same again takes it back)."
+VOTE_BUTTONS = {"up": 1, "down": -1}
 
 
 class ConsoleAdapter:
@@ -80,6 +88,7 @@ class ConsoleAdapter:
         self.answer_papers: list[str] = []  # paper ids of the last private answer, in order
         self.interactive = _is_terminal(self.stdin)
         self._prompting = False  # the prompt is on screen, waiting for a line
+        self.linked_papers: list[str] = []  # paper ids of the last cards for pasted links
         bot.attach(self)
 
     def _last_number(self) -> int:
@@ -168,6 +177,12 @@ class ConsoleAdapter:
             await self._unreact(words[1])
         elif len(words) == 2 and words[0].lower() == "share":
             await self._share(words[1])
+        elif len(words) == 2 and words[0].lower() in VOTE_BUTTONS:
+            await self._press(VOTE_BUTTONS[words[0].lower()], words[1])
+        elif links_in(line):
+            # No message of yours to react on here, so nothing becomes votable: use up/down.
+            event = PaperLinksPosted(self.channel, self.user, links_in(line), None, self._respond)
+            await self.bot.handle(event)
         elif len(words) == 2:
             await self._react(words[0], words[1])
         else:
@@ -178,6 +193,10 @@ class ConsoleAdapter:
             self.say(self._write_file(reply))
             return
         self.say(render_text(reply))
+        if isinstance(reply, LinkedPapers):
+            self.linked_papers = [c.card.paper.id for c in reply.cards]
+            self.say(VOTE_HINT)
+            return
         papers = _papers_of(reply)
         if papers and not reply.public:
             self.answer_papers = papers
@@ -195,6 +214,13 @@ class ConsoleAdapter:
         else:
             paper_id = which
         await self.bot.handle(ShareRequested(self.channel, self.user, paper_id, self._respond))
+
+    async def _press(self, value: int, which: str) -> None:
+        if not (which.isdigit() and 1 <= int(which) <= len(self.linked_papers)):
+            self.say(f"⚠️ There is no card {which[:20]}; paste a paper link first, then up N.")
+            return
+        paper_id = self.linked_papers[int(which) - 1]
+        await self.bot.handle(VotePressed(self.channel, self.user, paper_id, value, self._respond))
 
     def _write_file(self, reply: FileReply) -> str:
         folder = Path(self.bot.settings.db_path).resolve().parent

@@ -13,9 +13,11 @@ from bot.events import (
     ChannelRef,
     CommandInvoked,
     MessageRef,
+    PaperLinksPosted,
     ReactionChanged,
     ShareRequested,
     User,
+    VotePressed,
 )
 from bot.outbox import DirectMessageClosed, SendError, ShownReactions
 from bot.replies import PaperCard, Reply
@@ -110,6 +112,37 @@ class MemoryAdapter:
             ShareRequested(
                 self.channel(channel), User(self.platform, user, name), paper_id, respond
             )
+        )
+        assert len(answers) == 1, f"expected one answer, got {answers!r}"
+        return answers[0]
+
+    async def post_links(
+        self, *links: str, channel: str = "C1", user: str = "U1", message: str | None = None
+    ) -> Reply:
+        """Someone posts a message (id ``message``) linking ``links``; the cards for it."""
+        answers: list[Reply] = []
+
+        async def respond(reply: Reply) -> None:
+            answers.append(reply)
+
+        ref = MessageRef(self.channel(channel), message) if message else None
+        await self.bot.handle(
+            PaperLinksPosted(self.channel(channel), User(self.platform, user), links, ref, respond)
+        )
+        assert len(answers) == 1, f"expected one answer, got {answers!r}"
+        return answers[0]
+
+    async def press_vote(
+        self, paper_id: str, value: int, *, channel: str = "C1", user: str = "U1"
+    ) -> Reply:
+        """Press 👍 (``value`` 1) or 👎 (-1) on a linked paper's card; the private answer."""
+        answers: list[Reply] = []
+
+        async def respond(reply: Reply) -> None:
+            answers.append(reply)
+
+        await self.bot.handle(
+            VotePressed(self.channel(channel), User(self.platform, user), paper_id, value, respond)
         )
         assert len(answers) == 1, f"expected one answer, got {answers!r}"
         return answers[0]

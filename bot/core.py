@@ -16,7 +16,15 @@ from dataclasses import replace
 from bot.commands import REGISTRY, CommandError, ParsedCommand, Registry
 from bot.commands.lookups import SEARCH_EXAMPLE
 from bot.config import Settings
-from bot.events import CommandInvoked, Event, ReactionChanged, ShareRequested
+from bot.events import (
+    CommandInvoked,
+    Event,
+    PaperLinksPosted,
+    ReactionChanged,
+    ShareRequested,
+    VotePressed,
+)
+from bot.linked_papers import answer as answer_links
 from bot.live_cards import CardEditor
 from bot.model.paper import Paper
 from bot.model.search_query import QueryError
@@ -28,6 +36,7 @@ from bot.replies import Error, Reply, Text
 from bot.sharing import share
 from bot.sources.http import fail_fast
 from bot.sources.registry import Sources
+from bot.vote_buttons import press as press_vote
 from bot.votes import VoteRules, record_reaction
 from storage.store import Store
 
@@ -113,12 +122,20 @@ class Bot:
             elif isinstance(event, ShareRequested):
                 with fail_fast():  # someone waits: an unreachable source fails at once
                     await self._respond(event, await self._share(event))
+            elif isinstance(event, PaperLinksPosted):
+                with fail_fast():  # an unfurl or a context menu: someone waits too
+                    reply, votable = await answer_links(self, event)
+                await self._respond(event, reply)
+                if votable is not None:
+                    await self.reconciler.read_one(votable)
+            elif isinstance(event, VotePressed):
+                await self._respond(event, await press_vote(self, event))
             else:
                 with fail_fast():
                     await self._command(event)
         except Exception:
             log.exception("could not handle %s", type(event).__name__)
-            if isinstance(event, CommandInvoked | ShareRequested):
+            if not isinstance(event, ReactionChanged):
                 await self._respond(
                     event,
                     Error(
@@ -133,7 +150,9 @@ class Bot:
         except CommandError as exc:  # e.g. neither Hugging Face nor arXiv can be reached
             return Error(exc.message, exc.hint)
 
-    async def _respond(self, event: CommandInvoked | ShareRequested, reply: Reply) -> None:
+    async def _respond(
+        self, event: CommandInvoked | ShareRequested | PaperLinksPosted | VotePressed, reply: Reply
+    ) -> None:
         try:
             await event.respond(reply)
         except Exception:

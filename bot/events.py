@@ -75,4 +75,35 @@ class ShareRequested:
     respond: Responder  # a private answer to the one who pressed it
 
 
-Event = CommandInvoked | ReactionChanged | ShareRequested
+@dataclass(frozen=True)
+class PaperLinksPosted:
+    """Someone posted links to papers in a channel: answer with each paper's card.
+
+    Slack sends ``link_shared`` (answered with ``chat.unfurl``, never a post of its own);
+    on Discord someone runs the "Paper card" context menu on a message. ``message`` is the
+    person's message (None for a Slack preview still in the composer): when it links exactly
+    one paper, reactions on it count as votes on that paper.
+    """
+
+    channel: ChannelRef
+    user: User  # who posted the links
+    links: tuple[str, ...]  # URLs as the platform gave them (or as found in the text)
+    message: MessageRef | None
+    respond: Responder
+
+
+@dataclass(frozen=True)
+class VotePressed:
+    """A 👍 / 👎 button on a linked paper's card (the paper id travels in the button).
+
+    Pressing the same button again takes that vote back.
+    """
+
+    channel: ChannelRef
+    user: User
+    paper_id: str
+    value: int  # +1 or -1
+    respond: Responder  # a private answer to the one who pressed it
+
+
+Event = CommandInvoked | ReactionChanged | ShareRequested | PaperLinksPosted | VotePressed

@@ -16,6 +16,7 @@ from bot.replies import (
     FileReply,
     Help,
     Leaderboard,
+    LinkedPapers,
     PaperCard,
     PaperList,
     Reply,
@@ -118,6 +119,10 @@ def _render(reply: Reply) -> str:
             return f"⚠️ {message}" + (f"\n   {hint}" if hint else "")
         case PaperCard():
             return live_card_text(reply)
+        case LinkedPapers(cards=cards):
+            parts = [f"({n}) {live_card_text(c.card)}" for n, c in enumerate(cards, 1)]
+            note = reply.note()
+            return "\n\n".join(parts + ([note[0].upper() + note[1:] + "."] if note else []))
         case PaperList(title=title, papers=papers, note=note):
             lines = [title]
             for rank, item in enumerate(papers, 1):

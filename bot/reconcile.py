@@ -123,6 +123,17 @@ class Reconciler:
         )
         return report
 
+    async def read_one(self, post: Post) -> None:
+        """Re-read the reactions on one message now (one that just became votable: reactions
+        made on it before count too). Never raises."""
+        outbox = self.outboxes.get(post.platform)
+        if outbox is None or not self.enabled or not post.message_id:
+            return
+        try:
+            await self._reconcile_post(outbox, post, ReconcileReport())
+        except Exception:
+            log.exception("%s: could not re-read the reactions on a message", post.platform)
+
     async def _reconcile_post(self, outbox: Outbox, post: Post, report: ReconcileReport) -> None:
         assert post.message_id is not None  # recent_posts returns sent posts only
         key = (post.platform, post.workspace, post.channel, post.message_id)

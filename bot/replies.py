@@ -45,6 +45,7 @@ class PaperCard:
     ups: int = 0
     downs: int = 0
     shared_by: str = ""  # a display name, shown as text ("shared by Ada"), never a mention
+    votable: bool = False  # carries 👍 / 👎 buttons (the card of a paper someone linked)
 
     @property
     def shareable(self) -> bool:
@@ -53,6 +54,42 @@ class PaperCard:
     def count_text(self) -> str:
         """The live count as every platform words it: "+2 (3 up, 1 down)"."""
         return f"{self.votes:+,} ({self.ups:,} up, {self.downs:,} down)"
+
+
+@dataclass(frozen=True)
+class LinkedCard:
+    """The card of one paper someone linked, and the link as they wrote it (a Slack unfurl
+    is keyed by the URL it replaces)."""
+
+    url: str
+    card: PaperCard
+
+
+@dataclass(frozen=True)
+class LinkedPapers:
+    """Cards for the papers a message links, shown in its channel, each with vote buttons.
+
+    ``left_out`` counts paper links past the limit; ``not_found`` names ids no source knows,
+    ``unreachable`` ids that could not be looked up right now.
+    """
+
+    cards: tuple[LinkedCard, ...]
+    left_out: int = 0
+    not_found: tuple[str, ...] = ()
+    unreachable: tuple[str, ...] = ()
+    public: bool = True
+
+    def note(self) -> str:
+        """What the cards leave out, in words ("" when nothing)."""
+        parts = []
+        if self.left_out:
+            more = "link" if self.left_out == 1 else "links"
+            parts.append(f"{self.left_out} more paper {more} in that message not shown")
+        if self.not_found:
+            parts.append(f"not found: {', '.join(self.not_found)}")
+        if self.unreachable:
+            parts.append(f"couldn't be looked up right now: {', '.join(self.unreachable)}")
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -165,6 +202,7 @@ Reply = (
     Text
     | Error
     | PaperCard
+    | LinkedPapers
     | PaperList
     | Leaderboard
     | Digest

@@ -1,4 +1,5 @@
-"""Emoji reactions on the bot's posts, counted as votes."""
+"""Emoji reactions counted as votes: on the bot's posts, and on people's messages that link
+exactly one paper (recorded when their card was shown, see ``bot.linked_papers``)."""
 
 from __future__ import annotations
 
@@ -51,8 +52,10 @@ def record_reaction(store: Store, rules: VoteRules, event: ReactionChanged) -> P
         return None
     target = event.target
     ch = target.channel
-    post = store.post_for_message(ch.platform, ch.workspace, ch.channel, target.message)
-    if post is None:  # not one of our posts
+    post = store.post_for_message(
+        ch.platform, ch.workspace, ch.channel, target.message
+    ) or store.votable_message(ch.platform, ch.workspace, ch.channel, target.message)
+    if post is None:  # neither one of our posts nor a message linking one paper
         return None
     # Kept under the platform's own name: 👍 and 👍🏽 are two reactions there (one vote here),
     # and taking one back must not take the other with it.

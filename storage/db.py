@@ -353,6 +353,19 @@ def _v10_digests(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v11_votable_messages(db: sqlite_utils.Database) -> None:
+    """People's messages that link exactly one paper (unfurled on Slack, or shown with the
+    Discord context menu): reactions on them count as votes on that paper, like reactions on
+    paperboy's own cards. Keyed as reactions are looked up: by platform, channel, message."""
+    clustered = " WITHOUT ROWID" if isinstance(db, sqlite_utils.Database) else ""
+    db.execute(
+        "CREATE TABLE votable_messages (platform TEXT NOT NULL, workspace TEXT NOT NULL, "
+        "channel TEXT NOT NULL, message_id TEXT NOT NULL, paper_id TEXT NOT NULL, "
+        "created_at DOUBLE PRECISION, "
+        f"PRIMARY KEY (platform, channel, message_id, workspace)){clustered}"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_search_beside_sqlite,
@@ -364,6 +377,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v8_channel_taste,
     _v9_follows,
     _v10_digests,
+    _v11_votable_messages,
 ]
 
 

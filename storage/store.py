@@ -33,6 +33,14 @@ Clock = Callable[[], float]
 DELIVERY_MEMORY = 3600.0
 PRUNE_EVERY = 60.0  # seconds between deletions of forgotten delivery ids
 
+# A vote button press is kept as a reaction-like entry, so the one rule that derives a vote
+# from reactions covers buttons too (a button 👍 and a 👍 reaction are one vote; a button 👍
+# and a 👎 reaction cancel out). One synthetic message per workspace and paper: pressing
+# the same button again, on any card of the paper, takes that vote back.
+BUTTON_CHANNEL = ""
+BUTTON_MESSAGE = "vote-buttons"
+BUTTON_EMOJI = {1: "button:+1", -1: "button:-1"}
+
 
 @dataclass(frozen=True)
 class Post:
@@ -487,7 +495,72 @@ class Store:
         with self.sql.transaction():
             self.sql.execute("UPDATE posts SET shared_by = ? WHERE id = ?", [name, post_id])
 
+    # -- people's messages that link one paper ------------------------------------------
+
+    def add_votable_message(
+        self, platform: str, workspace: str, channel: str, message_id: str, paper_id: str
+    ) -> Post:
+        """Reactions on this message (someone's, linking only ``paper_id``) count as votes."""
+        with self.sql.transaction():
+            self.sql.execute(
+                "INSERT INTO votable_messages (platform, workspace, channel, message_id, "
+                "paper_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [platform, workspace, channel, message_id, paper_id, self.clock()],
+            )
+        found = self.votable_message(platform, workspace, channel, message_id)
+        assert found is not None
+        return found
+
+    def votable_message(
+        self, platform: str, workspace: str, channel: str, message_id: str
+    ) -> Post | None:
+        """A votable person's message as a Post (id 0: not one of paperboy's own posts)."""
+        row = self.sql.execute(
+            "SELECT paper_id FROM votable_messages WHERE platform = ? AND channel = ? "
+            "AND message_id = ? AND workspace = ?",
+            [platform, channel, message_id, workspace],
+        ).fetchone()
+        if row is None:
+            return None
+        return Post(0, platform, workspace, channel, row[0], message_id, "sent")
+
     # -- votes --------------------------------------------------------------------------
+
+    def press_vote_button(
+        self, platform: str, workspace: str, paper_id: str, user_id: str, value: int
+    ) -> tuple[bool, int]:
+        """A vote button press: on if it was off (replacing the other button), off if it was
+        on. Returns (whether this button's vote is now on, the user's vote after it)."""
+        post = Post(0, platform, workspace, BUTTON_CHANNEL, paper_id, BUTTON_MESSAGE, "sent")
+        key = (platform, workspace, paper_id, user_id, BUTTON_CHANNEL, BUTTON_MESSAGE)
+        where = (
+            "platform = ? AND workspace = ? AND paper_id = ? AND user_id = ? AND channel = ? "
+            "AND message_id = ?"
+        )
+        with self.sql.transaction():
+            self.sql.serialize(_vote_lock(post, user_id))  # the user's events in other processes
+            was_on = self.sql.execute(
+                f"SELECT 1 FROM reactions WHERE {where} AND emoji = ?",
+                [*key, BUTTON_EMOJI[value]],
+            ).fetchone()
+            self.sql.execute(f"DELETE FROM reactions WHERE {where}", key)
+            if not was_on:
+                self.sql.execute(
+                    "INSERT INTO reactions (platform, workspace, channel, message_id, user_id, "
+                    "emoji, paper_id, value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        platform,
+                        workspace,
+                        BUTTON_CHANNEL,
+                        BUTTON_MESSAGE,
+                        user_id,
+                        BUTTON_EMOJI[value],
+                        paper_id,
+                        value,
+                        self.clock(),
+                    ],
+                )
+            return not was_on, self._rederive_vote(post, user_id, changed=True)
 
     def set_reaction(self, post: Post, user_id: str, emoji: str, value: int, present: bool) -> int:
         """Add or remove one reaction and re-derive the user's vote on the post's paper.

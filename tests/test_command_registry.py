@@ -81,7 +81,7 @@ async def test_discord_syncs_and_runs_it(core: Bot, fake: FakeDiscord, registry:
     adapter = DiscordAdapter(core, fake.settings(), guild_ready_timeout=0.05)
     await adapter.start()
     try:
-        (papers,) = fake.commands["global"]
+        papers = next(c for c in fake.commands["global"] if c["name"] == "papers")
         synced = {o["name"]: o for o in papers["options"]}
         assert synced["ping"]["description"] == "Answer pong"
         (n,) = synced["ping"]["options"]

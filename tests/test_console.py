@@ -189,3 +189,38 @@ async def test_follow_prints_a_dm_line_and_recommend_says_why(bot, clock) -> Non
     assert "Recommended for this channel" in text
     assert "Diffusion models, part 4" in text.split("Recommended for this channel")[1]
     assert "like “Diffusion models, part" in text
+
+
+async def test_pasted_links_get_cards_and_up_n_votes_like_a_button(
+    settings, clock, paper_sources
+) -> None:
+    paper_sources.set_daily(
+        "2026-05-13",
+        [
+            hf_item("2605.00001", "Agents that remember", upvotes=9),
+            hf_item("2605.00002", "Agents that forget", upvotes=4),
+        ],
+    )
+    paper_sources.set_default_daily([])
+    bot = make_bot(settings, clock)
+    out = io.StringIO()
+    console = ConsoleAdapter(bot, io.StringIO(), out)
+    await console.handle_line("up 1")  # no cards yet
+    await console.handle_line(
+        "see https://arxiv.org/abs/2605.00002 and <https://www.alphaxiv.org/abs/2605.00001>"
+    )
+    await console.handle_line("up 2")
+    await console.handle_line("up 2")
+    await console.handle_line("down 1")
+    await console.handle_line("just words, https://example.com")
+    votes = bot.store.leaderboard("console", "local", None)
+    await close_bot(bot)
+    text = out.getvalue()
+    assert "There is no card 1" in text
+    assert "(1) Agents that forget" in text and "(2) Agents that remember" in text
+    assert "up N / down N votes on card N" in text
+    assert "Your 👍 on “Agents that remember” counts: your vote is +1." in text
+    assert "You took back your 👍 on “Agents that remember”; your vote is now 0." in text
+    assert "No paper links in that message" in text
+    assert [(t.paper_id, t.score) for t in votes] == [("2605.00002", -1)]
+    assert console.last_number == 0  # cards for links are answers, never posts

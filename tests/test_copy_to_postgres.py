@@ -35,6 +35,7 @@ TABLES = (
     "source_health",
     "subscriptions",
     "taste_picks",
+    "votable_messages",
     "votes",
 )
 
@@ -83,6 +84,7 @@ def fill_sqlite(path: str, papers: int = 30) -> None:
     store.set_reaction(post, "U2", "-1", -1, True)
     store.set_reaction(post, "U3", "+1", 1, True)
     store.set_reaction(post, "U3", "-1", -1, True)
+    store.add_votable_message("slack", "W1", "C1", "1.2", "2401.00001")
     store.first_delivery("slack", "Ev1")
     store.source_failed(Feed("arxiv", "cs.CL"), "timeout")
     store.sql.execute("INSERT INTO imports (file_key, path, lines_done) VALUES ('k', 'f', 3)")
@@ -130,6 +132,9 @@ def test_everything_is_copied_and_a_second_run_adds_nothing(
             "slack", "W1", "2401.00000"
         )
         assert postgres.vote_of("slack", "W1", "2401.00000", "U3") == 0
+        assert postgres.votable_message("slack", "W1", "C1", "1.2") == sqlite.votable_message(
+            "slack", "W1", "C1", "1.2"
+        )
         assert not postgres.first_delivery("slack", "Ev1")  # remembered across the move
         assert postgres.claim_post("slack", "W1", "C1", "2401.00001") is None  # posted once
         assert [p.id for p in postgres.listed_papers(Feed("hf"), 10**10)] == [

@@ -55,7 +55,8 @@ async def answer(fake: FakeDiscord, subcommand: str, options: dict | None = None
 async def test_start_syncs_papers_globally_with_unprivileged_intents(
     adapter: DiscordAdapter, fake: FakeDiscord
 ) -> None:
-    (papers,) = fake.commands["global"]
+    # /papers and the "Paper card" message command (tests/test_paper_card_discord.py).
+    papers, _menu = fake.commands["global"]
     assert papers["name"] == "papers"
     assert papers["contexts"] == [0] and papers["integration_types"] == [0]  # servers only
     subcommands = {o["name"]: o for o in papers["options"]}

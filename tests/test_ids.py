@@ -35,6 +35,8 @@ from bot.model.ids import canonical_id
         ("https://arxiv.org/abs/2401.12345#section", "2401.12345"),
         ("https://huggingface.co/papers/2401.12345", "2401.12345"),
         ("huggingface.co/papers/2401.12345", "2401.12345"),
+        ("https://www.alphaxiv.org/abs/2401.12345", "2401.12345"),
+        ("https://alphaxiv.org/overview/2401.12345v2", "2401.12345"),
         ("<https://arxiv.org/abs/2401.12345>", "2401.12345"),  # Slack wraps links like this
         ("<https://arxiv.org/abs/2401.12345v2|arxiv.org/abs/2401.12345v2>", "2401.12345"),
         ("  2401.12345  ", "2401.12345"),
@@ -58,6 +60,7 @@ def test_every_form_maps_to_the_canonical_id(text: str, expected: str) -> None:
         "hep-th/990100",
         "2401.12345 and more",
         "https://huggingface.co/models/2401.12345",
+        "https://www.alphaxiv.org/explore/2401.12345",
         "x" * 10_000,
     ],
 )

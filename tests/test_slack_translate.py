@@ -50,8 +50,6 @@ def test_reaction_on_a_bot_message_becomes_a_vote_candidate() -> None:
 
 
 def test_reactions_that_cannot_be_votes_are_dropped() -> None:
-    on_someone_else = slack.reaction_payload("1.2", item_user="UHUMAN")
-    assert reaction_event(on_someone_else, bot_user_id=slack.bot_user_id) is None
     on_a_file = slack.reaction_payload("1.2")
     on_a_file["event"]["item"] = {"type": "file", "file": "F1"}
     assert reaction_event(on_a_file, bot_user_id=slack.bot_user_id) is None
@@ -63,6 +61,12 @@ def test_the_bots_own_reaction_is_marked_as_a_bot() -> None:
     payload = slack.reaction_payload("1.2", user=slack.bot_user_id)
     event = reaction_event(payload, bot_user_id=slack.bot_user_id)
     assert event is not None and event.user.is_bot
+
+
+def test_reactions_on_peoples_messages_are_left_to_the_core() -> None:
+    # One that links a single paper counts; the core knows which messages those are.
+    on_someone_else = slack.reaction_payload("1.2", item_user="UHUMAN")
+    assert reaction_event(on_someone_else, bot_user_id=slack.bot_user_id) is not None
 
 
 def test_unknown_author_is_left_to_the_core() -> None:
@@ -131,8 +135,14 @@ def test_manifest_declares_what_the_adapter_uses() -> None:
         "users:read",
         "im:write",
         "files:write",
+        "links:read",
+        "links:write",
     ):
         assert f"- {scope}" in items
+    assert "- link_shared" in items
+    unfurl_domains = manifest.split("unfurl_domains:")[1].split("\noauth_config")[0]
+    for domain in ("arxiv.org", "huggingface.co", "alphaxiv.org", "biorxiv.org", "medrxiv.org"):
+        assert f"- {domain}" in {line.split("#")[0].strip() for line in unfurl_domains.split("\n")}
     assert "- command: /papers" in items
     assert "socket_mode_enabled: true" in items
     # Card buttons send block_actions even though they are links; without interactivity

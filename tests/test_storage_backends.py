@@ -112,6 +112,19 @@ def test_subscriptions_posts_and_the_vote_ledger(store) -> None:
     assert store.first_delivery("slack", "Ev1") and not store.first_delivery("slack", "Ev1")
 
 
+def test_vote_buttons_and_votable_messages_share_the_ledger(store) -> None:
+    store.save_papers([Paper("2401.00001", "T")])
+    message = store.add_votable_message("slack", "W1", "C1", "1.2", "2401.00001")
+    assert store.votable_message("slack", "W1", "C1", "1.2") == message
+    assert store.votable_message("slack", "W1", "C1", "9.9") is None
+    assert store.press_vote_button("slack", "W1", "2401.00001", "U1", 1) == (True, 1)
+    assert store.set_reaction(message, "U1", "+1", 1, True) == 1  # one vote, not two
+    assert store.tally("slack", "W1", "2401.00001").ups == 1
+    assert store.press_vote_button("slack", "W1", "2401.00001", "U1", 1) == (False, 1)
+    assert store.press_vote_button("slack", "W1", "2401.00001", "U1", -1) == (True, 0)
+    assert store.press_vote_button("slack", "W1", "2401.00001", "U1", -1) == (False, 1)
+
+
 def test_two_processes_share_delivery_ids_and_claims(db_settings) -> None:
     one, two = open_store(db_settings), open_store(db_settings)
     try:

@@ -26,12 +26,29 @@ from discord.gateway import DiscordWebSocket
 
 from adapters.discord import translate
 from adapters.discord.commands import build_group
-from adapters.discord.render import SHARE_PREFIX, card_paper_id, render
+from adapters.discord.render import (
+    SHARE_PREFIX,
+    VOTE_PREFIX,
+    Rendered,
+    card_paper_id,
+    render,
+    render_linked,
+)
 from adapters.discord.settings import DiscordSettings
 from adapters.platform import PlatformStartError
-from bot.events import ChannelRef, CommandInvoked, MessageRef, ShareRequested
+from bot.events import (
+    ChannelRef,
+    CommandInvoked,
+    Event,
+    MessageRef,
+    PaperLinksPosted,
+    ShareRequested,
+    User,
+    VotePressed,
+)
+from bot.linked_papers import links_in
 from bot.outbox import DirectMessageClosed, SendError, ShownReactions
-from bot.replies import Digest, Error, FileReply, PaperCard, Reply, Text
+from bot.replies import Digest, Error, FileReply, LinkedPapers, PaperCard, Reply, Text
 
 if TYPE_CHECKING:
     from bot.core import Bot
@@ -52,6 +69,8 @@ START_TIMEOUT = 60.0
 DISCORD_EPOCH_MS = 1420070400000  # Discord ids count milliseconds from here
 # How long stop() lets commands and votes in progress finish before disconnecting.
 DRAIN_TIMEOUT = 5.0
+# The message context-menu command (right-click a message -> Apps -> Paper card).
+PAPER_CARD_MENU = "Paper card"
 
 
 def use_endpoints(api_url: str, gateway_url: str) -> None:
@@ -111,6 +130,7 @@ class _Client(discord.Client):
         self.adapter = adapter
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(build_group(adapter.run_command, adapter.bot.commands))
+        self.tree.add_command(paper_card_menu(adapter))
         self.tree.on_error = adapter.on_command_error  # type: ignore[method-assign]
 
     async def setup_hook(self) -> None:
@@ -131,6 +151,23 @@ class _Client(discord.Client):
         # After every READY, the first and any new session that could not resume (a RESUME
         # replays what was missed; a new session replays nothing): re-read reactions.
         self.adapter.bot.reactions_may_be_missed(self.adapter.platform)
+
+
+def paper_card_menu(adapter: DiscordAdapter) -> app_commands.ContextMenu:
+    """ "Paper card" on a message: the cards of the papers it links, in the channel. The
+    resolved message carries its content, so this needs no message-content intent."""
+
+    async def paper_card(interaction: discord.Interaction, message: discord.Message) -> None:
+        await adapter.run_paper_card(interaction, message)
+
+    return app_commands.ContextMenu(
+        name=PAPER_CARD_MENU,
+        callback=paper_card,
+        type=discord.AppCommandType.message,
+        # Like /papers: votes belong to a server's channels.
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+        allowed_installs=app_commands.AppInstallationType(guild=True),
+    )
 
 
 def post_nonce(channel: ChannelRef, reply: Reply) -> str:
@@ -293,10 +330,43 @@ class DiscordAdapter:
                 Error("That command is out of date.", "Try again in a minute, or use /papers help.")
             )
 
+    async def run_paper_card(
+        self, interaction: discord.Interaction, message: discord.Message
+    ) -> None:
+        """The "Paper card" context menu on ``message``: its papers' cards in the channel."""
+        with self._tracked():
+            answer = InteractionAnswer(interaction)
+            channel = translate.channel_ref(interaction.guild_id, interaction.channel_id or 0)
+            author = message.author
+            event = PaperLinksPosted(
+                channel=channel,
+                # Whose links they are: a bot's message never becomes votable.
+                user=User(
+                    translate.PLATFORM, str(author.id), author.display_name, is_bot=author.bot
+                ),
+                links=links_in(message.content or ""),
+                message=MessageRef(channel, str(message.id)),
+                respond=answer.send,
+            )
+            await self._answer_in_time(answer, event)
+
+    async def _answer_in_time(self, answer: InteractionAnswer, event: Event) -> None:
+        """Hand ``event`` to the core; say "thinking…" if it takes longer than Discord waits."""
+        handling = asyncio.create_task(self.bot.handle(event))
+        await asyncio.wait({handling}, timeout=self.defer_after)
+        if not handling.done():
+            with contextlib.suppress(discord.HTTPException):
+                await answer.defer()
+        await handling
+        await answer.finish()
+
     # -- buttons ------------------------------------------------------------------------
 
     async def on_component(self, interaction: discord.Interaction) -> None:
         custom_id = str((interaction.data or {}).get("custom_id") or "")
+        if custom_id.startswith(VOTE_PREFIX):
+            await self._on_vote(interaction, custom_id.removeprefix(VOTE_PREFIX))
+            return
         if not custom_id.startswith(SHARE_PREFIX):
             return  # not ours (or from an older version): Discord shows its own failure
         with self._tracked():
@@ -307,13 +377,25 @@ class DiscordAdapter:
                 paper_id=custom_id.removeprefix(SHARE_PREFIX),
                 respond=answer.send,
             )
-            handling = asyncio.create_task(self.bot.handle(event))
-            await asyncio.wait({handling}, timeout=self.defer_after)
-            if not handling.done():
-                with contextlib.suppress(discord.HTTPException):
-                    await answer.defer()
-            await handling
-            await answer.finish()
+            await self._answer_in_time(answer, event)
+
+    async def _on_vote(self, interaction: discord.Interaction, pressed: str) -> None:
+        """A 👍 / 👎 on a linked paper's card (custom_id ``paperboy_vote:up:<id>``)."""
+        direction, _, paper_id = pressed.partition(":")
+        value = {"up": 1, "down": -1}.get(direction)
+        with self._tracked():
+            answer = InteractionAnswer(interaction)
+            if value is None or not paper_id:
+                await answer.send(Error("That vote button is out of date."))
+                return
+            event = VotePressed(
+                channel=translate.channel_ref(interaction.guild_id, interaction.channel_id or 0),
+                user=translate.interaction_user(interaction),
+                paper_id=paper_id,
+                value=value,
+                respond=answer.send,
+            )
+            await self._answer_in_time(answer, event)
 
     # -- reactions ----------------------------------------------------------------------
 
@@ -459,9 +541,17 @@ class InteractionAnswer:
 
     async def send(self, reply: Reply) -> None:
         self.asked = True
-        kwargs = render(reply).kwargs()
+        if isinstance(reply, LinkedPapers):  # one message per card
+            for part in render_linked(reply):
+                await self._send(part, reply, {})
+            return
+        await self._send(render(reply), reply, _attachments(reply))
+
+    async def _send(
+        self, rendered: Rendered, reply: Reply, files: dict[str, list[discord.File]]
+    ) -> None:
+        kwargs = rendered.kwargs()
         ephemeral = not reply.public
-        files = _attachments(reply)
         async with self._lock:
             response = self.interaction.response
             if not response.is_done():

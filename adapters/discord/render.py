@@ -30,6 +30,7 @@ from bot.replies import (
     FileReply,
     Help,
     Leaderboard,
+    LinkedPapers,
     PaperCard,
     PaperList,
     Reply,
@@ -75,6 +76,9 @@ PERIOD_LABELS = {"day": "today", "week": "this week", "month": "this month", "al
 # A Share button's custom_id: this prefix and the paper id. The click arrives as a plain
 # interaction event with the id in it, so buttons work after a restart (no stored views).
 SHARE_PREFIX = "paperboy_share:"
+# A vote button's custom_id: this prefix, "up:" or "down:", and the paper id.
+VOTE_PREFIX = "paperboy_vote:"
+VOTE_BUTTONS = (("up", "👍"), ("down", "👎"))
 CUSTOM_ID_LIMIT = 100
 BUTTONS_PER_ROW = 5
 BUTTON_ROWS = 5
@@ -100,6 +104,14 @@ class StaticButtons(discord.ui.View):
 
     def is_dispatchable(self) -> bool:
         return False
+
+
+def vote_buttons(paper: Paper) -> tuple[tuple[str, str], ...]:
+    """👍 / 👎 for a linked paper's card; none for an id too long for a custom_id."""
+    buttons = tuple(
+        (label, f"{VOTE_PREFIX}{direction}:{paper.id}") for direction, label in VOTE_BUTTONS
+    )
+    return buttons if all(len(c) <= CUSTOM_ID_LIMIT for _, c in buttons) else ()
 
 
 def share_id(paper_id: str) -> str | None:
@@ -144,7 +156,11 @@ def render(reply: Reply) -> Rendered:
         return Rendered(content=_content(text))
     if isinstance(reply, PaperCard):
         buttons = _share_buttons([reply.paper], numbered=False) if reply.shareable else ()
+        if reply.votable:
+            buttons = vote_buttons(reply.paper)
         return Rendered(embeds=(card_embed(reply),), buttons=buttons)
+    if isinstance(reply, LinkedPapers):  # as one message; see render_linked for one per card
+        return render_linked(reply)[0]
     if isinstance(reply, PaperList):
         papers = [s.paper for s in reply.papers]
         buttons = _share_buttons(papers, numbered=True) if reply.shareable else ()
@@ -166,6 +182,17 @@ def render(reply: Reply) -> Rendered:
     if isinstance(reply, FileReply):  # the file itself goes as an attachment beside this
         return Rendered(content=_content(reply.message))
     raise TypeError(f"cannot render {type(reply).__name__}")
+
+
+def render_linked(reply: LinkedPapers) -> list[Rendered]:
+    """One message per card, so each card's 👍 / 👎 sit right under it and no message
+    nears Discord's 6,000-character embed total; what was left out is said in the last."""
+    parts = [render(linked.card) for linked in reply.cards]
+    note = reply.note()
+    if note and parts:
+        last = parts[-1]
+        parts[-1] = Rendered(_content(note[0].upper() + note[1:] + "."), last.embeds, last.buttons)
+    return parts or [Rendered(content=_content(note or "No papers."))]
 
 
 # -- text helpers -----------------------------------------------------------------------

@@ -37,19 +37,28 @@ from adapters.platform import PlatformStartError
 from adapters.slack.files import send_file_privately
 from adapters.slack.http_server import EVENTS_PATH, HttpLimits, SlackHttpServer
 from adapters.slack.pacing import ChannelPacer
-from adapters.slack.render import CARD_EVENT_TYPE, SHARE_ACTION, card_metadata, render
+from adapters.slack.render import (
+    CARD_EVENT_TYPE,
+    SHARE_ACTION,
+    VOTE_ACTION,
+    card_metadata,
+    render,
+    render_unfurls,
+)
 from adapters.slack.settings import SlackSettings
 from adapters.slack.translate import (
     PLATFORM,
     command_event,
     delivery_key,
+    links_event,
     reaction_event,
     share_event,
+    vote_event,
 )
 from bot.config import SettingsError
 from bot.events import AdminCheck, ChannelRef, Event, MessageRef, Responder
 from bot.outbox import DirectMessageClosed, SendError, ShownReactions
-from bot.replies import FileReply, PaperCard, Reply
+from bot.replies import FileReply, LinkedPapers, PaperCard, Reply
 
 log = logging.getLogger(__name__)
 
@@ -383,6 +392,8 @@ class SlackAdapter:
         # Link buttons only send these when interactivity is turned on; ack, nothing to do.
         self.app.action(re.compile(r"^paperboy_link_"))(self._ack_only)
         self.app.action(re.compile(rf"^{SHARE_ACTION}"))(self._on_share)
+        self.app.action(re.compile(rf"^{VOTE_ACTION}_(up|down)"))(self._on_vote)
+        self.app.event("link_shared")(self._on_link_shared)
 
     async def _ack_only(self, ack) -> None:
         await ack()
@@ -407,6 +418,45 @@ class SlackAdapter:
         )
         if event is not None:
             await self._handle(event)
+
+    async def _on_vote(self, ack, body: dict) -> None:
+        await ack()
+        respond = self._responder(body.get("response_url") or "", keep_original=True)
+        event = vote_event(body, respond=respond)
+        if event is not None:
+            await self._handle(event)
+
+    async def _on_link_shared(self, body: dict, context) -> None:
+        event = body.get("event") or {}
+        links = links_event(
+            body,
+            respond=self._unfurler(event),
+            bot_user_id=context.bot_user_id or self.bot_user_id,
+        )
+        if links is not None:
+            await self._handle(links)
+
+    def _unfurler(self, event: dict) -> Responder:
+        """Answers a ``link_shared`` event with ``chat.unfurl``: each link gets its paper's
+        card under the person's message. Anything else (no paper found, an error) is only
+        logged: unfurling never posts into a channel on its own."""
+        if event.get("source") == "composer" or not event.get("message_ts"):
+            where = {"unfurl_id": event.get("unfurl_id") or "", "source": "composer"}
+        else:
+            where = {"channel": event.get("channel") or "", "ts": event.get("message_ts") or ""}
+
+        async def unfurl(reply: Reply) -> None:
+            if not isinstance(reply, LinkedPapers) or not reply.cards:
+                log.info("Slack: nothing to unfurl (%s)", type(reply).__name__)
+                return
+            try:
+                await self._post_client.chat_unfurl(**where, unfurls=render_unfurls(reply))
+            except SlackApiError as exc:
+                log.warning("Slack: chat.unfurl refused (%s)", error_code(exc))
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("Slack: chat.unfurl failed (%s)", type(exc).__name__)
+
+        return unfurl
 
     async def _display_name(self, user_id: str) -> str:
         """What Slack shows as the user's name; "" when users.info can't say (the caller

@@ -26,6 +26,7 @@ from bot.replies import (
     FileReply,
     Help,
     Leaderboard,
+    LinkedPapers,
     PaperCard,
     PaperList,
     Reply,
@@ -65,6 +66,10 @@ CARD_EVENT_TYPE = "paperboy_paper"
 # A Share button's action_id starts with this (one per paper of a list, so each is unique
 # in its message); its ``value`` is the paper id, so a click needs no memory of the answer.
 SHARE_ACTION = "paperboy_share"
+# The vote buttons of a linked paper's card: ``paperboy_vote_up`` / ``paperboy_vote_down``,
+# the paper id in ``value``, so a press needs no memory of the card either.
+VOTE_ACTION = "paperboy_vote"
+VOTE_BUTTONS = (("up", "👍"), ("down", "👎"))
 
 ELLIPSIS = "…"
 EMPTY = "(empty)"
@@ -242,6 +247,18 @@ def share_button(paper: Paper, action_id: str = SHARE_ACTION, label: str = "Shar
     }
 
 
+def vote_buttons(paper: Paper) -> list[Block]:
+    return [
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": label, "emoji": True},
+            "action_id": f"{VOTE_ACTION}_{direction}",
+            "value": paper.id[:2000],
+        }
+        for direction, label in VOTE_BUTTONS
+    ]
+
+
 def paper_buttons(paper: Paper) -> list[Block]:
     """One URL button per link of the shared links rule; a URL Slack can't take is left out.
     The code button carries the repository's stars: "Code ★ 1.6k"."""
@@ -287,6 +304,8 @@ def render_card(card: PaperCard) -> Message:
         body[-1]["accessory"] = image
     blocks += body
     buttons = paper_buttons(paper)
+    if card.votable:
+        buttons = vote_buttons(paper) + buttons
     if card.shareable:
         buttons.append(share_button(paper, label="Share to channel"))
     if buttons:
@@ -295,6 +314,36 @@ def render_card(card: PaperCard) -> Message:
     url = safe_url(paper.abstract_url) or ""
     fallback = f"{mrkdwn(title_of(paper), FALLBACK_MAX - units(url) - 1)} {url}"
     return message(fallback, blocks, escaped=True)
+
+
+def render_unfurls(reply: LinkedPapers) -> dict[str, dict]:
+    """``chat.unfurl``'s ``unfurls``: each linked URL to its paper's card; what the cards
+    leave out (more links, unknown ids) is said under the last one."""
+    unfurls = {}
+    note = reply.note()
+    for index, linked in enumerate(reply.cards):
+        blocks = render_card(linked.card)["blocks"]
+        if note and index == len(reply.cards) - 1:
+            blocks = [*blocks[: MAX_BLOCKS - 1], context(mrkdwn(clean(note), CONTEXT_MAX))]
+        unfurls[linked.url] = {"blocks": blocks}
+    return unfurls
+
+
+def render_linked(reply: LinkedPapers) -> Message:
+    """The cards as one message, where an unfurl is not possible (a response_url)."""
+    blocks = []
+    for index, unfurl in enumerate(render_unfurls(reply).values(), start=1):
+        for block in unfurl["blocks"]:
+            if block["type"] == "actions":  # action ids must stay unique in one message
+                elements = [
+                    {**e, "action_id": f"{e['action_id']}_{index}"} for e in block["elements"]
+                ]
+                block = {**block, "elements": elements}
+            blocks.append(block)
+    if len(blocks) > MAX_BLOCKS:
+        blocks = [*blocks[: MAX_BLOCKS - 1], context(f"{ELLIPSIS} (cut short)")]
+    titles = ", ".join(title_of(c.card.paper) for c in reply.cards)
+    return message(titles or "papers", blocks)
 
 
 def list_entry(rank: int, paper: Paper, detail: str) -> str:
@@ -420,6 +469,7 @@ _RENDERERS = {
     Text: render_text,
     Error: render_error,
     PaperCard: render_card,
+    LinkedPapers: render_linked,
     PaperList: render_list,
     Leaderboard: render_leaderboard,
     Digest: render_digest,

@@ -6,18 +6,23 @@ will use to answer (``respond``) and to ask about admin rights (``check_admin``)
 
 from __future__ import annotations
 
+import re
+
 from bot.events import (
     AdminCheck,
     ChannelRef,
     CommandInvoked,
     MessageRef,
+    PaperLinksPosted,
     ReactionChanged,
     Responder,
     ShareRequested,
     User,
+    VotePressed,
 )
 
 PLATFORM = "slack"
+_VOTE_ACTION = re.compile(r"paperboy_vote_(up|down)(?:_\d+)?")
 REACTION_EVENTS = ("reaction_added", "reaction_removed")
 
 
@@ -46,9 +51,8 @@ def command_event(
 def reaction_event(body: dict, *, bot_user_id: str | None = None) -> ReactionChanged | None:
     """A vote candidate, or None for a reaction that cannot be one.
 
-    Only reactions on messages count (not on files), and only on messages the bot wrote
-    when Slack says who wrote it (``item_user``): the core would look every other one up
-    in its posts table for nothing.
+    Only reactions on messages count (not on files). Reactions on people's messages go on
+    too: one that links a single paper counts as a vote on it (the core knows which).
     """
     event = body.get("event") or {}
     item = event.get("item") or {}
@@ -56,9 +60,6 @@ def reaction_event(body: dict, *, bot_user_id: str | None = None) -> ReactionCha
         return None
     user_id, channel_id, ts = event.get("user"), item.get("channel"), item.get("ts")
     if not (user_id and channel_id and ts and event.get("reaction")):
-        return None
-    item_user = event.get("item_user")
-    if bot_user_id and item_user and item_user != bot_user_id:
         return None
     return ReactionChanged(
         target=MessageRef(channel_ref(_team_of(body), channel_id), ts),
@@ -85,6 +86,54 @@ def share_event(body: dict, respond: Responder, display_name: str = "") -> Share
         channel=channel_ref(team_id, channel_id),
         user=User(PLATFORM, user["id"], name=name),
         paper_id=paper_id,
+        respond=respond,
+    )
+
+
+def links_event(
+    body: dict, respond: Responder, *, bot_user_id: str | None = None
+) -> PaperLinksPosted | None:
+    """A ``link_shared`` event: links in an unfurl domain of ours, posted (or being written,
+    ``source: composer``) in a channel. None when there is nothing to unfurl."""
+    event = body.get("event") or {}
+    user_id, channel_id = event.get("user") or "", event.get("channel") or ""
+    urls = tuple(
+        str(link["url"])
+        for link in (event.get("links") or [])[:50]
+        if isinstance(link, dict) and isinstance(link.get("url"), str)
+    )
+    if not (urls and channel_id) or (bot_user_id and user_id == bot_user_id):
+        return None
+    posted = event.get("source", "conversations_history") == "conversations_history"
+    ts = event.get("message_ts") or ""
+    channel = channel_ref(_team_of(body), channel_id)
+    return PaperLinksPosted(
+        channel=channel,
+        user=User(PLATFORM, user_id),
+        links=urls,
+        # A preview in the composer has no message yet: nothing to make votable.
+        message=MessageRef(channel, ts) if posted and ts else None,
+        respond=respond,
+    )
+
+
+def vote_event(body: dict, respond: Responder) -> VotePressed | None:
+    """A press of a 👍 / 👎 button on a linked paper's card (``block_actions``)."""
+    action = next(iter(body.get("actions") or []), {})
+    pressed = _VOTE_ACTION.fullmatch(str(action.get("action_id") or ""))
+    value = {"up": 1, "down": -1}[pressed.group(1)] if pressed else None
+    container = body.get("container") or {}
+    channel_id = (body.get("channel") or {}).get("id") or container.get("channel_id")
+    user = body.get("user") or {}
+    team_id = (body.get("team") or {}).get("id") or user.get("team_id") or ""
+    paper_id = action.get("value") or ""
+    if value is None or not (channel_id and user.get("id") and paper_id):
+        return None
+    return VotePressed(
+        channel=channel_ref(team_id, channel_id),
+        user=User(PLATFORM, user["id"], name=user.get("name") or user.get("username") or ""),
+        paper_id=paper_id,
+        value=value,
         respond=respond,
     )
 

@@ -19,10 +19,12 @@ _VERSION = r"(?:v\d+)?"
 _ID = rf"(?:{_NEW}|{_OLD}){_VERSION}"
 
 # Hosts and paths that carry an id: arxiv.org/abs|pdf|html/..., export.arxiv.org,
-# huggingface.co/papers/..., and bare ids with or without an "arXiv:" prefix.
+# huggingface.co/papers/..., alphaxiv.org/abs|pdf|overview/... (a reading site over arXiv),
+# and bare ids with or without an "arXiv:" prefix.
 _URL_PREFIX = (
     r"(?:https?://)?(?:www\.|export\.)?"
-    r"(?:arxiv\.org/(?:abs|pdf|html|format)/|huggingface\.co/papers/|hf\.co/papers/)"
+    r"(?:arxiv\.org/(?:abs|pdf|html|format)/|huggingface\.co/papers/|hf\.co/papers/"
+    r"|alphaxiv\.org/(?:abs|pdf|overview)/)"
 )
 _PATTERN = re.compile(
     rf"^\s*<?(?:{_URL_PREFIX}|arxiv:\s*)?{_ID}(?:\.pdf)?/?(?:[?#].*)?>?\s*$",

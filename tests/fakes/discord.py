@@ -29,6 +29,9 @@ Test controls:
   ``inject_reaction`` does the same and sends the event.
 * ``inject_click(message, custom_id)``: a user presses a button of ``message`` (a component
   interaction; answered like a slash command, recorded in ``interactions``).
+* ``inject_message_command(message, name)``: a user runs a message context-menu command
+  (right-click -> Apps) on ``message``; the interaction resolves the whole message, its
+  content included, as Discord does whatever the intents.
 * ``drop_connection()``: close the gateway socket; events dispatched meanwhile are replayed
   after the client RESUMEs. ``drop_connection(resumable=False)``: the session is over too,
   so the RESUME is refused (op 9) and the client starts a new one (IDENTIFY, READY); what
@@ -38,7 +41,10 @@ Files sent as multipart (``payload_json`` plus ``files[n]`` parts) become the me
 ``attachments``; ``attachment_data(attachment)`` gives one's bytes.
 
 Messages the bot edits (``PATCH /channels/{id}/messages/{id}``) change in place; every
-edit is counted in ``edits``. Records: ``messages(channel)``, ``interactions``, ``commands``,
+edit is counted in ``edits``. Synced commands are checked as Discord checks them (slash
+commands: lower-case names, a description; message and user commands: no description, no
+options) and kept in ``commands``; ``message_commands()`` lists the message ones.
+Records: ``messages(channel)``, ``interactions``, ``commands``,
 ``requests``, ``identifies``, ``resumes``, ``unhandled`` (requests the fake has no route
 for — assert it stays empty).
 Routes are given as ``"METHOD /path"`` globs relative to ``/api/v10``, e.g.
@@ -593,6 +599,62 @@ class FakeDiscord:
         await self.dispatch("INTERACTION_CREATE", data)
         return record
 
+    async def inject_message_command(
+        self,
+        message: Json,
+        name: str = "Paper card",
+        *,
+        user_id: str | None = None,
+        permissions: int = VIEW_AND_SEND,
+    ) -> FakeInteraction:
+        """A user runs the message command ``name`` on ``message`` (a type 3 command)."""
+        channel_id = message["channel_id"]
+        guild_id = self.channel_guild.get(channel_id, self.GUILD_ID)
+        user_id = user_id or self.USER_ID
+        interaction_id = self.snowflake()
+        token = "itoken-" + secrets.token_hex(12)
+        synced = self.commands.get(guild_id) or self.commands.get("global") or []
+        command_id = next(
+            (c["id"] for c in synced if c["name"] == name and c.get("type") == 3),
+            self.snowflake(),
+        )
+        shown = {k: v for k, v in message.items() if not k.startswith("_")}
+        data: Json = {
+            "id": interaction_id,
+            "application_id": self.application_id,
+            "type": 2,
+            "token": token,
+            "version": 1,
+            "guild_id": guild_id,
+            "channel_id": channel_id,
+            "channel": self.channel(channel_id),
+            "member": self.member(user_id, permissions=permissions),
+            "app_permissions": str(VIEW_AND_SEND),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": guild_id},
+            "context": 0,
+            "attachment_size_limit": 8 * 1024 * 1024,
+            "data": {
+                "id": command_id,
+                "name": name,
+                "type": 3,
+                "target_id": message["id"],
+                "resolved": {"messages": {message["id"]: shown}},
+            },
+        }
+        if guild_id in self.commands:
+            data["data"]["guild_id"] = guild_id
+        record = FakeInteraction(interaction_id, token, guild_id, channel_id, user_id, data)
+        self.interactions[interaction_id] = record
+        await self.dispatch("INTERACTION_CREATE", data)
+        return record
+
+    def message_commands(self, scope: str = "global") -> list[Json]:
+        """The message (context-menu) commands synced for ``scope`` (a guild id or global)."""
+        return [c for c in self.commands.get(scope, []) if c.get("type") == 3]
+
     def react(
         self,
         message_id: str,
@@ -938,9 +1000,19 @@ class FakeDiscord:
     ) -> web.Response:
         if app != self.application_id:
             return _error(403, 50001, "Missing Access")
+        problems = [p for command in record.body or [] for p in _command_problems(command)]
+        if problems:
+            return _error(400, 50035, "Invalid Form Body", errors=problems)
         commands = []
         for command in record.body or []:
-            synced = {**command, "id": self.snowflake(), "application_id": app, "version": "1"}
+            synced = {
+                "type": 1,
+                "description": "",  # Discord answers every command with both
+                **command,
+                "id": self.snowflake(),
+                "application_id": app,
+                "version": "1",
+            }
             if guild:
                 synced["guild_id"] = guild
             commands.append(synced)
@@ -1194,6 +1266,24 @@ class FakeDiscord:
         if found.original in messages:
             messages.remove(found.original)
         return web.Response(status=204)
+
+
+def _command_problems(command: Json) -> list[str]:
+    """Why Discord would refuse to register this application command."""
+    kind, name = command.get("type", 1), str(command.get("name") or "")
+    if kind == 1:
+        if not re.fullmatch(r"[-_\w]{1,32}", name) or name != name.lower():
+            return [f"slash command name {name!r}"]
+        if not 1 <= len(command.get("description") or "") <= 100:
+            return [f"{name}: description length"]
+        return []
+    if kind in (2, 3):  # user and message commands: a display name, nothing else
+        if not 1 <= len(name) <= 32:
+            return [f"context menu name {name!r}"]
+        if command.get("description") or command.get("options"):
+            return [f"{name}: context menus take no description or options"]
+        return []
+    return [f"{name}: unknown command type {kind}"]
 
 
 async def _body(request: web.Request) -> tuple[Any, dict[int, tuple[str, bytes]]]:

@@ -26,7 +26,10 @@ cut to 3, stricter than Slack), ``users.info``, ``conversations.open`` (a DM wit
 ``D<user>``), and the ``files_upload_v2`` pair: ``files.getUploadURLExternal`` hands out an
 upload URL on this fake (``POST /upload/{file_id}`` takes the bytes) and
 ``files.completeUploadExternal`` shares the uploaded files in a channel (refused unless every
-file's bytes arrived, with the length announced). Anything else is recorded in
+file's bytes arrived, with the length announced), and ``chat.unfurl`` (by ``channel`` + ``ts``
+or ``unfurl_id`` + ``source``, only for URLs a ``link_shared`` event of this fake named, each
+unfurl's blocks checked like a message's; recorded in ``unfurls``, nothing is posted).
+Anything else is recorded in
 ``unhandled`` and answered ``unknown_method``. Message ``ts`` values are the wall-clock time
 (unique, increasing), as on Slack.
 
@@ -48,6 +51,9 @@ Test controls:
   ``deliver`` when the bot is listening.
 * ``cut_reaction_users(n)``: like Slack on popular reactions, ``reactions.get`` lists at most
   ``n`` users per reaction even with ``full=true`` (``count`` stays the true number).
+* ``share_links(urls, channel=, user=, text=, source=)``: someone posts a message linking
+  ``urls`` (``source="composer"``: still typing it, no message yet); returns the
+  ``link_shared`` event payload, for ``deliver``.
 * ``expire(response_url)``: the URL answers 404 ``expired_url``.
 * ``ask_to_reconnect()``: Socket Mode ``disconnect`` envelope (the client reconnects).
 * ``drop_connections()``: close every Socket Mode websocket without warning (a restart or a
@@ -55,7 +61,8 @@ Test controls:
 * ``send_hello=False`` (constructor), ``refuse_sockets = True``: a websocket that stays
   silent, or none at all.
 
-Records: ``files`` (shared files: ``SharedFile`` with name, bytes, channel, comment),
+Records: ``unfurls`` (``Unfurl``: where, and URL -> blocks), ``files`` (shared files:
+``SharedFile`` with name, bytes, channel, comment),
 ``calls`` (every Web API call, in order; ``calls_to(method)``), ``responses``
 (response_url payloads by URL), ``acks`` (Socket Mode acks by envelope id), ``connections``
 (websockets opened), ``unhandled``.
@@ -213,6 +220,16 @@ class SharedFile:
 
 
 @dataclass(frozen=True)
+class Unfurl:
+    """One accepted chat.unfurl: the message it decorates and each URL's attachment."""
+
+    channel: str
+    ts: str
+    unfurl_id: str
+    unfurls: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Failure:
     status: int = 429
     retry_after: float = 1
@@ -260,6 +277,9 @@ class FakeSlack:
         self.connections = 0
         self.users: dict[str, dict] = {}
         self.files: list[SharedFile] = []
+        self.unfurls: list[Unfurl] = []
+        # Links named by link_shared events: (channel, ts) or unfurl id -> the URLs
+        self._shared_links: dict[tuple[str, str] | str, list[str]] = {}
         self._uploads: dict[str, dict[str, Any]] = {}  # file id -> announced name, length, bytes
         self._messages: dict[str, list[dict]] = defaultdict(list)
         self._refused: dict[str, str] = {}
@@ -425,6 +445,38 @@ class FakeSlack:
     def cut_reaction_users(self, most: int | None) -> None:
         self._reaction_user_cap = most
 
+    def share_links(
+        self,
+        urls: list[str],
+        *,
+        channel: str = "C1",
+        user: str = "UALICE",
+        text: str | None = None,
+        source: str = "conversations_history",
+    ) -> dict:
+        """``user`` posts a message linking ``urls`` (or, with ``source="composer"``, is still
+        writing it); returns the ``link_shared`` event payload Slack sends."""
+        unfurl_id = f"{channel}.{uuid.uuid4().hex[:16]}"
+        if source == "composer":
+            ts, shown_channel = f"COMPOSER-{uuid.uuid4().hex[:8]}", "COMPOSER"
+        else:
+            ts = self.seed_message(channel, text or " ".join(f"<{u}>" for u in urls), user=user)
+            shown_channel = channel
+            self._shared_links[(channel, ts)] = list(urls)
+        self._shared_links[unfurl_id] = list(urls)
+        event = {
+            "type": "link_shared",
+            "channel": shown_channel,
+            "is_bot_user_member": True,
+            "user": user,
+            "message_ts": ts,
+            "unfurl_id": unfurl_id,
+            "source": source,
+            "links": [{"domain": _domain(u), "url": u} for u in urls],
+            "event_ts": self._next_ts(),
+        }
+        return self.event_payload(event)
+
     def expire(self, response_url: str) -> None:
         self._expired.add(response_url)
 
@@ -581,6 +633,41 @@ class FakeSlack:
                     "type": "button",
                     "action_id": button["action_id"],
                     "block_id": button.get("block_id", "share"),
+                    "text": button["text"],
+                    "value": button["value"],
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+
+    def unfurl_click_payload(
+        self, button: dict, *, ts: str, channel: str = "C1", user: str = "UALICE"
+    ) -> dict:
+        """The ``block_actions`` payload of a press on a (non-URL) ``button`` of an unfurl
+        under message ``ts`` (the unfurl is an attachment of someone else's message)."""
+        return {
+            "type": "block_actions",
+            "team": {"id": self.team_id, "domain": "paperboy-test"},
+            "user": {"id": user, "username": "alice", "name": "alice", "team_id": self.team_id},
+            "api_app_id": "APAPERBOY",
+            "token": "legacy-verification-token",
+            "container": {
+                "type": "message_attachment",
+                "message_ts": ts,
+                "attachment_id": 1,
+                "channel_id": channel,
+                "is_ephemeral": False,
+                "is_app_unfurl": True,
+            },
+            "trigger_id": f"{next(self._seq)}.{uuid.uuid4().hex[:12]}",
+            "channel": {"id": channel, "name": "papers"},
+            "message": {"type": "message", "ts": ts},
+            "response_url": self.new_response_url(),
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": button["action_id"],
+                    "block_id": button.get("block_id", "votes"),
                     "text": button["text"],
                     "value": button["value"],
                     "action_ts": f"{time.time():.6f}",
@@ -805,6 +892,32 @@ class FakeSlack:
         message["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
         return {"ok": True, "channel": channel, "ts": ts, "text": message["text"]}
 
+    def _unfurl(self, args: dict, token: str) -> dict:
+        denied = self._check_token(token, self.bot_token)
+        if denied:
+            return denied
+        channel, ts = str(args.get("channel") or ""), str(args.get("ts") or "")
+        unfurl_id, source = str(args.get("unfurl_id") or ""), str(args.get("source") or "")
+        if channel and ts:
+            shared = self._shared_links.get((channel, ts))
+        elif unfurl_id and source:
+            shared = self._shared_links.get(unfurl_id)
+        else:
+            return {"ok": False, "error": "invalid_arguments"}
+        if shared is None:
+            return {"ok": False, "error": "cannot_find_message" if ts else "invalid_unfurl_id"}
+        unfurls = args.get("unfurls")
+        if not isinstance(unfurls, dict) or not unfurls:
+            return {"ok": False, "error": "invalid_unfurls_format"}
+        for url, unfurl in unfurls.items():
+            if url not in shared:
+                return {"ok": False, "error": "cannot_unfurl_url"}
+            if not isinstance(unfurl, dict) or block_problems(unfurl.get("blocks")):
+                problems = block_problems(unfurl.get("blocks") if isinstance(unfurl, dict) else 0)
+                return {"ok": False, "error": "invalid_blocks", "errors": problems}
+        self.unfurls.append(Unfurl(channel, ts, unfurl_id, unfurls))
+        return {"ok": True}
+
     def _permalink(self, args: dict, token: str) -> dict:
         denied = self._check_token(token, self.bot_token)
         if denied:
@@ -993,6 +1106,7 @@ _METHODS: dict[str, Callable[[FakeSlack, dict, str], dict]] = {
     "chat.postMessage": FakeSlack._post_message,
     "chat.update": FakeSlack._update,
     "chat.getPermalink": FakeSlack._permalink,
+    "chat.unfurl": FakeSlack._unfurl,
     "conversations.history": FakeSlack._history,
     "conversations.join": FakeSlack._join,
     "reactions.get": FakeSlack._reactions_get,
@@ -1014,6 +1128,11 @@ def _failure_answer(failure: Failure) -> tuple[int, dict, dict[str, str]]:
     return failure.status, {"ok": False, "error": failure.error or "internal_error"}, {}
 
 
+def _domain(url: str) -> str:
+    host = url.split("://", 1)[-1].split("/", 1)[0].lower()
+    return host.removeprefix("www.")
+
+
 def _bearer(request: web.Request) -> str:
     auth = request.headers.get("Authorization", "")
     return auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
@@ -1027,7 +1146,7 @@ async def _request_args(request: web.Request) -> dict[str, Any]:
         else:
             args.update(dict(await request.post()))
     # Form-encoded calls carry structured arguments as JSON strings.
-    for key in ("blocks", "metadata", "attachments", "files"):
+    for key in ("blocks", "metadata", "attachments", "files", "unfurls"):
         if isinstance(args.get(key), str):
             with contextlib.suppress(ValueError):
                 args[key] = json.loads(args[key])
