@@ -142,8 +142,8 @@ class Digest:
     which period in words ("Wednesday 13 May 2026", "week 20 of 2026"). Team-top entries show
     the channel's count; paper entries HF upvotes first, then the team's net votes.
 
-    Per-paper vote buttons belong on each entry (``votable``) once the vote-button events
-    exist; renderers mark the place.
+    ``votable``: each entry carries 👍 / 👎 buttons, votes in the same ledger as reactions
+    (as many entries as the platform has room for: Slack 24, Discord 12).
     """
 
     title: str

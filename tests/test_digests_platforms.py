@@ -68,6 +68,20 @@ async def test_slack_gets_one_digest_of_25_within_block_kit_limits(
     assert "Hugging Face Daily Papers: top 25" in text
     assert all(pid in text for pid in ids[:25]) and ids[25] not in text
     assert "<!channel>" not in text  # escaped, no ping
+    # 👍 / 👎 under each of the first 24 (Slack's 50 blocks), each action id once.
+    buttons = [
+        element
+        for block in digest["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+    assert [b["value"] for b in buttons[::2]] == ids[:24]
+    assert len({b["action_id"] for b in buttons}) == len(buttons) == 48
+    # A press is a vote in the ledger, like a reaction on a card.
+    payload = run.slack.unfurl_click_payload(buttons[4], ts=digest["ts"], user="UBOB")
+    assert (await run.slack.deliver(payload, to=run.url)).status == 200
+    await run.slack.wait_response(payload["response_url"])
+    assert run.bot.store.net_votes("slack", run.slack.team_id, ids[2]) == 1
 
 
 async def test_discord_gets_one_digest_of_25_within_embed_limits(
@@ -99,6 +113,10 @@ async def test_discord_gets_one_digest_of_25_within_embed_limits(
     assert total <= EMBED_TOTAL_LIMIT
     text = "\n".join(e["description"] for e in embeds)
     assert all(f"`{pid}`" in text for pid in ids[:25])
+    # 👍 / 👎 for the first 12 (Discord's 25 components a message).
+    custom_ids = [c["custom_id"] for row in digest.get("components", []) for c in row["components"]]
+    assert custom_ids[:2] == [f"paperboy_vote:up:{ids[0]}", f"paperboy_vote:down:{ids[0]}"]
+    assert len(custom_ids) == 24
 
 
 async def test_discord_team_top_takes_its_schedule_with_a_space(

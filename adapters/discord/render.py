@@ -114,6 +114,17 @@ def vote_buttons(paper: Paper) -> tuple[tuple[str, str], ...]:
     return buttons if all(len(c) <= CUSTOM_ID_LIMIT for _, c in buttons) else ()
 
 
+def _digest_vote_buttons(reply: Digest) -> tuple[tuple[str, str], ...]:
+    """👍 N / 👎 N for the first entries: a message holds 25 components, so 12 papers."""
+    if not reply.votable:
+        return ()
+    buttons: list[tuple[str, str]] = []
+    for rank, entry in enumerate(reply.entries[:DIGEST_VOTABLE_MAX], 1):
+        for label, custom_id in vote_buttons(entry.paper):
+            buttons.append((f"{label} {rank}", custom_id))
+    return tuple(buttons)
+
+
 def share_id(paper_id: str) -> str | None:
     custom_id = SHARE_PREFIX + paper_id
     return custom_id if len(custom_id) <= CUSTOM_ID_LIMIT else None
@@ -170,9 +181,7 @@ def render(reply: Reply) -> Rendered:
         buttons = _share_buttons(papers, numbered=True) if reply.shareable else ()
         return Rendered(embeds=(_leaderboard(reply),), buttons=buttons)
     if isinstance(reply, Digest):
-        # Seam for per-paper vote buttons (custom_id paperboy_vote:up:<id> / :down:<id>):
-        # Discord allows 25 components a message, so two buttons each for the first 12.
-        return Rendered(embeds=digest_embeds(reply))
+        return Rendered(embeds=digest_embeds(reply), buttons=_digest_vote_buttons(reply))
     if isinstance(reply, SubscriptionList):
         return Rendered(embeds=(_subscriptions(reply),))
     if isinstance(reply, Help):
@@ -396,6 +405,7 @@ def _leaderboard(reply: Leaderboard) -> discord.Embed:
 
 
 DIGEST_MAX = 25
+DIGEST_VOTABLE_MAX = 12  # two vote buttons each within Discord's 25 components a message
 DIGEST_EMBEDS = 3
 # Shorter titles first when a long digest would pass the 6,000 characters all of a
 # message's embeds may hold together.

@@ -59,6 +59,7 @@ ABSTRACT_MAX = 600
 TITLE_MAX = 250  # a list entry's title, linked
 LIST_MAX = 20  # entries in a list or leaderboard; the core sends 5 to 10
 DIGEST_MAX = 25  # entries in a digest: the most a subscription's top= allows
+DIGEST_VOTABLE_MAX = 24  # entries with a row of vote buttons within Slack's 50 blocks
 TEXT_SECTIONS_MAX = 10
 
 # Message metadata on every auto-posted card: how ``find_card`` recognises its own posts.
@@ -247,12 +248,15 @@ def share_button(paper: Paper, action_id: str = SHARE_ACTION, label: str = "Shar
     }
 
 
-def vote_buttons(paper: Paper) -> list[Block]:
+def vote_buttons(paper: Paper, rank: int | None = None) -> list[Block]:
+    """👍 / 👎; ``rank`` tells apart the buttons of several papers in one message (Slack
+    wants each action_id once per message)."""
+    suffix = "" if rank is None else f"_{rank}"
     return [
         {
             "type": "button",
             "text": {"type": "plain_text", "text": label, "emoji": True},
-            "action_id": f"{VOTE_ACTION}_{direction}",
+            "action_id": f"{VOTE_ACTION}_{direction}{suffix}",
             "value": paper.id[:2000],
         }
         for direction, label in VOTE_BUTTONS
@@ -403,9 +407,10 @@ def render_digest(reply: Digest) -> Message:
         else:
             detail = meta_line(entry.paper, entry.votes or None, with_total=False)
         blocks.append(section(list_entry(rank, entry.paper, detail)))
-        # Seam for per-paper vote buttons (Slack actions paperboy_vote_up/down, value = the
-        # paper id): an actions block after each entry. With them, keep entries to 24 so
-        # header + context + 2 x 24 stays within Slack's 50 blocks.
+        if reply.votable and rank <= DIGEST_VOTABLE_MAX:
+            blocks.append({"type": "actions", "elements": vote_buttons(entry.paper, rank)})
+    if len(blocks) > MAX_BLOCKS:  # 25 entries with buttons: the period line gives way
+        del blocks[1]
     return message(f"{title} · {period}: {plural(len(shown), 'paper')}", blocks)
 
 
