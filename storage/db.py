@@ -366,6 +366,27 @@ def _v11_votable_messages(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v12_slack_installations(db: sqlite_utils.Database) -> None:
+    """Slack distribution: one installation per workspace (Bolt's ``Installation``, as JSON in
+    ``data``; the bot's token is in it), the OAuth ``state`` values handed out and not used
+    yet, and the workspaces that removed the app (``departed_workspaces``: nothing is posted
+    there; their data is deleted once they have been gone for UNINSTALL_RETENTION_DAYS)."""
+    clustered = " WITHOUT ROWID" if isinstance(db, sqlite_utils.Database) else ""
+    db.execute(
+        "CREATE TABLE slack_installations (enterprise_id TEXT NOT NULL, team_id TEXT NOT NULL, "
+        "data TEXT NOT NULL, installed_at DOUBLE PRECISION NOT NULL, "
+        f"PRIMARY KEY (enterprise_id, team_id)){clustered}"
+    )
+    db.execute(
+        "CREATE TABLE slack_oauth_states (state TEXT NOT NULL PRIMARY KEY, "
+        f"expires_at DOUBLE PRECISION NOT NULL){clustered}"
+    )
+    db.execute(
+        "CREATE TABLE departed_workspaces (platform TEXT NOT NULL, workspace TEXT NOT NULL, "
+        f"departed_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (platform, workspace)){clustered}"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_search_beside_sqlite,
@@ -378,6 +399,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v9_follows,
     _v10_digests,
     _v11_votable_messages,
+    _v12_slack_installations,
 ]
 
 

@@ -77,6 +77,19 @@ _UP = "CASE WHEN value > 0 THEN 1 ELSE 0 END"
 _DOWN = "CASE WHEN value < 0 THEN 1 ELSE 0 END"
 
 
+# What a workspace leaves behind; departed_workspaces last, so a purge cut short is redone.
+_WORKSPACE_TABLES = (
+    "subscriptions",
+    "posts",
+    "reactions",
+    "votes",
+    "follows",
+    "follow_notices",
+    "dm_refusals",
+    "departed_workspaces",
+)
+
+
 def _vote_lock(post: Post, user_id: str) -> str:
     return "\x1f".join(("vote", post.platform, post.workspace, post.paper_id, user_id))
 
@@ -968,6 +981,101 @@ class Store:
                 [feed.source, feed.params],
             )
             return cursor.rowcount == 1
+
+    # -- Slack installations (distribution through OAuth) --------------------------------
+
+    def save_slack_installation(self, enterprise_id: str, team_id: str, data: Mapping) -> None:
+        """Keep (or replace: a reinstall, a rotated token) a workspace's installation; the
+        workspace is no longer departed."""
+        with self.sql.transaction():
+            self.sql.execute(
+                "INSERT INTO slack_installations (enterprise_id, team_id, data, installed_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (enterprise_id, team_id) DO UPDATE SET "
+                "data = excluded.data, installed_at = excluded.installed_at",
+                [enterprise_id, team_id, json.dumps(dict(data)), self.clock()],
+            )
+            self.sql.execute(
+                "DELETE FROM departed_workspaces WHERE platform = 'slack' AND workspace = ?",
+                [team_id],
+            )
+
+    def slack_installation(self, enterprise_id: str, team_id: str) -> dict | None:
+        row = self.sql.execute(
+            "SELECT data FROM slack_installations WHERE enterprise_id = ? AND team_id = ?",
+            [enterprise_id, team_id],
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def delete_slack_installation(self, enterprise_id: str, team_id: str) -> bool:
+        """Forget the installation (the app was removed, or its token revoked) and mark the
+        workspace departed, keeping its data for a reinstall. False if none was kept."""
+        with self.sql.transaction():
+            deleted = self.sql.execute(
+                "DELETE FROM slack_installations WHERE enterprise_id = ? AND team_id = ?",
+                [enterprise_id, team_id],
+            ).rowcount
+            self.sql.execute(
+                "INSERT INTO departed_workspaces (platform, workspace, departed_at) "
+                "VALUES ('slack', ?, ?) ON CONFLICT DO NOTHING",
+                [team_id, self.clock()],
+            )
+        return deleted > 0
+
+    def add_oauth_state(self, state: str, lifetime: float) -> None:
+        """An OAuth state good for ``lifetime`` seconds; expired ones are dropped."""
+        with self.sql.transaction():
+            self.sql.execute(
+                "INSERT INTO slack_oauth_states (state, expires_at) VALUES (?, ?)",
+                [state, self.clock() + lifetime],
+            )
+            self.sql.execute("DELETE FROM slack_oauth_states WHERE expires_at < ?", [self.clock()])
+
+    def consume_oauth_state(self, state: str) -> bool:
+        """True once for a state handed out and not expired: it is used up at once, so a
+        replayed redirect fails (in any process)."""
+        with self.sql.transaction():
+            return (
+                self.sql.execute(
+                    "DELETE FROM slack_oauth_states WHERE state = ? AND expires_at >= ?",
+                    [state, self.clock()],
+                ).rowcount
+                == 1
+            )
+
+    # -- departed workspaces ----------------------------------------------------------
+
+    def departed_workspaces(self, platform: str | None = None) -> set[tuple[str, str]]:
+        """(platform, workspace) of those that removed the app: nothing is posted there."""
+        sql = "SELECT platform, workspace FROM departed_workspaces"
+        params: list = []
+        if platform is not None:
+            sql += " WHERE platform = ?"
+            params.append(platform)
+        return {(r[0], r[1]) for r in self.sql.execute(sql, params).fetchall()}
+
+    def purge_departed_workspaces(self, departed_before: float) -> list[tuple[str, str]]:
+        """Delete everything kept for workspaces that left before ``departed_before`` and did
+        not come back (subscriptions, posts, votes, follows); returns which."""
+        gone = [
+            (r[0], r[1])
+            for r in self.sql.execute(
+                "SELECT platform, workspace FROM departed_workspaces WHERE departed_at < ?",
+                [departed_before],
+            ).fetchall()
+        ]
+        for platform, workspace in gone:
+            with self.sql.transaction():
+                self.sql.execute(
+                    "DELETE FROM taste_picks WHERE subscription_id IN (SELECT id FROM "
+                    "subscriptions WHERE platform = ? AND workspace = ?)",
+                    [platform, workspace],
+                )
+                for table in _WORKSPACE_TABLES:
+                    self.sql.execute(
+                        f"DELETE FROM {table} WHERE platform = ? AND workspace = ?",
+                        [platform, workspace],
+                    )
+        return gone
 
 
 def _post(row: dict) -> Post:
