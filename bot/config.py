@@ -135,6 +135,9 @@ class Settings(EnvSettings):
     # GET /healthz on this port too (0: only on Slack's HTTP port, when Slack runs in HTTP
     # mode): for load balancers in front of processes with no HTTP platform.
     healthz_port: int = 0
+    # A workspace that removed the app keeps its subscriptions, posts and votes this many
+    # days (a reinstall finds them); then they are deleted.
+    uninstall_retention_days: float = 30.0
 
     hf_api_url: str = "https://huggingface.co/api"
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
@@ -149,6 +152,7 @@ class Settings(EnvSettings):
             raise self._refuse("log_level", f"is not one of {', '.join(LOG_LEVELS)}")
         self._require_positive("poll_interval", "max_posts_per_poll", "source_alert_after")
         self._require_positive("http_timeout")
+        self._require_positive("uninstall_retention_days", zero_ok=True)
         self._require_positive("arxiv_min_interval", "http_retries", zero_ok=True)
         self._require_url("hf_api_url", "arxiv_api_url", "arxiv_rss_url", "biorxiv_api_url")
         if self.database_url and not self.database_url.startswith(POSTGRES_SCHEMES):

@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 # medRxiv for the two days their feeds read.
 FEED_WINDOW = timedelta(days=2).total_seconds()
 DIGEST_WAKE_MARGIN = 1.0  # seconds after a digest's time that its round starts
+PURGE_EVERY = 86400.0  # seconds between deletions of departed workspaces' data
 
 
 @dataclass
@@ -121,6 +122,7 @@ class Poster:
         self._first_fetch: set[int] = set()
         self.last_round_at: float | None = None  # when this process's last round ended
         self.digests = Digests(store, sources, outboxes, clock, self.owner)
+        self._next_purge = 0.0
         # Told which papers a refresh changed (HF upvotes, comments, stars, a new TL;DR...),
         # so their posted cards follow.
         self.papers_changed: Callable[[list[str]], None] = lambda paper_ids: None
@@ -221,7 +223,14 @@ class Poster:
 
     async def _round(self) -> RoundReport:
         report = RoundReport()
-        subscriptions = [s for s in self.store.subscriptions() if s.platform in self.outboxes]
+        self._purge_departed()
+        # A workspace that removed the app gets nothing more, from the next round on.
+        departed = self.store.departed_workspaces()
+        subscriptions = [
+            s
+            for s in self.store.subscriptions()
+            if s.platform in self.outboxes and (s.platform, s.workspace) not in departed
+        ]
         await self.settle_pending()
         for feed in sorted({s.feed for s in subscriptions if not s.is_team_top}):
             await self._refresh(feed, subscriptions, report)
@@ -241,6 +250,21 @@ class Poster:
         self.rounds_done += 1
         self.last_round_at = self.clock()
         return report
+
+    def _purge_departed(self) -> None:
+        """Once a day: delete what workspaces gone longer than UNINSTALL_RETENTION_DAYS left."""
+        now = self.clock()
+        if now < self._next_purge:
+            return
+        self._next_purge = now + PURGE_EVERY
+        retention = self.settings.uninstall_retention_days * 86400.0
+        try:
+            for platform, workspace in self.store.purge_departed_workspaces(now - retention):
+                log.info(
+                    "%s workspace %s: removed long ago; its data is deleted", platform, workspace
+                )
+        except Exception:  # a nicety: posting goes on, and the next day tries again
+            log.exception("could not delete the data of departed workspaces")
 
     # -- feeds --------------------------------------------------------------------------
 

@@ -3,6 +3,10 @@
 It translates Slack payloads into core events and renders core replies, nothing more.
 Socket Mode when ``SLACK_APP_TOKEN`` is set (no public URL needed); otherwise HTTP mode on
 ``PORT`` at ``/slack/events``, verified with ``SLACK_SIGNING_SECRET``.
+
+One workspace with ``SLACK_BOT_TOKEN``; or, with ``SLACK_CLIENT_ID`` and
+``SLACK_CLIENT_SECRET`` (HTTP mode), any number of workspaces installed through Bolt's OAuth
+flow (``/slack/install``), each call made with the token of the workspace it acts on.
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import aiohttp
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -36,6 +43,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from adapters.platform import PlatformStartError
 from adapters.slack.files import send_file_privately
 from adapters.slack.http_server import EVENTS_PATH, HttpLimits, SlackHttpServer
+from adapters.slack.installations import StoreInstallationStore, StoreStateStore
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.render import (
     CARD_EVENT_TYPE,
@@ -58,7 +66,7 @@ from adapters.slack.translate import (
 from bot.config import SettingsError
 from bot.events import AdminCheck, ChannelRef, Event, MessageRef, Responder
 from bot.outbox import DirectMessageClosed, SendError, ShownReactions
-from bot.replies import FileReply, LinkedPapers, PaperCard, Reply
+from bot.replies import FileReply, LinkedPapers, PaperCard, Reply, Text
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +93,19 @@ class EventHandler(Protocol):
     async def handle(self, event: Event) -> None: ...
 
     def first_delivery(self, platform: str, key: str) -> bool: ...
+
+
+class NotInstalled(SendError):
+    """The workspace has no installation (it removed the app): nothing was sent there."""
+
+
+@dataclass(frozen=True)
+class WorkspaceBot:
+    """Who paperboy is in one workspace, and the token it acts there with."""
+
+    token: str
+    user_id: str
+    bot_id: str
 
 
 class SlackStartupError(PlatformStartError):
@@ -202,8 +223,11 @@ class SlackAdapter:
         edit_interval: float = 1.2,
         reaction_read_interval: float = REACTION_READ_INTERVAL,
     ) -> None:
-        if not settings.bot_token:
-            raise SettingsError("SLACK_BOT_TOKEN is not set; the Slack adapter needs it")
+        if not settings.enabled:
+            raise SettingsError(
+                "SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) is not set; "
+                "the Slack adapter needs it"
+            )
         self.bot = bot
         self.settings = settings
         self.http_host = http_host
@@ -227,15 +251,19 @@ class SlackAdapter:
         self._answers: aiohttp.ClientSession | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._http: SlackHttpServer | None = None
-        # The token, not a client of our own: Bolt also reads SLACK_BOT_TOKEN from the
-        # environment, and warns about an unused token when given a client as well.
-        self.app = AsyncApp(
-            name="paperboy",
-            token=settings.bot_token,
-            # Unused in Socket Mode, where the websocket itself is authenticated.
-            signing_secret=settings.signing_secret,
-            logger=self._bolt_log,
-        )
+        self.installations: StoreInstallationStore | None = None
+        if settings.oauth:
+            self.app = self._oauth_app(bot, settings)
+        else:
+            # The token, not a client of our own: Bolt also reads SLACK_BOT_TOKEN from the
+            # environment, and warns about an unused token when given a client as well.
+            self.app = AsyncApp(
+                name="paperboy",
+                token=settings.bot_token,
+                # Unused in Socket Mode, where the websocket itself is authenticated.
+                signing_secret=settings.signing_secret,
+                logger=self._bolt_log,
+            )
         self.client = self.app.client  # it logs to the Bolt logger given above
         self.client.base_url = api_base_url(settings)
         # Retries for reads; a 429 retry handler is not on by default, and without it one
@@ -243,6 +271,51 @@ class SlackAdapter:
         self.client.retry_handlers = read_retry_handlers()
         self._post_client = _posting_client(self.client)
         self._register()
+
+    def _oauth_app(self, bot: EventHandler, settings: SlackSettings) -> AsyncApp:
+        """Bolt's OAuth flow and per-workspace authorization over paperboy's database.
+
+        Every Web API call, oauth.v2.access included, goes through one client whose base URL
+        is SLACK_API_URL. Authorization reads the workspace's installation (cached in memory)
+        and checks its token with auth.test once per token and process, not per request.
+        """
+        store = bot.store  # type: ignore[attr-defined]
+        self.installations = StoreInstallationStore(store)
+        client = AsyncWebClient(base_url=api_base_url(settings), logger=self._bolt_log)
+        oauth = AsyncOAuthSettings(
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            scopes=list(settings.scopes),
+            installation_store=self.installations,
+            installation_store_bot_only=True,
+            state_store=StoreStateStore(store),
+            logger=self._bolt_log,
+        )
+        authorize = AsyncInstallationStoreAuthorize(
+            installation_store=self.installations,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,  # Bolt rotates expiring tokens with these
+            logger=self._bolt_log,
+            bot_only=True,
+            cache_enabled=True,
+            client=client,
+        )
+        app = AsyncApp(
+            name="paperboy",
+            client=client,
+            signing_secret=settings.signing_secret,
+            oauth_settings=oauth,
+            authorize=authorize,
+            logger=self._bolt_log,
+        )
+        # app_uninstalled and tokens_revoked delete the installation (and mark the workspace
+        # departed, so the poster stops there at once).
+        app.enable_token_revocation_listeners()
+        return app
+
+    @property
+    def oauth(self) -> bool:
+        return self.installations is not None
 
     @property
     def socket_mode(self) -> bool:
@@ -269,7 +342,8 @@ class SlackAdapter:
 
     async def start(self) -> None:
         """Connect; returns once Slack can reach us (Socket Mode said hello, or the port is up)."""
-        await self._whoami()
+        if not self.oauth:  # workspaces installed through OAuth are checked as they are used
+            await self._whoami()
         if self.socket_mode:
             await self._start_socket_mode()
         else:
@@ -312,6 +386,20 @@ class SlackAdapter:
     @property
     def bot_user_id(self) -> str | None:
         return self._identity["user_id"] if self._identity else None
+
+    async def _bot(self, team_id: str) -> WorkspaceBot:
+        """The bot of workspace ``team_id``: its token and ids. ``NotInstalled`` when paperboy
+        was removed from it (OAuth mode); one workspace's always (SLACK_BOT_TOKEN)."""
+        if self.installations is None:
+            me = await self._whoami()
+            return WorkspaceBot(self.settings.bot_token, me["user_id"], me["bot_id"])
+        found = await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)
+        if found is None:
+            raise NotInstalled(f"paperboy is not installed in Slack workspace {team_id}")
+        return WorkspaceBot(found.bot_token or "", found.bot_user_id or "", found.bot_id or "")
+
+    async def _token(self, team_id: str) -> str:
+        return (await self._bot(team_id)).token
 
     async def _start_socket_mode(self) -> None:
         app_token = self.settings.app_token
@@ -361,7 +449,18 @@ class SlackAdapter:
             body_timeout=self.settings.body_timeout,
             max_connections=self.settings.max_connections,
         )
-        http = SlackHttpServer(self.app.async_dispatch, self.settings.signing_secret, limits)
+        flow = self.app.oauth_flow
+        pages = (
+            {
+                flow.install_path: flow.handle_installation,
+                flow.redirect_uri_path: flow.handle_callback,
+            }
+            if flow is not None
+            else {}
+        )
+        http = SlackHttpServer(
+            self.app.async_dispatch, self.settings.signing_secret, limits, pages=pages
+        )
         try:
             self.http_port = await http.start(self.http_host, self.settings.port)
         except OSError as exc:  # e.g. the port is taken
@@ -401,20 +500,24 @@ class SlackAdapter:
     async def _on_command(self, ack, body: dict) -> None:
         # Ack first: Slack gives us 3 seconds, and a search may take longer.
         await ack()
+        team = body.get("team_id") or ""
         event = command_event(
             body,
-            respond=self._responder(body.get("response_url") or "", body.get("user_id") or ""),
-            check_admin=self._admin_check(body.get("user_id") or ""),
+            respond=self._responder(
+                body.get("response_url") or "", body.get("user_id") or "", team=team
+            ),
+            check_admin=self._admin_check(team, body.get("user_id") or ""),
         )
         await self._handle(event)
 
     async def _on_share(self, ack, body: dict) -> None:
         await ack()
         user_id = (body.get("user") or {}).get("id") or ""
+        team = (body.get("team") or {}).get("id") or ""
         event = share_event(
             body,
             respond=self._responder(body.get("response_url") or "", keep_original=True),
-            display_name=await self._display_name(user_id),
+            display_name=await self._display_name(team, user_id),
         )
         if event is not None:
             await self._handle(event)
@@ -430,13 +533,13 @@ class SlackAdapter:
         event = body.get("event") or {}
         links = links_event(
             body,
-            respond=self._unfurler(event),
+            respond=self._unfurler(event, body.get("team_id") or ""),
             bot_user_id=context.bot_user_id or self.bot_user_id,
         )
         if links is not None:
             await self._handle(links)
 
-    def _unfurler(self, event: dict) -> Responder:
+    def _unfurler(self, event: dict, team: str) -> Responder:
         """Answers a ``link_shared`` event with ``chat.unfurl``: each link gets its paper's
         card under the person's message. Anything else (no paper found, an error) is only
         logged: unfurling never posts into a channel on its own."""
@@ -450,7 +553,11 @@ class SlackAdapter:
                 log.info("Slack: nothing to unfurl (%s)", type(reply).__name__)
                 return
             try:
-                await self._post_client.chat_unfurl(**where, unfurls=render_unfurls(reply))
+                await self._post_client.chat_unfurl(
+                    **where, unfurls=render_unfurls(reply), token=await self._token(team)
+                )
+            except NotInstalled:
+                log.info("Slack: no unfurl in workspace %s, which removed paperboy", team)
             except SlackApiError as exc:
                 log.warning("Slack: chat.unfurl refused (%s)", error_code(exc))
             except (aiohttp.ClientError, TimeoutError) as exc:
@@ -458,14 +565,14 @@ class SlackAdapter:
 
         return unfurl
 
-    async def _display_name(self, user_id: str) -> str:
+    async def _display_name(self, team: str, user_id: str) -> str:
         """What Slack shows as the user's name; "" when users.info can't say (the caller
         falls back to the handle in the payload)."""
         if not user_id:
             return ""
         try:
-            found = await self.client.users_info(user=user_id)
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            found = await self.client.users_info(user=user_id, token=await self._token(team))
+        except (SlackApiError, SendError, aiohttp.ClientError, TimeoutError) as exc:
             log.info("Slack: no display name for a share (%s)", type(exc).__name__)
             return ""
         user = found.get("user") or {}
@@ -489,14 +596,19 @@ class SlackAdapter:
             self._inflight.discard(task)
 
     def _responder(
-        self, response_url: str, user_id: str = "", *, keep_original: bool = False
+        self,
+        response_url: str,
+        user_id: str = "",
+        *,
+        team: str = "",
+        keep_original: bool = False,
     ) -> Responder:
         """Answers through ``response_url``; ``keep_original`` for a click on a private
         answer's button, which stays as it is (the list can be shared from again)."""
 
         async def respond(reply: Reply) -> None:
             if isinstance(reply, FileReply):  # the file goes to a DM; the answer says so
-                reply = await send_file_privately(self._post_client, user_id, reply)
+                reply = await self._send_file(team, user_id, reply)
             if not response_url:
                 log.warning("Slack: a command came without a response_url; answer dropped")
                 return
@@ -530,10 +642,19 @@ class SlackAdapter:
 
         return respond
 
-    def _admin_check(self, user_id: str) -> AdminCheck:
+    async def _send_file(self, team: str, user_id: str, reply: FileReply) -> Reply:
+        try:
+            token = await self._token(team)
+        except NotInstalled:
+            return Text("paperboy is no longer installed in this workspace.")
+        return await send_file_privately(self._post_client, user_id, reply, token=token)
+
+    def _admin_check(self, team: str, user_id: str) -> AdminCheck:
         async def check() -> bool:
             try:
-                found = await self.client.users_info(user=user_id)
+                found = await self.client.users_info(user=user_id, token=await self._token(team))
+            except NotInstalled:
+                return False
             except SlackApiError as exc:
                 log.warning("Slack: users.info failed (%s); not treating as admin", error_code(exc))
                 return False
@@ -561,6 +682,7 @@ class SlackAdapter:
         }
         if isinstance(reply, PaperCard):
             args["metadata"] = card_metadata(reply.paper.id)
+        args["token"] = await self._token(channel.workspace)  # NotInstalled: not posted
         started = time.time()
         async with self._pacer.turn(channel.channel):
             try:
@@ -587,11 +709,12 @@ class SlackAdapter:
 
     async def send_dm(self, workspace: str, user_id: str, reply: Reply) -> None:
         """conversations.open with the person (scope ``im:write``), then chat.postMessage."""
+        token = await self._token(workspace)
         try:
-            opened = await self.client.conversations_open(users=user_id)
+            opened = await self.client.conversations_open(users=user_id, token=token)
             dm = (opened.get("channel") or {}).get("id") or ""
             await self.client.chat_postMessage(
-                **render(reply), channel=dm, unfurl_links=False, unfurl_media=False
+                **render(reply), channel=dm, unfurl_links=False, unfurl_media=False, token=token
             )
         except SlackApiError as exc:
             if error_code(exc) in DM_CLOSED_ERRORS:
@@ -605,6 +728,7 @@ class SlackAdapter:
         args = {**render(reply), "channel": ref.channel.channel, "ts": ref.message}
         if isinstance(reply, PaperCard):
             args["metadata"] = card_metadata(reply.paper.id)  # find_card must still see it
+        args["token"] = await self._token(ref.channel.workspace)
         await self._edit_turn()
         await self.client.chat_update(**args)
 
@@ -620,7 +744,9 @@ class SlackAdapter:
 
     async def link(self, ref: MessageRef) -> str:
         found = await self.client.chat_getPermalink(
-            channel=ref.channel.channel, message_ts=ref.message
+            channel=ref.channel.channel,
+            message_ts=ref.message,
+            token=await self._token(ref.channel.workspace),
         )
         return found["permalink"]
 
@@ -633,13 +759,13 @@ class SlackAdapter:
         try:
             return await self._post_client.chat_postMessage(**args)
         except SlackApiError as exc:
-            if error_code(exc) != "not_in_channel" or not await self._join(channel):
+            if error_code(exc) != "not_in_channel" or not await self._join(channel, args["token"]):
                 raise
         return await self._post_client.chat_postMessage(**args)
 
-    async def _join(self, channel: ChannelRef) -> bool:
+    async def _join(self, channel: ChannelRef, token: str) -> bool:
         try:
-            await self.client.conversations_join(channel=channel.channel)
+            await self.client.conversations_join(channel=channel.channel, token=token)
         except SlackApiError as exc:  # private channels cannot be joined, only invited to
             log.info("Slack: could not join %s: %s", channel, error_code(exc))
             return False
@@ -664,7 +790,7 @@ class SlackAdapter:
 
         Every message since is read, however busy the channel, and nothing older.
         """
-        me = await self._whoami()
+        me = await self._bot(channel.workspace)
         oldest = f"{max(0.0, claimed_at - CLOCK_MARGIN):.6f}"
         cursor = ""
         while True:
@@ -673,6 +799,7 @@ class SlackAdapter:
                 oldest=oldest,
                 limit=HISTORY_PAGE_SIZE,
                 include_all_metadata=True,
+                token=me.token,
                 **({"cursor": cursor} if cursor else {}),
             )
             for msg in page.get("messages") or []:
@@ -685,11 +812,11 @@ class SlackAdapter:
     async def reactions(self, ref: MessageRef) -> ShownReactions | None:
         """The vote candidates on ``ref`` now (reactions.get, full lists), the bot's own left
         out; None when the message or channel can no longer be read."""
-        me = await self._whoami()
+        me = await self._bot(ref.channel.workspace)
         async with self._read_pacer.turn("reactions.get"):
             try:
                 answer = await self.client.reactions_get(
-                    channel=ref.channel.channel, timestamp=ref.message, full=True
+                    channel=ref.channel.channel, timestamp=ref.message, full=True, token=me.token
                 )
             except SlackApiError as exc:
                 if error_code(exc) in GONE:
@@ -703,16 +830,16 @@ class SlackAdapter:
                 continue
             if len(users) < (reaction.get("count") or 0):
                 partial.add(name)  # Slack cuts the user list of a popular reaction short
-            present.update((str(u), name) for u in users if u and u != me["user_id"])
+            present.update((str(u), name) for u in users if u and u != me.user_id)
         return ShownReactions(frozenset(present), frozenset(partial))
 
 
-def _is_card_of(msg: dict, paper_id: str, me: dict[str, str]) -> bool:
+def _is_card_of(msg: dict, paper_id: str, me: WorkspaceBot) -> bool:
     metadata = msg.get("metadata") or {}
     if metadata.get("event_type") != CARD_EVENT_TYPE:
         return False
     if (metadata.get("event_payload") or {}).get("paper_id") != paper_id:
         return False
-    if msg.get("user") == me["user_id"]:
+    if msg.get("user") == me.user_id:
         return True
-    return bool(me["bot_id"]) and msg.get("bot_id") == me["bot_id"]
+    return bool(me.bot_id) and msg.get("bot_id") == me.bot_id

@@ -27,12 +27,15 @@ _SETUP_ERRORS = {
 }
 
 
-async def send_file_privately(client: AsyncWebClient, user_id: str, reply: FileReply) -> Reply:
-    """Upload ``reply`` into ``user_id``'s DM with the bot; the answer to show the user."""
+async def send_file_privately(
+    client: AsyncWebClient, user_id: str, reply: FileReply, *, token: str | None = None
+) -> Reply:
+    """Upload ``reply`` into ``user_id``'s DM with the bot (``token``: the workspace's bot
+    token, when not the client's); the answer to show the user."""
     if not user_id:
         return Error("I can't tell who asked, so I can't send you the file.")
     try:
-        opened = await client.conversations_open(users=user_id)
+        opened = await client.conversations_open(users=user_id, token=token)
         dm = (opened.get("channel") or {}).get("id") or ""
         await client.files_upload_v2(
             channel=dm,
@@ -40,6 +43,7 @@ async def send_file_privately(client: AsyncWebClient, user_id: str, reply: FileR
             content=reply.data,
             title=reply.name,
             initial_comment=reply.message,
+            token=token,
         )
     except SlackApiError as exc:
         code = _error_code(exc)

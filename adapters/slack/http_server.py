@@ -20,7 +20,7 @@ import hmac
 import logging
 import resource
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -243,8 +243,18 @@ def bolt_request(body: bytes, request: web.BaseRequest) -> AsyncBoltRequest:
 class SlackHttpServer:
     """Serves ``POST /slack/events`` and hands each verified request to ``dispatch``."""
 
-    def __init__(self, dispatch: Dispatch, signing_secret: str, limits: HttpLimits) -> None:
+    def __init__(
+        self,
+        dispatch: Dispatch,
+        signing_secret: str,
+        limits: HttpLimits,
+        *,
+        pages: Mapping[str, Dispatch] | None = None,
+    ) -> None:
         self.dispatch = dispatch
+        # GET pages a browser opens, unsigned: Bolt's OAuth flow (/slack/install, the redirect
+        # back from Slack), which checks its own state.
+        self.pages = dict(pages or {})
         self.signing_secret = signing_secret
         self.limits = limits
         self.server: GuardedServer | None = None
@@ -290,9 +300,17 @@ class SlackHttpServer:
         finally:
             self.server.request_finished(handler)
 
+    async def _page(self, request: web.BaseRequest) -> web.StreamResponse:
+        if request.method != "GET":
+            return web.Response(status=405, headers={"Allow": "GET"})
+        bolt = AsyncBoltRequest(body="", query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
+        return await to_aiohttp_response(await self.pages[request.path](bolt))
+
     async def _answer(self, request: web.BaseRequest) -> web.StreamResponse:
         if request.path == HEALTH_PATH and request.method == "GET" and self.health is not None:
             return await self.health()  # for the load balancer: unsigned, and says no secret
+        if request.path in self.pages:
+            return await self._page(request)
         if request.path != EVENTS_PATH:
             return web.Response(status=404)
         if request.method != "POST":

@@ -6,7 +6,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from bot.config import EnvSettings
+from bot.config import EnvSettings, SettingsError
+
+# The bot scopes of manifest.yml, which an install asks for unless SLACK_SCOPES says otherwise.
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "channels:join",
+    "reactions:read",
+    "channels:history",
+    "groups:history",
+    "metadata.message:read",
+    "users:read",
+    "im:write",
+    "files:write",
+)
 
 
 @dataclass(frozen=True)
@@ -15,6 +29,11 @@ class SlackSettings(EnvSettings):
     ENV_NAMES: ClassVar[Mapping[str, str]] = {"port": "PORT"}
 
     bot_token: str = field(default="", repr=False)
+    # Distribution ("Add to Slack", HTTP mode): with both set, paperboy serves Bolt's OAuth
+    # flow at /slack/install and keeps one installation (bot token) per workspace.
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
+    scopes: tuple[str, ...] = BOT_SCOPES
     # Socket Mode when set; HTTP mode (PORT, SIGNING_SECRET) otherwise.
     app_token: str = field(default="", repr=False)
     signing_secret: str = field(default="", repr=False)
@@ -29,17 +48,41 @@ class SlackSettings(EnvSettings):
 
     @property
     def enabled(self) -> bool:
-        return bool(self.bot_token)
+        return bool(self.bot_token) or self.oauth
+
+    @property
+    def oauth(self) -> bool:
+        """Many workspaces, each installed through the OAuth flow (SLACK_CLIENT_ID/SECRET)."""
+        return bool(self.client_id and self.client_secret)
 
     @property
     def socket_mode(self) -> bool:
         return bool(self.app_token)
 
     def secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.bot_token, self.app_token, self.signing_secret) if s)
+        return tuple(
+            s
+            for s in (self.bot_token, self.app_token, self.signing_secret, self.client_secret)
+            if s
+        )
 
     def check(self) -> None:
         if not 0 <= self.port <= 65535:
             raise self._refuse("port", "must be a port number (0 to 65535)")
         self._require_positive("header_timeout", "body_timeout", "max_connections")
         self._require_url("api_url")
+        if bool(self.client_id) != bool(self.client_secret):
+            raise SettingsError(
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together (both, for installs "
+                "through Slack's OAuth flow, or neither)"
+            )
+        if self.oauth and self.app_token:
+            raise SettingsError(
+                "installs through the OAuth flow need HTTP mode: unset SLACK_APP_TOKEN "
+                "and set SLACK_SIGNING_SECRET"
+            )
+        if self.oauth and self.bot_token:
+            raise SettingsError(
+                "set either SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
+                "SLACK_CLIENT_SECRET (any number of workspaces), not both"
+            )
