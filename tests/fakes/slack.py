@@ -61,6 +61,13 @@ Test controls:
 * ``send_hello=False`` (constructor), ``refuse_sockets = True``: a websocket that stays
   silent, or none at all.
 
+Many workspaces (distribution): ``install(team_id)`` is a user clicking "Allow" for a new
+workspace: it returns the ``code`` Slack would send to the app's redirect URL, which
+``oauth.v2.access`` (HTTP Basic auth with ``client_id`` and ``client_secret``) exchanges for
+that workspace's own bot token. Every token answers as its own workspace (``auth.test``, the
+``team`` and bot ids of what it posts); ``uninstall(team_id)`` revokes the workspace's token
+and returns the ``app_uninstalled`` event Slack would send. Payload builders take ``team_id``.
+
 Records: ``unfurls`` (``Unfurl``: where, and URL -> blocks), ``files`` (shared files:
 ``SharedFile`` with name, bytes, channel, comment),
 ``calls`` (every Web API call, in order; ``calls_to(method)``), ``responses``
@@ -71,6 +78,7 @@ Records: ``unfurls`` (``Unfurl``: where, and URL -> blocks), ``files`` (shared f
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import hmac
@@ -208,6 +216,16 @@ class ApiCall:
 
 
 @dataclass(frozen=True)
+class Workspace:
+    """One Slack workspace and paperboy's bot user in it."""
+
+    team_id: str
+    bot_user_id: str
+    bot_id: str
+    bot_token: str
+
+
+@dataclass(frozen=True)
 class SharedFile:
     """A file uploaded with files_upload_v2 and shared in a channel."""
 
@@ -268,6 +286,12 @@ class FakeSlack:
         self.app_token = app_token
         self.signing_secret = signing_secret
         self.send_hello = send_hello
+        self.client_id = "1111.2222"
+        self.client_secret = "fake-client-secret-0000"
+        self.workspaces: dict[str, Workspace] = {}  # by bot token, the default one included
+        self.workspaces[bot_token] = Workspace(team_id, bot_user_id, bot_id, bot_token)
+        self._codes: dict[str, str] = {}  # OAuth code -> team id, each good once
+        self._bot_users = {bot_user_id}  # of every workspace ever installed
         self.refuse_sockets = False  # True: websocket upgrades answer 403 (a broken network)
 
         self.calls: list[ApiCall] = []
@@ -334,11 +358,14 @@ class FakeSlack:
         """What ``SLACK_API_URL`` should be (the Web API base URL, with its trailing slash)."""
         return f"{self.base_url}/api/"
 
-    def settings(self, *, socket_mode: bool = True, **overrides: Any) -> SlackSettings:
+    def settings(
+        self, *, socket_mode: bool = True, oauth: bool = False, **overrides: Any
+    ) -> SlackSettings:
         """Slack's settings pointing at the fake (SLACK_BOT_TOKEN and friends).
 
         ``socket_mode=False`` leaves ``app_token`` empty (HTTP mode) and sets port 0,
-        so the adapter listens on a free port.
+        so the adapter listens on a free port. ``oauth=True``: HTTP mode with
+        SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead of a bot token.
         """
         slack: dict[str, Any] = {
             "bot_token": self.bot_token,
@@ -346,6 +373,14 @@ class FakeSlack:
             "signing_secret": self.signing_secret,
             "api_url": self.api_url,
         }
+        if oauth:
+            socket_mode = False
+            slack.update(
+                bot_token="",
+                app_token="",
+                client_id=self.client_id,
+                client_secret=self.client_secret,
+            )
         if not socket_mode:
             slack["port"] = 0
         return SlackSettings(**{**slack, **overrides})
@@ -487,6 +522,23 @@ class FakeSlack:
         for ws in list(self._sockets):
             await ws.close()
 
+    def install(self, team_id: str) -> str:
+        """A user of ``team_id`` allows the app: the code for the app's redirect URL."""
+        code = f"code-{team_id}-{uuid.uuid4().hex[:8]}"
+        self._codes[code] = team_id
+        return code
+
+    def workspace(self, team_id: str) -> Workspace | None:
+        """The workspace's current installation (None: not installed, or uninstalled)."""
+        return next((w for w in self.workspaces.values() if w.team_id == team_id), None)
+
+    def uninstall(self, team_id: str) -> dict:
+        """The workspace removes the app: its token stops working; the event Slack sends."""
+        found = self.workspace(team_id)
+        if found is not None:
+            del self.workspaces[found.bot_token]
+        return self.event_payload({"type": "app_uninstalled"}, team_id=team_id)
+
     # --- what happened ---------------------------------------------------------------------
 
     def calls_to(self, method: str) -> list[ApiCall]:
@@ -500,7 +552,7 @@ class FakeSlack:
         """What the bot posted (in ``channel``, or anywhere), oldest first."""
         channels = [channel] if channel is not None else list(self._messages)
         return [
-            m for ch in channels for m in self._messages[ch] if m.get("user") == self.bot_user_id
+            m for ch in channels for m in self._messages[ch] if m.get("user") in self._bot_users
         ]
 
     async def wait_response(self, response_url: str, count: int = 1, timeout: float = 5.0) -> dict:
@@ -521,11 +573,12 @@ class FakeSlack:
         channel: str = "C1",
         command: str = "/papers",
         user_name: str = "alice",
+        team_id: str | None = None,
     ) -> dict[str, str]:
         """A slash command as Slack sends it, with a fresh response_url and trigger_id."""
         return {
             "token": "legacy-verification-token",
-            "team_id": self.team_id,
+            "team_id": team_id or self.team_id,
             "team_domain": "paperboy-test",
             "channel_id": channel,
             "channel_name": "papers",
@@ -549,6 +602,7 @@ class FakeSlack:
         added: bool = True,
         item_user: str | None = None,
         event_id: str | None = None,
+        team_id: str | None = None,
     ) -> dict:
         """An Events API ``reaction_added``/``reaction_removed`` callback on message ``ts``."""
         event = {
@@ -559,20 +613,23 @@ class FakeSlack:
             "item": {"type": "message", "channel": channel, "ts": ts},
             "event_ts": self._next_ts(),
         }
-        return self.event_payload(event, event_id=event_id)
+        return self.event_payload(event, event_id=event_id, team_id=team_id)
 
-    def event_payload(self, event: dict, *, event_id: str | None = None) -> dict:
+    def event_payload(
+        self, event: dict, *, event_id: str | None = None, team_id: str | None = None
+    ) -> dict:
+        team_id = team_id or self.team_id
+        found = self.workspace(team_id)
+        bot_user_id = found.bot_user_id if found else f"U{team_id}BOT"
         return {
             "token": "legacy-verification-token",
-            "team_id": self.team_id,
+            "team_id": team_id,
             "api_app_id": "APAPERBOY",
             "event": event,
             "type": "event_callback",
             "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
             "event_time": int(time.time()),
-            "authorizations": [
-                {"team_id": self.team_id, "user_id": self.bot_user_id, "is_bot": True}
-            ],
+            "authorizations": [{"team_id": team_id, "user_id": bot_user_id, "is_bot": True}],
         }
 
     def link_click_payload(
@@ -778,6 +835,7 @@ class FakeSlack:
         method = request.match_info["method"]
         args = await _request_args(request)
         token = _bearer(request) or str(args.pop("token", ""))
+        args.update(_basic_auth(request))  # oauth.v2.access: client_id and client_secret
         handler = _METHODS.get(method)
         if handler is None:
             self.unhandled.append(method)
@@ -808,22 +866,63 @@ class FakeSlack:
         return web.json_response(answer, status=status, headers=headers)
 
     def _check_token(self, token: str, expected: str) -> dict | None:
+        """``expected`` is the app token, or ``bot_token`` for any installed bot's token."""
         if not token:
             return {"ok": False, "error": "not_authed"}
-        if token != expected:
+        if token != expected and not (expected == self.bot_token and token in self.workspaces):
             return {"ok": False, "error": "invalid_auth"}
         return None
 
+    def _bot_of(self, token: str) -> Workspace:
+        return self.workspaces[token]
+
     def _auth_test(self, args: dict, token: str) -> dict:
-        return self._check_token(token, self.bot_token) or {
+        denied = self._check_token(token, self.bot_token)
+        if denied:
+            return denied
+        me = self._bot_of(token)
+        return {
             "ok": True,
-            "url": "https://paperboy-test.slack.com/",
-            "team": "paperboy test",
+            "url": f"https://{me.team_id.lower()}.slack.com/",
+            "team": f"workspace {me.team_id}",
             "user": "paperboy",
-            "team_id": self.team_id,
-            "user_id": self.bot_user_id,
-            "bot_id": self.bot_id,
+            "team_id": me.team_id,
+            "user_id": me.bot_user_id,
+            "bot_id": me.bot_id,
             "is_enterprise_install": False,
+        }
+
+    def _oauth_access(self, args: dict, token: str) -> dict:
+        if (args.get("client_id"), args.get("client_secret")) != (
+            self.client_id,
+            self.client_secret,
+        ):
+            return {"ok": False, "error": "invalid_client_id"}
+        team_id = self._codes.pop(str(args.get("code") or ""), None)
+        if team_id is None:
+            return {"ok": False, "error": "invalid_code"}
+        old = self.workspace(team_id)
+        if old is not None:  # a reinstall: a new token, the bot stays the same user
+            del self.workspaces[old.bot_token]
+        bot = Workspace(
+            team_id,
+            old.bot_user_id if old else f"U{team_id}BOT",
+            old.bot_id if old else f"B{team_id}BOT",
+            f"xoxb-{team_id}-{uuid.uuid4().hex}",
+        )
+        self.workspaces[bot.bot_token] = bot
+        self._bot_users.add(bot.bot_user_id)
+        return {
+            "ok": True,
+            "access_token": bot.bot_token,
+            "token_type": "bot",
+            "scope": "commands,chat:write",
+            "bot_user_id": bot.bot_user_id,
+            "app_id": "APAPERBOY",
+            "team": {"id": team_id, "name": f"workspace {team_id}"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": f"U{team_id}ADMIN"},
         }
 
     def _connections_open(self, args: dict, token: str) -> dict:
@@ -853,14 +952,15 @@ class FakeSlack:
             return {"ok": False, "error": "invalid_blocks", "errors": block_problems(blocks)}
         if error:
             return {"ok": False, "error": error}
+        me = self._bot_of(token)
         message = {
             "type": "message",
-            "user": self.bot_user_id,
-            "bot_id": self.bot_id,
+            "user": me.bot_user_id,
+            "bot_id": me.bot_id,
             "app_id": "APAPERBOY",
             "text": text or "",
             "ts": self._next_ts(),
-            "team": self.team_id,
+            "team": me.team_id,
         }
         if blocks:
             message["blocks"] = blocks
@@ -877,7 +977,7 @@ class FakeSlack:
         message = next((m for m in self._messages[channel] if m["ts"] == ts), None)
         if message is None:
             return {"ok": False, "error": "message_not_found"}
-        if message.get("user") != self.bot_user_id:
+        if message.get("user") != self._bot_of(token).bot_user_id:
             return {"ok": False, "error": "cant_update_message"}
         text, blocks = args.get("text"), args.get("blocks")
         if not text and not blocks:
@@ -889,7 +989,7 @@ class FakeSlack:
             message["blocks"] = blocks
         if args.get("metadata"):
             message["metadata"] = args["metadata"]
-        message["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
+        message["edited"] = {"user": self._bot_of(token).bot_user_id, "ts": self._next_ts()}
         return {"ok": True, "channel": channel, "ts": ts, "text": message["text"]}
 
     def _unfurl(self, args: dict, token: str) -> dict:
@@ -1102,6 +1202,7 @@ class FakeSlack:
 
 _METHODS: dict[str, Callable[[FakeSlack, dict, str], dict]] = {
     "auth.test": FakeSlack._auth_test,
+    "oauth.v2.access": FakeSlack._oauth_access,
     "apps.connections.open": FakeSlack._connections_open,
     "chat.postMessage": FakeSlack._post_message,
     "chat.update": FakeSlack._update,
@@ -1131,6 +1232,14 @@ def _failure_answer(failure: Failure) -> tuple[int, dict, dict[str, str]]:
 def _domain(url: str) -> str:
     host = url.split("://", 1)[-1].split("/", 1)[0].lower()
     return host.removeprefix("www.")
+
+
+def _basic_auth(request: web.Request) -> dict[str, str]:
+    auth = request.headers.get("Authorization", "")
+    if not auth.startswith("Basic "):
+        return {}
+    client_id, _, secret = base64.b64decode(auth[len("Basic ") :]).decode().partition(":")
+    return {"client_id": client_id, "client_secret": secret}
 
 
 def _bearer(request: web.Request) -> str:
