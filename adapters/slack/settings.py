@@ -20,6 +20,8 @@ BOT_SCOPES = (
     "users:read",
     "im:write",
     "files:write",
+    "links:read",
+    "links:write",
 )
 
 
