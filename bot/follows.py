@@ -55,7 +55,8 @@ async def notify_follows(
     store: Store, outboxes: Mapping[str, Outbox], clock: Callable[[], float]
 ) -> int:
     """Send each person one message listing the new papers they follow; how many were sent."""
-    follows = [f for f in store.follows() if f[0] in outboxes]
+    departed = store.departed_workspaces()  # removed the app: no messages, nothing claimed
+    follows = [f for f in store.follows() if f[0] in outboxes and (f[0], f[1]) not in departed]
     if not follows:
         return 0
     since = max(clock() - FOLLOW_WINDOW, min(f[4] for f in follows))

@@ -121,6 +121,8 @@ async def test_two_workspaces_install_and_each_is_served_with_its_own_token(dist
     await wait_until(
         lambda: all(dist.bot.store.leaderboard("slack", team, None) for team in ("TA", "TB"))
     )
+    # One auth.test per install, and one per token for Bolt's authorization: not per request.
+    assert len(dist.slack.calls_to("auth.test")) == 4
 
 
 async def test_uninstall_stops_posting_there_and_keeps_the_data(dist) -> None:
