@@ -23,6 +23,7 @@ from tests.conftest import FakeClock, database_settings, open_store
 TABLES = (
     "channel_settings",
     "deliveries",
+    "departed_workspaces",
     "digests",
     "dm_refusals",
     "feed_items",
@@ -32,6 +33,8 @@ TABLES = (
     "papers",
     "posts",
     "reactions",
+    "slack_installations",
+    "slack_oauth_states",
     "source_health",
     "subscriptions",
     "taste_picks",
@@ -75,6 +78,9 @@ def fill_sqlite(path: str, papers: int = 30) -> None:
     store.claim_digest(sub, "2026-05-13", owner="me")
     store.complete_digest(sub.id, "2026-05-13", "m9", ["2401.00001"])
     store.add_subscription(Subscription(**here, feed=Feed("arxiv", "cs.CL")))
+    store.save_slack_installation("", "W1", {"team_id": "W1", "bot_token": "xoxb-fake"})
+    store.add_oauth_state("state-1", 600)
+    store.delete_slack_installation("", "W2")  # a workspace that left
     for i in range(5):
         post_id = store.claim_post("slack", "W1", "C1", f"2401.{i:05d}")
         store.complete_post(post_id, f"m{i}")

@@ -399,6 +399,8 @@ class SlackAdapter:
         return WorkspaceBot(found.bot_token or "", found.bot_user_id or "", found.bot_id or "")
 
     async def _token(self, team_id: str) -> str:
+        if self.installations is None:  # one workspace: no need to know who we are there
+            return self.settings.bot_token
         return (await self._bot(team_id)).token
 
     async def _start_socket_mode(self) -> None:
@@ -506,7 +508,7 @@ class SlackAdapter:
             respond=self._responder(
                 body.get("response_url") or "", body.get("user_id") or "", team=team
             ),
-            check_admin=self._admin_check(team, body.get("user_id") or ""),
+            check_admin=self._admin_check(body.get("user_id") or "", team),
         )
         await self._handle(event)
 
@@ -649,7 +651,7 @@ class SlackAdapter:
             return Text("paperboy is no longer installed in this workspace.")
         return await send_file_privately(self._post_client, user_id, reply, token=token)
 
-    def _admin_check(self, team: str, user_id: str) -> AdminCheck:
+    def _admin_check(self, user_id: str, team: str = "") -> AdminCheck:
         async def check() -> bool:
             try:
                 found = await self.client.users_info(user=user_id, token=await self._token(team))
