@@ -86,6 +86,8 @@ _WORKSPACE_TABLES = (
     "follows",
     "follow_notices",
     "dm_refusals",
+    "channel_settings",
+    "digests",
     "departed_workspaces",
 )
 

@@ -89,6 +89,7 @@ def test_departed_workspaces_data_is_purged_after_the_retention_only(store, cloc
         )
         store.claim_post("slack", workspace, "C1", "2401.00001")
         store.add_taste_pick(sub.id, "2024-01-01", "2401.00001")
+        store.set_channel_tz("slack", workspace, "C1", "Europe/Berlin")
     store.save_slack_installation("", "TA", {"team_id": "TA"})
     assert store.delete_slack_installation("", "TA")
     clock.advance(10 * DAY)
@@ -101,6 +102,7 @@ def test_departed_workspaces_data_is_purged_after_the_retention_only(store, cloc
     assert store.posted_ids("slack", "TA", "C1") == set()
     assert store.departed_workspaces() == set()
     assert store.sql.execute("SELECT count(*) FROM taste_picks").fetchone()[0] == 1
+    assert store.sql.execute("SELECT count(*) FROM channel_settings").fetchone()[0] == 1
 
 
 def test_a_reinstall_within_the_retention_keeps_everything(store, clock) -> None:
