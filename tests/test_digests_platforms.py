@@ -78,7 +78,7 @@ async def test_slack_gets_one_digest_of_25_within_block_kit_limits(
     assert [b["value"] for b in buttons[::2]] == ids[:24]
     assert len({b["action_id"] for b in buttons}) == len(buttons) == 48
     # A press is a vote in the ledger, like a reaction on a card.
-    payload = run.slack.unfurl_click_payload(buttons[4], ts=digest["ts"], user="UBOB")
+    payload = run.slack.link_click_payload(buttons[4], ts=digest["ts"], user="UBOB")
     assert (await run.slack.deliver(payload, to=run.url)).status == 200
     await run.slack.wait_response(payload["response_url"])
     assert run.bot.store.net_votes("slack", run.slack.team_id, ids[2]) == 1

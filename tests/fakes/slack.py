@@ -635,29 +635,10 @@ class FakeSlack:
     def link_click_payload(
         self, button: dict, *, ts: str, channel: str = "C1", user: str = "UALICE"
     ) -> dict:
-        """The ``block_actions`` payload Slack sends when someone clicks a URL ``button``."""
-        return {
-            "type": "block_actions",
-            "team": {"id": self.team_id, "domain": "paperboy-test"},
-            "user": {"id": user, "username": "alice", "team_id": self.team_id},
-            "api_app_id": "APAPERBOY",
-            "token": "legacy-verification-token",
-            "container": {"type": "message", "message_ts": ts, "channel_id": channel},
-            "trigger_id": f"{next(self._seq)}.{uuid.uuid4().hex[:12]}",
-            "channel": {"id": channel, "name": "papers"},
-            "message": {"type": "message", "ts": ts},
-            "response_url": self.new_response_url(),
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": button["action_id"],
-                    "block_id": button.get("block_id", "links"),
-                    "text": button["text"],
-                    "url": button["url"],
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
-        }
+        """The ``block_actions`` payload Slack sends when someone clicks a ``button`` of the
+        channel message ``ts`` (a URL button, or one with a ``value``)."""
+        container = {"type": "message", "message_ts": ts, "channel_id": channel}
+        return self._click(button, container, channel, user, "alice", "links", message_ts=ts)
 
     def share_click_payload(
         self,
@@ -670,67 +651,66 @@ class FakeSlack:
     ) -> dict:
         """The ``block_actions`` payload of a click on a (non-URL) ``button`` that sits in an
         ephemeral answer (the answer is not a channel message, so no ``message``)."""
-        return {
-            "type": "block_actions",
-            "team": {"id": self.team_id, "domain": "paperboy-test"},
-            "user": {"id": user, "username": username, "name": username, "team_id": self.team_id},
-            "api_app_id": "APAPERBOY",
-            "token": "legacy-verification-token",
-            "container": {
-                "type": "message",
-                "message_ts": self._next_ts(),
-                "channel_id": channel,
-                "is_ephemeral": True,
-            },
-            "trigger_id": f"{next(self._seq)}.{uuid.uuid4().hex[:12]}",
-            "channel": {"id": channel, "name": "papers"},
-            "response_url": response_url or self.new_response_url(),
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": button["action_id"],
-                    "block_id": button.get("block_id", "share"),
-                    "text": button["text"],
-                    "value": button["value"],
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
+        container = {
+            "type": "message",
+            "message_ts": self._next_ts(),
+            "channel_id": channel,
+            "is_ephemeral": True,
         }
+        return self._click(
+            button, container, channel, user, username, "share", response_url=response_url
+        )
 
     def unfurl_click_payload(
         self, button: dict, *, ts: str, channel: str = "C1", user: str = "UALICE"
     ) -> dict:
         """The ``block_actions`` payload of a press on a (non-URL) ``button`` of an unfurl
         under message ``ts`` (the unfurl is an attachment of someone else's message)."""
-        return {
+        container = {
+            "type": "message_attachment",
+            "message_ts": ts,
+            "attachment_id": 1,
+            "channel_id": channel,
+            "is_ephemeral": False,
+            "is_app_unfurl": True,
+        }
+        return self._click(button, container, channel, user, "alice", "votes", message_ts=ts)
+
+    def _click(
+        self,
+        button: dict,
+        container: dict,
+        channel: str,
+        user: str,
+        username: str,
+        block_id: str,
+        *,
+        message_ts: str | None = None,
+        response_url: str | None = None,
+    ) -> dict:
+        action = {
+            "type": "button",
+            "action_id": button["action_id"],
+            "block_id": button.get("block_id", block_id),
+            "text": button["text"],
+            "action_ts": f"{time.time():.6f}",
+        }
+        action.update({k: button[k] for k in ("url", "value") if k in button})
+        payload = {
             "type": "block_actions",
             "team": {"id": self.team_id, "domain": "paperboy-test"},
-            "user": {"id": user, "username": "alice", "name": "alice", "team_id": self.team_id},
+            "user": {"id": user, "username": username, "name": username, "team_id": self.team_id},
             "api_app_id": "APAPERBOY",
             "token": "legacy-verification-token",
-            "container": {
-                "type": "message_attachment",
-                "message_ts": ts,
-                "attachment_id": 1,
-                "channel_id": channel,
-                "is_ephemeral": False,
-                "is_app_unfurl": True,
-            },
+            "container": container,
             "trigger_id": f"{next(self._seq)}.{uuid.uuid4().hex[:12]}",
             "channel": {"id": channel, "name": "papers"},
-            "message": {"type": "message", "ts": ts},
-            "response_url": self.new_response_url(),
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": button["action_id"],
-                    "block_id": button.get("block_id", "votes"),
-                    "text": button["text"],
-                    "value": button["value"],
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
+            "response_url": response_url or self.new_response_url(),
+            "actions": [action],
         }
+        if message_ts is not None:
+            payload["message"] = {"type": "message", "ts": message_ts}
+        return payload
 
     def edits(self, channel: str | None = None) -> list[ApiCall]:
         """Successful chat.update calls (in ``channel``, or anywhere), in order."""
