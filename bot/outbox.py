@@ -17,6 +17,12 @@ class SendError(Exception):
     """
 
 
+class CheckLater(Exception):
+    """``find_card`` cannot read the channel now (the platform's rate limit for history reads
+    is spent, or a long history is read a page at a time): the outcome stays unknown, the
+    post stays pending, and a later round asks again."""
+
+
 class DirectMessageClosed(Exception):
     """The person cannot be sent a direct message (they closed DMs from server members, left,
     or are a bot): trying again will not help."""
@@ -56,7 +62,8 @@ class Outbox(Protocol):
         """The bot's card of ``paper_id`` in the channel, posted since ``claimed_at`` (Unix
         seconds, when the post was claimed: a card cannot be older), if any.
 
-        Used at start to settle posts whose outcome a crash left unknown.
+        Used at start to settle posts whose outcome a crash left unknown. Raises
+        ``CheckLater`` when it cannot tell yet.
         """
         ...
 

@@ -39,7 +39,7 @@ from bot.live_cards import live_card
 from bot.model.feed import Feed
 from bot.model.paper import Paper
 from bot.model.subscription import Subscription
-from bot.outbox import Outbox, SendError
+from bot.outbox import CheckLater, Outbox, SendError
 from bot.replies import Text
 from bot.sources.http import SourceError
 from bot.sources.registry import Sources
@@ -488,6 +488,9 @@ class Poster:
         channel = ChannelRef(post.platform, post.workspace, post.channel)
         try:
             found = await outbox.find_card(channel, post.paper_id, post.claimed_at)
+        except CheckLater as exc:
+            log.info("channel %s: %s stays pending for now (%s)", channel, post.paper_id, exc)
+            return
         except Exception:
             log.exception("could not check %s for an earlier post of %s", channel, post.paper_id)
             return

@@ -42,6 +42,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.platform import PlatformStartError
 from adapters.slack.files import send_file_privately
+from adapters.slack.history import LIMITED_PAGE_SIZE, HistoryBudget, HistoryWalks, Walk
 from adapters.slack.http_server import EVENTS_PATH, HttpLimits, SlackHttpServer
 from adapters.slack.installations import StoreInstallationStore, StoreStateStore
 from adapters.slack.pacing import ChannelPacer
@@ -65,7 +66,7 @@ from adapters.slack.translate import (
 )
 from bot.config import SettingsError
 from bot.events import AdminCheck, ChannelRef, Event, MessageRef, Responder
-from bot.outbox import DirectMessageClosed, SendError, ShownReactions
+from bot.outbox import CheckLater, DirectMessageClosed, SendError, ShownReactions
 from bot.replies import FileReply, LinkedPapers, PaperCard, Reply, Text
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,15 @@ def api_base_url(settings: SlackSettings) -> str:
     return settings.api_url.rstrip("/") + "/"
 
 
-def _posting_client(client: AsyncWebClient) -> AsyncWebClient:
+def history_retry_handlers() -> list[AsyncRetryHandler]:
+    """For history reads under the distributed apps' limit: a 429 is not waited out."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=RETRY_BACKOFF),
+        AsyncServerErrorRetryHandler(max_retry_count=2, interval_calculator=RETRY_BACKOFF),
+    ]
+
+
+def _client_like(client: AsyncWebClient, retry_handlers: list[AsyncRetryHandler]) -> AsyncWebClient:
     return AsyncWebClient(
         token=client.token,
         base_url=client.base_url,
@@ -151,8 +160,12 @@ def _posting_client(client: AsyncWebClient) -> AsyncWebClient:
         proxy=client.proxy,
         headers=dict(client.headers),
         logger=client.logger,
-        retry_handlers=post_retry_handlers(),
+        retry_handlers=retry_handlers,
     )
+
+
+def _posting_client(client: AsyncWebClient) -> AsyncWebClient:
+    return _client_like(client, post_retry_handlers())
 
 
 def _reason(exc: BaseException) -> str:
@@ -222,6 +235,7 @@ class SlackAdapter:
         post_interval: float = 1.0,
         edit_interval: float = 1.2,
         reaction_read_interval: float = REACTION_READ_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not settings.enabled:
             raise SettingsError(
@@ -270,6 +284,14 @@ class SlackAdapter:
         # burst would lose posts.
         self.client.retry_handlers = read_retry_handlers()
         self._post_client = _posting_client(self.client)
+        # Distributed apps may read a channel's history once a minute per workspace: a 429
+        # there is not waited out (a minute, a round held up) but leaves the post pending.
+        self._history_budget: HistoryBudget | None = None
+        self._history_client = self.client
+        if settings.limited_history:
+            self._history_budget = HistoryBudget(clock=clock)
+            self._history_client = _client_like(self.client, history_retry_handlers())
+        self._walks = HistoryWalks()
         self._register()
 
     def _oauth_app(self, bot: EventHandler, settings: SlackSettings) -> AsyncApp:
@@ -790,26 +812,77 @@ class SlackAdapter:
     ) -> MessageRef | None:
         """Our card of ``paper_id`` (by message metadata) among the messages since its claim.
 
-        Every message since is read, however busy the channel, and nothing older.
+        Every message since is read, however busy the channel, and nothing older: at once,
+        or, under the distributed apps' limits, one page a minute (``CheckLater`` until the
+        walk is done).
         """
         me = await self._bot(channel.workspace)
-        oldest = f"{max(0.0, claimed_at - CLOCK_MARGIN):.6f}"
+        oldest = max(0.0, claimed_at - CLOCK_MARGIN)
+        if self._history_budget is not None:
+            return await self._find_card_limited(channel, paper_id, oldest, me)
         cursor = ""
         while True:
-            page = await self.client.conversations_history(
-                channel=channel.channel,
-                oldest=oldest,
-                limit=HISTORY_PAGE_SIZE,
-                include_all_metadata=True,
-                token=me.token,
-                **({"cursor": cursor} if cursor else {}),
-            )
-            for msg in page.get("messages") or []:
-                if _is_card_of(msg, paper_id, me):
-                    return MessageRef(channel, msg["ts"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
-            if not (page.get("has_more") and cursor):
+            page = await self._history_page(channel, oldest, HISTORY_PAGE_SIZE, cursor, me)
+            found = self._card_on(page, channel, paper_id, me)
+            if found is not None:
+                return found
+            cursor = _next_cursor(page)
+            if not cursor:
                 return None
+
+    async def _find_card_limited(
+        self, channel: ChannelRef, paper_id: str, oldest: float, me: WorkspaceBot
+    ) -> MessageRef | None:
+        """One page of 15 per call, one call a minute per workspace; where the walk got to
+        is kept between calls. Cards of other papers seen on the way are kept too."""
+        assert self._history_budget is not None
+        seen = self._walks.card(channel.workspace, channel.channel, paper_id, oldest)
+        if seen is not None:
+            return MessageRef(channel, seen)
+        key = (channel.workspace, channel.channel, paper_id, oldest)
+        walk = self._walks.walk(key) or Walk(cursor="", started=time.time())
+        self._history_budget.take(channel.workspace)  # CheckLater when spent
+        try:
+            page = await self._history_page(channel, oldest, LIMITED_PAGE_SIZE, walk.cursor, me)
+        except SlackApiError as exc:
+            if getattr(exc.response, "status_code", 0) != 429:
+                raise
+            retry_after = _retry_after(exc.response)
+            self._history_budget.refused(channel.workspace, retry_after)
+            raise CheckLater(f"Slack asked to wait {retry_after:.0f} s (429)") from exc
+        found = self._card_on(page, channel, paper_id, me)
+        cursor = _next_cursor(page)
+        # Pages past the first read's time hold no card sent before it: the walk is over.
+        past = all(float(m.get("ts") or 0) > walk.started + CLOCK_MARGIN for m in _messages(page))
+        if found is not None or not cursor or (walk.cursor and past):
+            self._walks.done(key)
+            return found
+        self._walks.carry_on(key, Walk(cursor, walk.started))
+        raise CheckLater("more history to read since the claim; the next page in a minute")
+
+    async def _history_page(
+        self, channel: ChannelRef, oldest: float, limit: int, cursor: str, me: WorkspaceBot
+    ) -> AsyncSlackResponse:
+        return await self._history_client.conversations_history(
+            channel=channel.channel,
+            oldest=f"{oldest:.6f}",
+            limit=limit,
+            include_all_metadata=True,
+            token=me.token,
+            **({"cursor": cursor} if cursor else {}),
+        )
+
+    def _card_on(
+        self, page: AsyncSlackResponse, channel: ChannelRef, paper_id: str, me: WorkspaceBot
+    ) -> MessageRef | None:
+        found = None
+        for msg in _messages(page):
+            card_of = _card_paper(msg, me)
+            if card_of == paper_id:
+                found = MessageRef(channel, msg["ts"])
+            elif card_of is not None:
+                self._walks.saw_card(channel.workspace, channel.channel, card_of, msg["ts"])
+        return found
 
     async def reactions(self, ref: MessageRef) -> ShownReactions | None:
         """The vote candidates on ``ref`` now (reactions.get, full lists), the bot's own left
@@ -836,12 +909,34 @@ class SlackAdapter:
         return ShownReactions(frozenset(present), frozenset(partial))
 
 
-def _is_card_of(msg: dict, paper_id: str, me: WorkspaceBot) -> bool:
+def _retry_after(response: object, default: float = 60.0) -> float:
+    for name, value in (getattr(response, "headers", None) or {}).items():
+        if name.lower() == "retry-after":
+            value = value[0] if isinstance(value, list) and value else value
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return default
+    return default
+
+
+def _messages(page: AsyncSlackResponse) -> list[dict]:
+    return [m for m in page.get("messages") or [] if isinstance(m, dict)]
+
+
+def _next_cursor(page: AsyncSlackResponse) -> str:
+    cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
+    return cursor if page.get("has_more") else ""
+
+
+def _card_paper(msg: dict, me: WorkspaceBot) -> str | None:
+    """The paper id of ``msg`` if it is one of our cards in that workspace."""
     metadata = msg.get("metadata") or {}
     if metadata.get("event_type") != CARD_EVENT_TYPE:
-        return False
-    if (metadata.get("event_payload") or {}).get("paper_id") != paper_id:
-        return False
-    if msg.get("user") == me.user_id:
-        return True
-    return bool(me.bot_id) and msg.get("bot_id") == me.bot_id
+        return None
+    paper_id = (metadata.get("event_payload") or {}).get("paper_id")
+    if not isinstance(paper_id, str):
+        return None
+    if msg.get("user") == me.user_id or (bool(me.bot_id) and msg.get("bot_id") == me.bot_id):
+        return paper_id
+    return None

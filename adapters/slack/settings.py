@@ -24,6 +24,9 @@ BOT_SCOPES = (
     "links:write",
 )
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
 
 @dataclass(frozen=True)
 class SlackSettings(EnvSettings):
@@ -36,6 +39,13 @@ class SlackSettings(EnvSettings):
     client_id: str = ""
     client_secret: str = field(default="", repr=False)
     scopes: tuple[str, ...] = BOT_SCOPES
+    # Bolt's token_rotation_expiration_minutes: with token rotation turned on for the app, a
+    # workspace's token is refreshed when it expires within this many minutes.
+    token_rotation_minutes: int = 120
+    # Slack's limits for distributed apps outside the Marketplace: conversations.history
+    # once a minute per workspace, 15 messages a call. "auto": on with SLACK_CLIENT_ID (a
+    # distributed app), off with SLACK_BOT_TOKEN (an app of one's own workspace).
+    history_limited: str = "auto"
     # Socket Mode when set; HTTP mode (PORT, SIGNING_SECRET) otherwise.
     app_token: str = field(default="", repr=False)
     signing_secret: str = field(default="", repr=False)
@@ -58,6 +68,12 @@ class SlackSettings(EnvSettings):
         return bool(self.client_id and self.client_secret)
 
     @property
+    def limited_history(self) -> bool:
+        """Whether conversations.history is read under the distributed apps' limits."""
+        value = self.history_limited.lower()
+        return self.oauth if value == "auto" else value in _TRUE
+
+    @property
     def socket_mode(self) -> bool:
         return bool(self.app_token)
 
@@ -71,7 +87,11 @@ class SlackSettings(EnvSettings):
     def check(self) -> None:
         if not 0 <= self.port <= 65535:
             raise self._refuse("port", "must be a port number (0 to 65535)")
-        self._require_positive("header_timeout", "body_timeout", "max_connections")
+        self._require_positive(
+            "header_timeout", "body_timeout", "max_connections", "token_rotation_minutes"
+        )
+        if self.history_limited.lower() not in ("auto", *_TRUE, *_FALSE):
+            raise self._refuse("history_limited", "must be true, false or auto")
         self._require_url("api_url")
         if bool(self.client_id) != bool(self.client_secret):
             raise SettingsError(

@@ -44,8 +44,12 @@ Test controls:
   exists but the caller does not know it yet. ``seconds=None`` stops delaying.
 * ``refuse_channel(channel, error="not_in_channel", joinable=True)``: posting there fails
   (until the bot joins, for a joinable ``not_in_channel``).
-* ``add_user(user_id, is_admin=False, is_owner=False)``: what ``users.info`` answers.
-* ``seed_message(channel, ...)``: history that the bot did not post.
+* ``add_user(user_id, is_admin=False, is_owner=False, team_id=None)``: what ``users.info``
+  answers (in one workspace, or in all).
+* ``seed_message(channel, ..., team_id=None)``: history that the bot did not post.
+* ``limit_history(clock=, page_size=15)``: ``conversations.history`` as Slack limits it for
+  distributed apps outside the Marketplace: one call a minute per workspace (by ``clock``;
+  more get 429 with ``Retry-After``), at most 15 messages a call.
 * ``react(ts, channel=, user=, emoji=, added=True)``: someone reacts on message ``ts`` (what
   ``reactions.get`` shows from then on); returns the event payload Slack would send, for
   ``deliver`` when the bot is listening.
@@ -67,6 +71,8 @@ workspace: it returns the ``code`` Slack would send to the app's redirect URL, w
 that workspace's own bot token. Every token answers as its own workspace (``auth.test``, the
 ``team`` and bot ids of what it posts); ``uninstall(team_id)`` revokes the workspace's token
 and returns the ``app_uninstalled`` event Slack would send. Payload builders take ``team_id``.
+Channels belong to a workspace: two workspaces may both have a ``C1``, and each token sees
+only its own workspace's messages (``messages``/``posts`` take ``team_id`` to tell them apart).
 
 Records: ``unfurls`` (``Unfurl``: where, and URL -> blocks), ``files`` (shared files:
 ``SharedFile`` with name, bytes, channel, comment),
@@ -84,6 +90,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
 import time
 import uuid
 from collections import defaultdict, deque
@@ -248,6 +255,12 @@ class Unfurl:
 
 
 @dataclass(frozen=True)
+class HistoryLimit:
+    clock: Callable[[], float]
+    page_size: int
+
+
+@dataclass(frozen=True)
 class Failure:
     status: int = 429
     retry_after: float = 1
@@ -299,13 +312,17 @@ class FakeSlack:
         self.responses: dict[str, list[dict]] = defaultdict(list)
         self.acks: dict[str, dict] = {}
         self.connections = 0
-        self.users: dict[str, dict] = {}
+        self.users: dict[str, dict] = {}  # known in every workspace
+        self._team_users: dict[tuple[str, str], dict] = {}  # (team, user id): one workspace's
         self.files: list[SharedFile] = []
         self.unfurls: list[Unfurl] = []
         # Links named by link_shared events: (channel, ts) or unfurl id -> the URLs
         self._shared_links: dict[tuple[str, str] | str, list[str]] = {}
         self._uploads: dict[str, dict[str, Any]] = {}  # file id -> announced name, length, bytes
-        self._messages: dict[str, list[dict]] = defaultdict(list)
+        # (team id, channel id) -> messages: two workspaces may use the same channel ids
+        self._messages: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        self._history_limit: HistoryLimit | None = None
+        self._history_reads: dict[str, float] = {}  # team -> when its last read was let through
         self._refused: dict[str, str] = {}
         self._dm_refused: dict[str, str] = {}  # user id -> conversations.open's error
         self._private: set[str] = set()
@@ -427,11 +444,19 @@ class FakeSlack:
         self._dm_refused[user_id] = error
 
     def add_user(
-        self, user_id: str, *, name: str = "", is_admin: bool = False, is_owner: bool = False
+        self,
+        user_id: str,
+        *,
+        name: str = "",
+        is_admin: bool = False,
+        is_owner: bool = False,
+        team_id: str | None = None,
     ) -> None:
-        self.users[user_id] = {
+        """What ``users.info`` answers for ``user_id``: in workspace ``team_id`` only, or
+        (``None``) in every workspace that has no user of that id of its own."""
+        user = {
             "id": user_id,
-            "team_id": self.team_id,
+            "team_id": team_id or self.team_id,
             "name": name or user_id.lower(),
             "is_admin": is_admin,
             "is_owner": is_owner,
@@ -439,6 +464,18 @@ class FakeSlack:
             "is_bot": False,
             "profile": {"display_name": name, "real_name": name},
         }
+        if team_id is None:
+            self.users[user_id] = user
+        else:
+            self._team_users[(team_id, user_id)] = user
+
+    def limit_history(
+        self, *, clock: Callable[[], float] = time.monotonic, page_size: int = 15
+    ) -> None:
+        """``conversations.history`` as Slack limits it for a distributed app outside the
+        Marketplace: one call a minute per workspace (by ``clock``; the next gets 429 with
+        ``Retry-After``), at most ``page_size`` messages a call."""
+        self._history_limit = HistoryLimit(clock, page_size)
 
     def seed_message(
         self,
@@ -448,14 +485,16 @@ class FakeSlack:
         user: str = "UHUMAN",
         bot_id: str | None = None,
         metadata: dict | None = None,
+        team_id: str | None = None,
     ) -> str:
-        """Add a message the bot did not post (or did, with ``user=fake.bot_user_id``)."""
+        """Add a message the bot did not post (or did, with ``user=fake.bot_user_id``), in
+        workspace ``team_id`` (the default one unless given)."""
         message = {"type": "message", "user": user, "text": text, "ts": self._next_ts()}
         if bot_id:
             message["bot_id"] = bot_id
         if metadata:
             message["metadata"] = metadata
-        self._messages[channel].append(message)
+        self._messages[(team_id or self.team_id, channel)].append(message)
         return message["ts"]
 
     def react(
@@ -544,16 +583,28 @@ class FakeSlack:
     def calls_to(self, method: str) -> list[ApiCall]:
         return [c for c in self.calls if c.method == method]
 
-    def messages(self, channel: str) -> list[dict]:
-        """The channel's messages, oldest first (posted by the bot or seeded)."""
-        return list(self._messages[channel])
-
-    def posts(self, channel: str | None = None) -> list[dict]:
-        """What the bot posted (in ``channel``, or anywhere), oldest first."""
-        channels = [channel] if channel is not None else list(self._messages)
-        return [
-            m for ch in channels for m in self._messages[ch] if m.get("user") in self._bot_users
+    def messages(self, channel: str, team_id: str | None = None) -> list[dict]:
+        """The channel's messages, oldest first (posted by the bot or seeded), in workspace
+        ``team_id``, or in every workspace that has a channel of that id."""
+        found = [
+            m
+            for (team, ch), messages in self._messages.items()
+            if ch == channel and team_id in (None, team)
+            for m in messages
         ]
+        return sorted(found, key=lambda m: float(m["ts"]))
+
+    def posts(self, channel: str | None = None, team_id: str | None = None) -> list[dict]:
+        """What the bot posted (in ``channel``, or anywhere; in workspace ``team_id``, or in
+        any), oldest first."""
+        found = [
+            m
+            for (team, ch), messages in self._messages.items()
+            if channel in (None, ch) and team_id in (None, team)
+            for m in messages
+            if m.get("user") in self._bot_users
+        ]
+        return sorted(found, key=lambda m: float(m["ts"]))
 
     async def wait_response(self, response_url: str, count: int = 1, timeout: float = 5.0) -> dict:
         """The ``count``-th payload posted to ``response_url`` (waits for it)."""
@@ -821,6 +872,7 @@ class FakeSlack:
             self.unhandled.append(method)
             return self._record(method, args, token, 404, {"ok": False, "error": "unknown_method"})
         failure = self._failures[method].popleft() if self._failures[method] else None
+        failure = failure or self._over_limit(method, token)
         if failure is None or failure.commit:
             status, answer = 200, handler(self, args, token)
         if failure is not None:
@@ -855,6 +907,23 @@ class FakeSlack:
 
     def _bot_of(self, token: str) -> Workspace:
         return self.workspaces[token]
+
+    def _message(self, token: str, channel: str, ts: str) -> dict | None:
+        """Message ``ts`` of ``channel`` in the workspace ``token`` belongs to."""
+        messages = self._messages[(self._bot_of(token).team_id, channel)]
+        return next((m for m in messages if m["ts"] == ts), None)
+
+    def _over_limit(self, method: str, token: str) -> Failure | None:
+        """A 429 for a history read the workspace's minute has no room for (limit_history)."""
+        limit = self._history_limit
+        if limit is None or method != "conversations.history" or token not in self.workspaces:
+            return None
+        team, now = self._bot_of(token).team_id, limit.clock()
+        last = self._history_reads.get(team)
+        if last is not None and now - last < 60.0:
+            return Failure(429, retry_after=math.ceil(60.0 - (now - last)))
+        self._history_reads[team] = now
+        return None
 
     def _auth_test(self, args: dict, token: str) -> dict:
         denied = self._check_token(token, self.bot_token)
@@ -946,7 +1015,7 @@ class FakeSlack:
             message["blocks"] = blocks
         if args.get("metadata"):
             message["metadata"] = args["metadata"]
-        self._messages[channel].append(message)
+        self._messages[(me.team_id, channel)].append(message)
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
 
     def _update(self, args: dict, token: str) -> dict:
@@ -954,7 +1023,7 @@ class FakeSlack:
         if denied:
             return denied
         channel, ts = str(args.get("channel") or ""), str(args.get("ts") or "")
-        message = next((m for m in self._messages[channel] if m["ts"] == ts), None)
+        message = self._message(token, channel, ts)
         if message is None:
             return {"ok": False, "error": "message_not_found"}
         if message.get("user") != self._bot_of(token).bot_user_id:
@@ -1003,7 +1072,7 @@ class FakeSlack:
         if denied:
             return denied
         channel, ts = str(args.get("channel") or ""), str(args.get("message_ts") or "")
-        if not any(m["ts"] == ts for m in self._messages[channel]):
+        if self._message(token, channel, ts) is None:
             return {"ok": False, "error": "message_not_found"}
         link = f"https://paperboy-test.slack.com/archives/{channel}/p{ts.replace('.', '')}"
         return {"ok": True, "channel": channel, "permalink": link}
@@ -1018,7 +1087,9 @@ class FakeSlack:
         limit = min(int(args.get("limit") or 100), 999)
         start = int(args.get("cursor") or 0)
         with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
-        newest_first = list(reversed(self._messages[channel]))
+        if self._history_limit is not None:
+            limit = min(int(args.get("limit") or 15), self._history_limit.page_size)
+        newest_first = list(reversed(self._messages[(self._bot_of(token).team_id, channel)]))
         if args.get("oldest"):
             oldest = float(args["oldest"])
             newest_first = [m for m in newest_first if float(m["ts"]) > oldest]
@@ -1053,7 +1124,7 @@ class FakeSlack:
         channel, ts = str(args.get("channel") or ""), str(args.get("timestamp") or "")
         if channel in self._refused:
             return {"ok": False, "error": self._refused[channel]}
-        message = next((m for m in self._messages[channel] if m["ts"] == ts), None)
+        message = self._message(token, channel, ts)
         if message is None:
             return {"ok": False, "error": "message_not_found"}
         full = str(args.get("full", "")).lower() in ("1", "true")
@@ -1075,7 +1146,10 @@ class FakeSlack:
         denied = self._check_token(token, self.bot_token)
         if denied:
             return denied
-        user = self.users.get(str(args.get("user") or ""))
+        user_id = str(args.get("user") or "")
+        user = self._team_users.get((self._bot_of(token).team_id, user_id)) or self.users.get(
+            user_id
+        )
         return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
 
     def _open_conversation(self, args: dict, token: str) -> dict:
