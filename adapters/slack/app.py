@@ -54,6 +54,7 @@ from adapters.slack.render import (
     render,
     render_unfurls,
 )
+from adapters.slack.rotation import TokenRotation
 from adapters.slack.settings import SlackSettings
 from adapters.slack.translate import (
     PLATFORM,
@@ -235,7 +236,7 @@ class SlackAdapter:
         post_interval: float = 1.0,
         edit_interval: float = 1.2,
         reaction_read_interval: float = REACTION_READ_INTERVAL,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if not settings.enabled:
             raise SettingsError(
@@ -266,8 +267,9 @@ class SlackAdapter:
         self._socket: AsyncSocketModeHandler | None = None
         self._http: SlackHttpServer | None = None
         self.installations: StoreInstallationStore | None = None
+        self._rotation: TokenRotation | None = None
         if settings.oauth:
-            self.app = self._oauth_app(bot, settings)
+            self.app = self._oauth_app(bot, settings, clock)
         else:
             # The token, not a client of our own: Bolt also reads SLACK_BOT_TOKEN from the
             # environment, and warns about an unused token when given a client as well.
@@ -294,7 +296,9 @@ class SlackAdapter:
         self._walks = HistoryWalks()
         self._register()
 
-    def _oauth_app(self, bot: EventHandler, settings: SlackSettings) -> AsyncApp:
+    def _oauth_app(
+        self, bot: EventHandler, settings: SlackSettings, clock: Callable[[], float]
+    ) -> AsyncApp:
         """Bolt's OAuth flow and per-workspace authorization over paperboy's database.
 
         Every Web API call, oauth.v2.access included, goes through one client whose base URL
@@ -310,6 +314,7 @@ class SlackAdapter:
             scopes=list(settings.scopes),
             installation_store=self.installations,
             installation_store_bot_only=True,
+            token_rotation_expiration_minutes=settings.token_rotation_minutes,
             state_store=StoreStateStore(store),
             logger=self._bolt_log,
         )
@@ -317,6 +322,7 @@ class SlackAdapter:
             installation_store=self.installations,
             client_id=settings.client_id,
             client_secret=settings.client_secret,  # Bolt rotates expiring tokens with these
+            token_rotation_expiration_minutes=settings.token_rotation_minutes,
             logger=self._bolt_log,
             bot_only=True,
             cache_enabled=True,
@@ -333,6 +339,15 @@ class SlackAdapter:
         # app_uninstalled and tokens_revoked delete the installation (and mark the workspace
         # departed, so the poster stops there at once).
         app.enable_token_revocation_listeners()
+        # The poster's calls come with no request: they renew expiring tokens themselves.
+        self._rotation = TokenRotation(
+            self.installations,
+            client,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            minutes_before_expiration=settings.token_rotation_minutes,
+            clock=clock,
+        )
         return app
 
     @property
@@ -418,6 +433,8 @@ class SlackAdapter:
         found = await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)
         if found is None:
             raise NotInstalled(f"paperboy is not installed in Slack workspace {team_id}")
+        if self._rotation is not None:
+            found = await self._rotation.fresh(team_id, found)
         return WorkspaceBot(found.bot_token or "", found.bot_user_id or "", found.bot_id or "")
 
     async def _token(self, team_id: str) -> str:

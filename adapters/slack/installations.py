@@ -65,7 +65,10 @@ class StoreInstallationStore(AsyncInstallationStore):
             installation.enterprise_id, installation.team_id, installation.is_enterprise_install
         )
         data = installation.to_dict()
+        # to_dict gives datetimes; the row is JSON, and Installation reads Unix seconds back
         data["installed_at"] = float(installation.installed_at)
+        data["bot_token_expires_at"] = installation.bot_token_expires_at
+        data["user_token_expires_at"] = installation.user_token_expires_at
         self.rows.save_slack_installation(*key, data)
         self._bots[key] = installation
         log.info("Slack: installed in workspace %s", installation.team_id)
@@ -73,7 +76,10 @@ class StoreInstallationStore(AsyncInstallationStore):
     async def async_save_bot(self, bot: Bot) -> None:
         # Token rotation saves the refreshed bot alone: fold it into the installation.
         key = _key(bot.enterprise_id, bot.team_id, bot.is_enterprise_install)
-        data = self.rows.slack_installation(*key) or {}
+        data = self.rows.slack_installation(*key)
+        if data is None:  # uninstalled meanwhile: a renewed token must not bring it back
+            self._bots.pop(key, None)
+            return
         data.update(
             bot_token=bot.bot_token,
             bot_refresh_token=bot.bot_refresh_token,

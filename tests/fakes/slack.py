@@ -47,6 +47,8 @@ Test controls:
 * ``add_user(user_id, is_admin=False, is_owner=False, team_id=None)``: what ``users.info``
   answers (in one workspace, or in all).
 * ``seed_message(channel, ..., team_id=None)``: history that the bot did not post.
+* ``rotate_tokens(lifetime=12 h, clock=)``: token rotation on; tokens expire (``token_expired``)
+  and ``oauth.v2.access`` with ``grant_type=refresh_token`` renews them, each refresh token once.
 * ``limit_history(clock=, page_size=15)``: ``conversations.history`` as Slack limits it for
   distributed apps outside the Marketplace: one call a minute per workspace (by ``clock``;
   more get 429 with ``Retry-After``), at most 15 messages a call.
@@ -255,6 +257,12 @@ class Unfurl:
 
 
 @dataclass(frozen=True)
+class TokenRotation:
+    lifetime: float
+    clock: Callable[[], float]
+
+
+@dataclass(frozen=True)
 class HistoryLimit:
     clock: Callable[[], float]
     page_size: int
@@ -304,6 +312,9 @@ class FakeSlack:
         self.workspaces: dict[str, Workspace] = {}  # by bot token, the default one included
         self.workspaces[bot_token] = Workspace(team_id, bot_user_id, bot_id, bot_token)
         self._codes: dict[str, str] = {}  # OAuth code -> team id, each good once
+        self._rotation: TokenRotation | None = None  # rotate_tokens: tokens expire
+        self._expires: dict[str, float] = {}  # token -> when it stops working
+        self._refresh_tokens: dict[str, str] = {}  # refresh token -> team id, each good once
         self._bot_users = {bot_user_id}  # of every workspace ever installed
         self.refuse_sockets = False  # True: websocket upgrades answer 403 (a broken network)
 
@@ -567,14 +578,24 @@ class FakeSlack:
         self._codes[code] = team_id
         return code
 
+    def rotate_tokens(
+        self, *, lifetime: float = 12 * 3600.0, clock: Callable[[], float] = time.time
+    ) -> None:
+        """Token rotation turned on for the app: installs from now on get a bot token that
+        stops working ``lifetime`` seconds later (by ``clock``: ``token_expired``) and a
+        refresh token, which ``oauth.v2.access`` with ``grant_type=refresh_token`` exchanges,
+        once, for a new pair."""
+        self._rotation = TokenRotation(lifetime, clock)
+
     def workspace(self, team_id: str) -> Workspace | None:
-        """The workspace's current installation (None: not installed, or uninstalled)."""
-        return next((w for w in self.workspaces.values() if w.team_id == team_id), None)
+        """The workspace's current installation, its newest token (None: not installed, or
+        uninstalled)."""
+        newest = [w for w in self.workspaces.values() if w.team_id == team_id]
+        return newest[-1] if newest else None
 
     def uninstall(self, team_id: str) -> dict:
-        """The workspace removes the app: its token stops working; the event Slack sends."""
-        found = self.workspace(team_id)
-        if found is not None:
+        """The workspace removes the app: its tokens stop working; the event Slack sends."""
+        for found in [w for w in self.workspaces.values() if w.team_id == team_id]:
             del self.workspaces[found.bot_token]
         return self.event_payload({"type": "app_uninstalled"}, team_id=team_id)
 
@@ -903,6 +924,10 @@ class FakeSlack:
             return {"ok": False, "error": "not_authed"}
         if token != expected and not (expected == self.bot_token and token in self.workspaces):
             return {"ok": False, "error": "invalid_auth"}
+        if self._rotation is not None and self._rotation.clock() >= self._expires.get(
+            token, math.inf
+        ):
+            return {"ok": False, "error": "token_expired"}
         return None
 
     def _bot_of(self, token: str) -> Workspace:
@@ -947,12 +972,28 @@ class FakeSlack:
             self.client_secret,
         ):
             return {"ok": False, "error": "invalid_client_id"}
+        if args.get("grant_type") == "refresh_token":
+            return self._refresh(str(args.get("refresh_token") or ""))
         team_id = self._codes.pop(str(args.get("code") or ""), None)
         if team_id is None:
             return {"ok": False, "error": "invalid_code"}
         old = self.workspace(team_id)
-        if old is not None:  # a reinstall: a new token, the bot stays the same user
-            del self.workspaces[old.bot_token]
+        for token in [t for t, w in self.workspaces.items() if w.team_id == team_id]:
+            del self.workspaces[token]  # a reinstall: a new token, the bot stays the same user
+        bot = self._new_token(team_id, old)
+        return {
+            "ok": True,
+            **self._token_fields(bot),
+            "scope": "commands,chat:write",
+            "bot_user_id": bot.bot_user_id,
+            "app_id": "APAPERBOY",
+            "team": {"id": team_id, "name": f"workspace {team_id}"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": f"U{team_id}ADMIN"},
+        }
+
+    def _new_token(self, team_id: str, old: Workspace | None) -> Workspace:
         bot = Workspace(
             team_id,
             old.bot_user_id if old else f"U{team_id}BOT",
@@ -961,9 +1002,27 @@ class FakeSlack:
         )
         self.workspaces[bot.bot_token] = bot
         self._bot_users.add(bot.bot_user_id)
+        return bot
+
+    def _token_fields(self, bot: Workspace) -> dict[str, Any]:
+        fields: dict[str, Any] = {"access_token": bot.bot_token}
+        if self._rotation is not None:
+            self._expires[bot.bot_token] = self._rotation.clock() + self._rotation.lifetime
+            refresh_token = f"xoxe-1-{bot.team_id}-{uuid.uuid4().hex}"
+            self._refresh_tokens[refresh_token] = bot.team_id
+            fields.update(refresh_token=refresh_token, expires_in=int(self._rotation.lifetime))
+        return fields
+
+    def _refresh(self, refresh_token: str) -> dict:
+        """A new token and refresh token for the workspace; the refresh token is spent, and
+        the old token keeps working until it expires."""
+        team_id = self._refresh_tokens.pop(refresh_token, None)
+        if team_id is None or self.workspace(team_id) is None:
+            return {"ok": False, "error": "invalid_refresh_token"}
+        bot = self._new_token(team_id, self.workspace(team_id))
         return {
             "ok": True,
-            "access_token": bot.bot_token,
+            **self._token_fields(bot),
             "token_type": "bot",
             "scope": "commands,chat:write",
             "bot_user_id": bot.bot_user_id,
@@ -971,7 +1030,6 @@ class FakeSlack:
             "team": {"id": team_id, "name": f"workspace {team_id}"},
             "enterprise": None,
             "is_enterprise_install": False,
-            "authed_user": {"id": f"U{team_id}ADMIN"},
         }
 
     def _connections_open(self, args: dict, token: str) -> dict:
