@@ -7,6 +7,7 @@ own workspace, so a call made with the wrong workspace's token would show in ``c
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -155,7 +156,9 @@ async def test_uninstall_stops_posting_there_and_keeps_the_data(dist) -> None:
     assert len(ids) == 2 and len(set(ids)) == 2
 
 
-async def test_a_signed_request_from_a_team_without_installation_changes_nothing(dist) -> None:
+async def test_a_signed_request_from_a_team_without_installation_changes_nothing(
+    dist, caplog
+) -> None:
     await dist.install("TA")
     await dist.slack.deliver(dist.slack.uninstall("TA"), to=dist.events)
     dist.bot.settings = replace(dist.bot.settings, admins=frozenset({"UADMIN"}))
@@ -164,6 +167,8 @@ async def test_a_signed_request_from_a_team_without_installation_changes_nothing
         return dist.bot.store.sql.execute("SELECT count(*) FROM deliveries").fetchone()[0]
 
     calls_before, deliveries_before = len(dist.slack.calls), deliveries()
+    caplog.set_level(logging.DEBUG)
+    caplog.clear()
     for team in ("TNEVER", "TA"):  # never installed; removed
         payload = dist.slack.command_payload("subscribe hf", team_id=team, user="UADMIN")
         delivery = await dist.slack.post_to_app(dist.events, payload)
@@ -176,6 +181,12 @@ async def test_a_signed_request_from_a_team_without_installation_changes_nothing
     assert dist.bot.store.leaderboard("slack", "TNEVER", None) == []
     assert len(dist.slack.calls) == calls_before  # not a single Web API call
     assert deliveries() == deliveries_before
+    # Each refusal is one INFO line naming the workspace, not an ERROR (Bolt's own).
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    refusals = [r.getMessage() for r in caplog.records if "refused a request" in r.getMessage()]
+    assert len(refusals) == 4
+    assert sum("TNEVER" in m for m in refusals) == sum(" TA:" in m for m in refusals) == 2
+    assert all("\n" not in m for m in refusals)
 
 
 async def test_the_oauth_state_is_checked_and_good_once(dist) -> None:

@@ -45,6 +45,7 @@ from adapters.slack.files import send_file_privately
 from adapters.slack.history import LIMITED_PAGE_SIZE, HistoryBudget, HistoryWalks, Walk
 from adapters.slack.http_server import EVENTS_PATH, HttpLimits, SlackHttpServer
 from adapters.slack.installations import StoreInstallationStore, StoreStateStore
+from adapters.slack.log_rules import quiet_not_installed_errors
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.render import (
     CARD_EVENT_TYPE,
@@ -218,6 +219,30 @@ class DropRedeliveries(AsyncMiddleware):
         return await next()
 
 
+class InstallationAuthorize(AsyncInstallationStoreAuthorize):
+    """Bolt's authorization from the installation store, saying in one INFO line when a
+    request comes from a workspace paperboy is not installed in (Bolt's own line for that
+    is an ERROR, kept out by ``log_rules``): the request is refused before any listener."""
+
+    async def __call__(  # type: ignore[override]
+        self, *, context, enterprise_id: str | None, team_id: str | None, user_id, **actor
+    ):
+        found = await super().__call__(
+            context=context,
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            user_id=user_id,
+            **actor,
+        )
+        if found is None:
+            log.info(
+                "Slack: refused a request from workspace %s: paperboy is not installed there "
+                "(or its token no longer works)",
+                team_id or enterprise_id or "?",
+            )
+        return found
+
+
 class SlackAdapter:
     """One Slack workspace: Bolt listeners in, ``Outbox`` sends out."""
 
@@ -318,7 +343,7 @@ class SlackAdapter:
             state_store=StoreStateStore(store),
             logger=self._bolt_log,
         )
-        authorize = AsyncInstallationStoreAuthorize(
+        authorize = InstallationAuthorize(
             installation_store=self.installations,
             client_id=settings.client_id,
             client_secret=settings.client_secret,  # Bolt rotates expiring tokens with these
@@ -339,6 +364,7 @@ class SlackAdapter:
         # app_uninstalled and tokens_revoked delete the installation (and mark the workspace
         # departed, so the poster stops there at once).
         app.enable_token_revocation_listeners()
+        quiet_not_installed_errors()  # InstallationAuthorize says it in one INFO line
         # The poster's calls come with no request: they renew expiring tokens themselves.
         self._rotation = TokenRotation(
             self.installations,

@@ -11,6 +11,7 @@ any other pattern has its whole match blanked.
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import urlsplit
 
@@ -45,3 +46,26 @@ def patterns_for(api_url: str) -> tuple[re.Pattern[str], ...]:
     origin = re.escape(f"{parts.scheme}://{parts.netloc}")
     beside_api = re.compile(rf"{origin}(?!{re.escape(api_path)})/[^\s\"'<>&,]+", re.IGNORECASE)
     return (*PATTERNS, beside_api)
+
+
+# Bolt's authorization logs this at ERROR for every request from a workspace with no
+# installation (one that removed the app and is still sending, or anyone with a signed
+# request): routine for a distributed app, and no fault of ours. The adapter logs one INFO
+# line naming the workspace instead (``InstallationAuthorize``).
+BOLT_NOT_INSTALLED = "Although the app should be installed into this workspace"
+BOLT_AUTHORIZATION_LOGGER = "slack_bolt.AsyncMultiTeamsAuthorization"
+
+
+class DropNotInstalledErrors(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(BOLT_NOT_INSTALLED)
+
+
+_DROP_NOT_INSTALLED = DropNotInstalledErrors()
+
+
+def quiet_not_installed_errors() -> None:
+    """Keep Bolt's ERROR line for a request from a workspace without installation out."""
+    logger = logging.getLogger(BOLT_AUTHORIZATION_LOGGER)
+    if _DROP_NOT_INSTALLED not in logger.filters:
+        logger.addFilter(_DROP_NOT_INSTALLED)
