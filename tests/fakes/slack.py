@@ -705,12 +705,20 @@ class FakeSlack:
         }
 
     def link_click_payload(
-        self, button: dict, *, ts: str, channel: str = "C1", user: str = "UALICE"
+        self,
+        button: dict,
+        *,
+        ts: str,
+        channel: str = "C1",
+        user: str = "UALICE",
+        team_id: str | None = None,
     ) -> dict:
         """The ``block_actions`` payload Slack sends when someone clicks a ``button`` of the
         channel message ``ts`` (a URL button, or one with a ``value``)."""
         container = {"type": "message", "message_ts": ts, "channel_id": channel}
-        return self._click(button, container, channel, user, "alice", "links", message_ts=ts)
+        return self._click(
+            button, container, channel, user, "alice", "links", message_ts=ts, team_id=team_id
+        )
 
     def share_click_payload(
         self,
@@ -759,7 +767,9 @@ class FakeSlack:
         *,
         message_ts: str | None = None,
         response_url: str | None = None,
+        team_id: str | None = None,
     ) -> dict:
+        team = team_id or self.team_id
         action = {
             "type": "button",
             "action_id": button["action_id"],
@@ -770,8 +780,8 @@ class FakeSlack:
         action.update({k: button[k] for k in ("url", "value") if k in button})
         payload = {
             "type": "block_actions",
-            "team": {"id": self.team_id, "domain": "paperboy-test"},
-            "user": {"id": user, "username": username, "name": username, "team_id": self.team_id},
+            "team": {"id": team, "domain": "paperboy-test"},
+            "user": {"id": user, "username": username, "name": username, "team_id": team},
             "api_app_id": "APAPERBOY",
             "token": "legacy-verification-token",
             "container": container,
