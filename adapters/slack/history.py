@@ -25,6 +25,7 @@ from bot.outbox import CheckLater
 MINUTE = 60.0
 LIMITED_PAGE_SIZE = 15  # Slack's maximum (and default) `limit` for these apps
 SEEN_CARDS_KEPT = 10_000  # cards noticed on pages read, kept for other pending posts
+WALKS_KEPT = 10_000  # walks in progress; the oldest start again from the first page
 
 
 class HistoryBudget:
@@ -76,6 +77,8 @@ class HistoryWalks:
 
     def carry_on(self, key: PostKey, walk: Walk) -> None:
         self._walks[key] = walk
+        while len(self._walks) > WALKS_KEPT:  # posts another process settled meanwhile
+            del self._walks[next(iter(self._walks))]
 
     def done(self, key: PostKey) -> None:
         self._walks.pop(key, None)
