@@ -25,8 +25,8 @@ from typing import TextIO
 from storage.sql import PostgresDatabase, SqliteDatabase
 
 BATCH_ROWS = 2000
-# Derived per database, or rebuilt from the papers: never copied.
-NOT_COPIED = frozenset({"search_log", "search_meta", "sqlite_sequence"})
+# Derived per database, rebuilt from the papers, or good for a second (rate_slots): never copied.
+NOT_COPIED = frozenset({"search_log", "search_meta", "sqlite_sequence", "rate_slots"})
 _MARK = "copy_from_sqlite:{source}:{table}"  # in search_meta: the last key copied
 
 

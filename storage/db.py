@@ -387,6 +387,17 @@ def _v12_slack_installations(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v13_rate_slots(db: sqlite_utils.Database) -> None:
+    """A request budget every process on the database shares (Discord's global 50/s, its
+    IDENTIFY buckets): per named budget, the time its next free slot starts. Processes
+    reserve slots by moving it forward in one statement (``Store.reserve_rate_slots``)."""
+    clustered = " WITHOUT ROWID" if isinstance(db, sqlite_utils.Database) else ""
+    db.execute(
+        "CREATE TABLE rate_slots (name TEXT NOT NULL PRIMARY KEY, "
+        f"next_at DOUBLE PRECISION NOT NULL){clustered}"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_search_beside_sqlite,
@@ -400,6 +411,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v10_digests,
     _v11_votable_messages,
     _v12_slack_installations,
+    _v13_rate_slots,
 ]
 
 

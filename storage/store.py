@@ -457,6 +457,25 @@ class Store:
             )
         ]
 
+    # -- shared request budgets ------------------------------------------------------------
+
+    def reserve_rate_slots(self, name: str, count: int, interval: float, now: float) -> float:
+        """Reserve ``count`` consecutive slots, ``interval`` seconds apart, of the budget
+        ``name`` shared by every process on this database; returns when the first starts.
+
+        One statement: it moves the budget's next free slot forward past the ones taken, so
+        two processes never get the same slot. Slots start no earlier than ``now`` (wall
+        clock, the same on every machine within NTP's error); an idle budget saves none up.
+        """
+        span = count * interval
+        row = self.sql.execute(
+            "INSERT INTO rate_slots (name, next_at) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET next_at = CASE WHEN rate_slots.next_at > ? "
+            "THEN rate_slots.next_at ELSE ? END + ? RETURNING next_at",
+            [name, now + span, now, now, span],
+        ).fetchone()
+        return float(row[0]) - span
+
     # -- deliveries -----------------------------------------------------------------------
 
     def first_delivery(self, platform: str, key: str) -> bool:

@@ -48,6 +48,7 @@ from bot.events import (
 )
 from bot.linked_papers import links_in
 from bot.outbox import DirectMessageClosed, SendError, ShownReactions
+from bot.rate_gate import SharedRateGate
 from bot.replies import Digest, Error, FileReply, LinkedPapers, PaperCard, Reply, Text
 
 if TYPE_CHECKING:
@@ -66,6 +67,14 @@ CLOCK_MARGIN = 300.0
 # route's bucket as Discord's headers say).
 REACTION_READS_PER_SECOND = 10.0
 START_TIMEOUT = 60.0
+# Discord lets a bot start max_concurrency sessions (IDENTIFYs) per this many seconds: one per
+# bucket, the bucket of shard s being s % max_concurrency.
+IDENTIFY_INTERVAL = 5.0
+# Interaction answers and follow-ups do not count against Discord's global limit, and someone
+# waits for them: they never queue behind posts for the shared budget.
+EXEMPT_FROM_GLOBAL_LIMIT = ("/interactions/", "/webhooks/")
+# A slot of the shared REST budget is used within this much of its time or given up.
+REQUEST_SLOT_GRACE = 0.05
 DISCORD_EPOCH_MS = 1420070400000  # Discord ids count milliseconds from here
 # How long stop() lets commands and votes in progress finish before disconnecting.
 DRAIN_TIMEOUT = 5.0
@@ -115,12 +124,16 @@ def _start_error(exc: BaseException, settings: DiscordSettings) -> BaseException
     return exc
 
 
-class _Client(discord.Client):
+class _Client(discord.AutoShardedClient):
+    """The shards of ``DISCORD_SHARD_IDS`` (all by default) in one client; the shard count and
+    ids are set by ``DiscordAdapter`` once Discord said how many it recommends."""
+
     def __init__(self, adapter: DiscordAdapter, *, guild_ready_timeout: float) -> None:
         # paperboy never joins voice: the warnings that voice libraries are missing are noise.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             intents=intents(),
+            http_trace=adapter.request_gate(),
             guild_ready_timeout=guild_ready_timeout,
             max_messages=None,  # reactions come as raw events; no message cache needed
             chunk_guilds_at_startup=False,
@@ -147,9 +160,14 @@ class _Client(discord.Client):
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         await self.adapter.on_reaction(payload)
 
-    async def on_ready(self) -> None:
-        # After every READY, the first and any new session that could not resume (a RESUME
-        # replays what was missed; a new session replays nothing): re-read reactions.
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # Instead of discord.py's 5 s before every IDENTIFY but a process's first: the slot of
+        # the shard's bucket, shared with every process of the bot through the database.
+        await self.adapter.before_identify(shard_id or 0)
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        # After every READY of a shard, the first and any new session that could not resume
+        # (a RESUME replays what was missed; a new session replays nothing): re-read reactions.
         self.adapter.bot.reactions_may_be_missed(self.adapter.platform)
 
 
@@ -203,9 +221,21 @@ class DiscordAdapter:
         reaction_reads_per_second: float = REACTION_READS_PER_SECOND,
         start_timeout: float = START_TIMEOUT,
         drain_timeout: float = DRAIN_TIMEOUT,
+        identify_interval: float = IDENTIFY_INTERVAL,
     ) -> None:
         self.bot = bot
         self.settings = settings
+        self.identify_interval = identify_interval
+        self.max_concurrency = 1  # IDENTIFY buckets, as /gateway/bot says
+        self._identify_gates: dict[int, SharedRateGate] = {}
+        self._requests: SharedRateGate | None = None
+        if settings.requests_per_second:
+            self._requests = SharedRateGate(
+                bot.store,
+                "discord:requests",
+                interval=1.0 / settings.requests_per_second,
+                grace=REQUEST_SLOT_GRACE,
+            )
         self.defer_after = defer_after
         self._read_pace = Pace(1.0 / reaction_reads_per_second)
         self.start_timeout = start_timeout
@@ -214,6 +244,51 @@ class DiscordAdapter:
         self.synced: list[app_commands.AppCommand] = []
         self._gateway: asyncio.Task | None = None
         self._inflight: set[asyncio.Task] = set()
+
+    @property
+    def shard_count(self) -> int:
+        return self.client.shard_count or 1
+
+    @property
+    def shard_ids(self) -> list[int]:
+        """The shards this process connects (set at start)."""
+        return list(self.client.shard_ids or range(self.shard_count))
+
+    def request_gate(self) -> aiohttp.TraceConfig:
+        """Every REST request (and retry) to Discord waits for its slot of the bot's shared
+        budget first, but interaction answers, which Discord does not count."""
+        trace = aiohttp.TraceConfig()
+        api = yarl.URL(self.settings.api_url.rstrip("/")).path
+
+        async def on_request_start(
+            session: aiohttp.ClientSession,
+            context: object,
+            params: aiohttp.TraceRequestStartParams,
+        ) -> None:
+            path = params.url.path
+            if self._requests is None or not path.startswith(api + "/"):
+                return  # the gateway's websocket, or no shared budget
+            if not path.removeprefix(api).startswith(EXEMPT_FROM_GLOBAL_LIMIT):
+                await self._requests.wait()
+
+        trace.on_request_start.append(on_request_start)
+        return trace
+
+    async def before_identify(self, shard_id: int) -> None:
+        """Wait for a slot of the shard's IDENTIFY bucket, shared by all processes of the bot:
+        one start per bucket per ``identify_interval`` (plus a margin for clock error)."""
+        bucket = shard_id % max(1, self.max_concurrency)
+        gate = self._identify_gates.get(bucket)
+        if gate is None:
+            margin = self.identify_interval * 0.05
+            gate = self._identify_gates[bucket] = SharedRateGate(
+                self.bot.store,
+                f"discord:identify:{bucket}",
+                interval=self.identify_interval + margin,
+                grace=margin,
+                batch=1,
+            )
+        await gate.wait()
 
     @property
     def connected(self) -> bool:
@@ -239,6 +314,7 @@ class DiscordAdapter:
 
     async def _connect(self) -> None:
         await self.client.login(self.settings.token)
+        await self._choose_shards()
         self._gateway = asyncio.create_task(self.client.connect(), name="discord-gateway")
         ready = asyncio.create_task(self.client.wait_until_ready())
         done, _ = await asyncio.wait(
@@ -251,6 +327,29 @@ class DiscordAdapter:
             if self._gateway in done:
                 self._gateway.result()  # raises why the gateway gave up
             raise TimeoutError(f"not ready after {self.start_timeout:.0f}s")
+
+    async def _choose_shards(self) -> None:
+        """The shard count (DISCORD_SHARD_COUNT, or Discord's recommendation), this process's
+        shards (DISCORD_SHARD_IDS, or all), and how many IDENTIFY buckets Discord allows."""
+        recommended, _url, limits = await self.client.http.get_bot_gateway()
+        count, ids = self.settings.shards(recommended)
+        remaining = int(limits.get("remaining", len(ids)))
+        if remaining < len(ids):
+            reset = float(limits.get("reset_after", 0)) / 1000
+            raise PlatformStartError(
+                f"Discord allows {remaining} more gateway session start(s) for now, and this "
+                f"process needs {len(ids)}; the limit resets in {reset / 3600:.1f} h"
+            )
+        self.max_concurrency = max(1, int(limits.get("max_concurrency", 1)))
+        # The gateway stays DISCORD_GATEWAY_URL, as for one shard (use_endpoints).
+        self.client.shard_count = count
+        self.client.shard_ids = ids
+        log.info(
+            "discord: shard(s) %s of %d (%d IDENTIFY bucket(s))",
+            ",".join(map(str, ids)),
+            count,
+            self.max_concurrency,
+        )
 
     async def stop(self) -> None:
         """Let commands and votes in progress finish (a while at most), then disconnect."""
