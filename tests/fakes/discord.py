@@ -88,6 +88,22 @@ ADMINISTRATOR = 1 << 3
 
 OPTION_TYPES = {str: 3, int: 4, bool: 5, float: 10}
 
+GLOBAL_LIMIT = 50  # Discord's: REST requests a second for the whole bot
+# Guild ids of sharded_guilds(): the time part of guild i is _GUILD_MS + i, and _GUILD_MS is
+# a multiple of 1..16, so guild i is on shard i % count for any shard count up to 16.
+_GUILD_MS = 720720 * 10**6
+
+
+def sharded_guilds(count: int, channels: int = 1) -> dict[str, list[str]]:
+    """``count`` guilds with ``channels`` channels each; guild i lives on shard i % shards."""
+    return {
+        str(((_GUILD_MS + i) << 22) | 1): [
+            str(((_GUILD_MS + i) << 22) | (2 + c)) for c in range(channels)
+        ]
+        for i in range(count)
+    }
+
+
 Json = dict[str, Any]
 
 
@@ -131,6 +147,22 @@ class _Bucket:
     limit: int
     per: float
     hits: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
+
+
+@dataclass
+class _Shard:
+    """One shard's gateway session: its socket, and what it was sent (replayed on RESUME)."""
+
+    id: int
+    ws: web.WebSocketResponse | None = None
+    session_id: str | None = None
+    seq: int = 0
+    sent: list[Json] = field(default_factory=list)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)  # identified or resumed
+
+    @property
+    def connected(self) -> bool:
+        return self.ws is not None and not self.ws.closed
 
 
 @dataclass
@@ -183,6 +215,10 @@ class FakeDiscord:
         guilds: dict[str, list[str]] | None = None,
         heartbeat_interval: float = 41.25,
         host: str = "127.0.0.1",
+        shards: int = 1,
+        max_concurrency: int = 1,
+        identify_interval: float = 5.0,
+        global_limit: int | None = GLOBAL_LIMIT,
     ) -> None:
         self.application_id = self.APPLICATION_ID
         self.bot_user_id = self.APPLICATION_ID
@@ -190,6 +226,10 @@ class FakeDiscord:
         self.token = f"{app_b64}.fake.{secrets.token_hex(8)}"
         self.heartbeat_interval = heartbeat_interval
         self.host = host
+        self.recommended_shards = shards  # what /gateway/bot says
+        self.max_concurrency = max_concurrency
+        self.identify_interval = identify_interval
+        self.global_limit = global_limit
         self.port = 0
         self.guilds: dict[str, list[str]] = guilds or {
             self.GUILD_ID: [self.CHANNEL_ID, self.OTHER_CHANNEL_ID]
@@ -207,7 +247,16 @@ class FakeDiscord:
         self._files: dict[str, bytes] = {}  # attachment id -> bytes
         self.unhandled: list[RequestRecord] = []
         self.identifies: list[Json] = []
+        self.identified_at: list[tuple[float, int]] = []  # (monotonic time, shard id)
+        # IDENTIFYs of a bucket (shard % max_concurrency) sooner than identify_interval after
+        # the last one: refused (op 9), as Discord refuses a session start past its limit.
+        self.identify_refused: list[Json] = []
+        self.session_starts_remaining = 1000
         self.resumes: list[Json] = []
+        # Discord's global limit: REST requests with the bot token in any sliding second
+        # (interaction answers do not count). Every such request's time, and the 429s.
+        self.bot_request_times: list[float] = []
+        self.global_refusals = 0
         self.heartbeats = 0
         self.edits: list[tuple[str, str]] = []  # (channel id, message id) of each edit
 
@@ -219,13 +268,11 @@ class FakeDiscord:
         self._reactions: dict[str, dict[tuple[str, str | None], list[str]]] = defaultdict(dict)
         self._bot_users: set[str] = {self.bot_user_id}
 
-        # gateway session
-        self._ws: web.WebSocketResponse | None = None
+        # gateway sessions, one per shard
+        self._shards: dict[int, _Shard] = {}
         self._send_lock = asyncio.Lock()
-        self._session_id: str | None = None
-        self._seq = 0
-        self._sent_events: list[Json] = []
-        self.ready = asyncio.Event()  # set once a client is identified or resumed
+        self._last_identify: dict[int, float] = {}  # bucket -> monotonic time
+        self._recent_bot_requests: deque[float] = deque()
 
         self._ids = itertools.count(1)
         self._server = LocalServer(host)
@@ -494,15 +541,71 @@ class FakeDiscord:
 
     # -- gateway: injecting events ------------------------------------------------------
 
-    async def dispatch(self, event: str, data: Json) -> None:
-        """Send a DISPATCH; while the client is disconnected it waits for its RESUME."""
+    # -- gateway: shards -----------------------------------------------------------------
+
+    @property
+    def shard_count(self) -> int:
+        """The shard count clients identified with (else the recommended one)."""
+        counts = [i["shard"][1] for i in self.identifies if "shard" in i]
+        return counts[-1] if counts else self.recommended_shards
+
+    def shard_of(self, guild_id: str | int) -> int:
+        return (int(guild_id) >> 22) % self.shard_count
+
+    def guilds_of_shard(self, shard_id: int) -> list[str]:
+        return [g for g in self.guilds if self.shard_of(g) == shard_id]
+
+    def _shard(self, shard_id: int) -> _Shard:
+        return self._shards.setdefault(shard_id, _Shard(shard_id))
+
+    @property
+    def ready(self) -> asyncio.Event:
+        """Shard 0's session is identified or resumed (the only one, unless sharded)."""
+        return self._shard(0).ready
+
+    @property
+    def ready_shards(self) -> set[int]:
+        return {s.id for s in self._shards.values() if s.ready.is_set()}
+
+    def sessions(self) -> dict[int, str | None]:
+        """Each shard's current session id (None once a session ended)."""
+        return {s.id: s.session_id for s in self._shards.values()}
+
+    def identify_gaps(self, shard_ids: set[int] | None = None) -> list[float]:
+        """Seconds between consecutive IDENTIFYs of one bucket (shard % max_concurrency)."""
+        by_bucket: dict[int, list[float]] = defaultdict(list)
+        for at, shard in self.identified_at:
+            if shard_ids is None or shard in shard_ids:
+                by_bucket[shard % self.max_concurrency].append(at)
+        return [b - a for times in by_bucket.values() for a, b in itertools.pairwise(times)]
+
+    @property
+    def busiest_second(self) -> int:
+        """The most bot-token REST requests (refused ones too) in any sliding second."""
+        times, most, start = self.bot_request_times, 0, 0
+        for end, at in enumerate(times):
+            while at - times[start] >= 1.0:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
+
+    async def dispatch(self, event: str, data: Json, *, shard: int | None = None) -> None:
+        """Send a DISPATCH on the shard of its guild (shard 0 without one, as for DMs);
+        while that shard is disconnected it waits for its RESUME."""
+        if shard is None:
+            guild_id = data.get("guild_id") if isinstance(data, dict) else None
+            shard = self.shard_of(guild_id) if guild_id else 0
+        await self._send(self._shard(shard), event, data)
+
+    async def _send(self, shard: _Shard, event: str, data: Json) -> None:
         async with self._send_lock:
-            self._seq += 1
-            frame = {"op": 0, "t": event, "s": self._seq, "d": data}
-            self._sent_events.append(frame)
-            if self._ws is not None and not self._ws.closed:
+            shard.seq += 1
+            frame = {"op": 0, "t": event, "s": shard.seq, "d": data}
+            shard.sent.append(frame)
+            if shard.connected:
+                assert shard.ws is not None
                 with contextlib.suppress(ConnectionError, RuntimeError):
-                    await self._ws.send_str(json.dumps(frame))
+                    await shard.ws.send_str(json.dumps(frame))
 
     async def inject_interaction(
         self,
@@ -716,19 +819,27 @@ class FakeDiscord:
                 return channel_id
         return None
 
-    async def drop_connection(self, code: int = 4000, *, resumable: bool = True) -> None:
-        """Close the client's gateway socket (as Discord does at times); it should RESUME.
-        With ``resumable=False`` the session ends too, so it must IDENTIFY anew."""
-        if not resumable:
-            self._session_id = None
-        ws, self._ws = self._ws, None
-        self.ready.clear()
-        if ws is not None:
-            await ws.close(code=code, message=b"fake drop")
+    async def drop_connection(
+        self, code: int = 4000, *, resumable: bool = True, shard: int | None = None
+    ) -> None:
+        """Close a shard's gateway socket (every shard's by default), as Discord does at
+        times; the client should RESUME. With ``resumable=False`` the session ends too, so
+        it must IDENTIFY anew."""
+        for each in list(self._shards.values()):
+            if shard is not None and each.id != shard:
+                continue
+            if not resumable:
+                each.session_id = None
+            ws, each.ws = each.ws, None
+            each.ready.clear()
+            if ws is not None:
+                await ws.close(code=code, message=b"fake drop")
 
     @property
     def connected(self) -> bool:
-        return self._ws is not None and not self._ws.closed
+        """Every shard that has a session is connected (and one at least)."""
+        live = [s for s in self._shards.values() if s.session_id is not None]
+        return bool(live) and all(s.connected for s in live)
 
     # -- gateway: the socket ------------------------------------------------------------
 
@@ -755,9 +866,10 @@ class FakeDiscord:
                 await self._on_frame(ws, json.loads(msg.data))
         finally:
             self._sockets.discard(ws)
-            if self._ws is ws:
-                self._ws = None
-                self.ready.clear()
+            for shard in self._shards.values():
+                if shard.ws is ws:
+                    shard.ws = None
+                    shard.ready.clear()
         return ws
 
     async def _on_frame(self, ws: web.WebSocketResponse, frame: Json) -> None:
@@ -775,12 +887,29 @@ class FakeDiscord:
         if data.get("token") != self.token:
             await ws.close(code=4004, message=b"Authentication failed.")
             return
+        shard_id, count = data.get("shard") or [0, 1]
+        if not 0 <= shard_id < count:
+            await ws.close(code=4010, message=b"Invalid shard.")
+            return
+        now = time.monotonic()
+        self.identified_at.append((now, shard_id))
+        bucket = shard_id % self.max_concurrency
+        last = self._last_identify.get(bucket)
+        if last is not None and now - last < self.identify_interval:
+            self.identify_refused.append(data)
+            await ws.send_str(json.dumps({"op": 9, "d": False, "s": None, "t": None}))
+            return
+        self._last_identify[bucket] = now
+        self.session_starts_remaining -= 1
+        shard = self._shard(shard_id)
         async with self._send_lock:
-            self._ws = ws
-            self._session_id = secrets.token_hex(16)
-            self._seq = 0
-            self._sent_events = []
-        await self.dispatch(
+            shard.ws = ws
+            shard.session_id = secrets.token_hex(16)
+            shard.seq = 0
+            shard.sent = []
+        guilds = self.guilds_of_shard(shard_id)
+        await self._send(
+            shard,
             "READY",
             {
                 "v": 10,
@@ -790,8 +919,8 @@ class FakeDiscord:
                     "mfa_enabled": False,
                     "flags": 0,
                 },
-                "guilds": [{"id": g, "unavailable": True} for g in self.guilds],
-                "session_id": self._session_id,
+                "guilds": [{"id": g, "unavailable": True} for g in guilds],
+                "session_id": shard.session_id,
                 "resume_gateway_url": self.gateway_url,
                 "application": {"id": self.application_id, "flags": 0},
                 "private_channels": [],
@@ -800,23 +929,25 @@ class FakeDiscord:
                 **({"shard": data["shard"]} if "shard" in data else {}),
             },
         )
-        for guild_id in self.guilds:
-            await self.dispatch("GUILD_CREATE", self.guild(guild_id))
-        self.ready.set()
+        for guild_id in guilds:
+            await self._send(shard, "GUILD_CREATE", self.guild(guild_id))
+        shard.ready.set()
 
     async def _resume(self, ws: web.WebSocketResponse, data: Json) -> None:
         self.resumes.append(data)
-        if data.get("token") != self.token or data.get("session_id") != self._session_id:
+        session = data.get("session_id")
+        shard = next((s for s in self._shards.values() if s.session_id == session), None)
+        if data.get("token") != self.token or shard is None or session is None:
             await ws.send_str(json.dumps({"op": 9, "d": False, "s": None, "t": None}))
             return
         seen = data.get("seq") or 0
         async with self._send_lock:
-            self._ws = ws
-            for frame in self._sent_events:
+            shard.ws = ws
+            for frame in shard.sent:
                 if frame["s"] > seen:
                     await ws.send_str(json.dumps(frame))
-        await self.dispatch("RESUMED", {})
-        self.ready.set()
+        await self._send(shard, "RESUMED", {})
+        shard.ready.set()
 
     # -- REST ---------------------------------------------------------------------------
 
@@ -835,6 +966,10 @@ class FakeDiscord:
             request.headers.get("Authorization") != f"Bot {self.token}"
         ):
             return _error(401, 0, "401: Unauthorized")
+        if not record.path.startswith(("/interactions/", "/webhooks/")):
+            over = self._check_global_limit()
+            if over is not None:
+                return over
         limited = self._check_rate_limit(key, record.path)
         if limited is not None:
             return limited
@@ -928,6 +1063,19 @@ class FakeDiscord:
         }
         return _json(body, 429, headers)
 
+    def _check_global_limit(self) -> web.Response | None:
+        """A 429 with ``global: true`` past ``global_limit`` bot requests in the last second."""
+        now = time.monotonic()
+        self.bot_request_times.append(now)
+        recent = self._recent_bot_requests
+        while recent and recent[0] <= now - 1.0:
+            recent.popleft()
+        if self.global_limit is not None and len(recent) >= self.global_limit:
+            self.global_refusals += 1
+            return self._too_many(max(0.001, recent[0] + 1.0 - now), is_global=True)
+        recent.append(now)
+        return None
+
     def _bucket_key(self, path: str) -> str:
         # Discord buckets by route and "major parameter" (channel, guild, webhook).
         return path
@@ -985,12 +1133,12 @@ class FakeDiscord:
         return _json(
             {
                 "url": self.gateway_url,
-                "shards": 1,
+                "shards": self.recommended_shards,
                 "session_start_limit": {
                     "total": 1000,
-                    "remaining": 1000,
-                    "reset_after": 0,
-                    "max_concurrency": 1,
+                    "remaining": self.session_starts_remaining,
+                    "reset_after": 3_600_000,
+                    "max_concurrency": self.max_concurrency,
                 },
             }
         )
