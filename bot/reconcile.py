@@ -39,6 +39,16 @@ class ReconcileReport:
     unreadable: int = 0  # the platform could not say (message gone, an error)
 
 
+def hears(outbox: Outbox, workspace: str) -> bool:
+    """Whether this process receives ``workspace``'s reaction events, and so re-reads them.
+
+    A Discord process hears only the guilds of its shards (the process connecting a guild's
+    shard re-reads it); an outbox without ``hears`` hears every workspace.
+    """
+    check = getattr(outbox, "hears", None)
+    return check is None or check(workspace)
+
+
 class Reconciler:
     def __init__(
         self,
@@ -109,7 +119,8 @@ class Reconciler:
             return report
         since = self.clock() - self.settings.reconcile_days * DAY
         for post in self.store.recent_posts(platform, since):
-            await self._reconcile_post(outbox, post, report)
+            if hears(outbox, post.workspace):
+                await self._reconcile_post(outbox, post, report)
         self.reports[platform] = report
         # Quiet when nothing could be read: the console, say, has nothing to re-read.
         log.log(

@@ -190,6 +190,13 @@ async def test_a_command_and_a_reaction_reach_only_the_process_of_their_shard(
         assert events == [[], [("CommandInvoked", G1), ("ReactionChanged", G1)]]
         assert first.bot.store.net_votes("discord", G0, paper_id) == 0
 
+        # Re-reading reactions (at start, after a session lost): each process its own guilds.
+        posts = first.bot.store.recent_posts("discord", 0)
+        sent = {g: sum(p.workspace == g for p in posts) for g in (G0, G1)}
+        assert sent[G0] > 0 and sent[G1] > 0
+        assert (await first.bot.reconciler.reconcile("discord")).posts == sent[G0]
+        assert (await second.bot.reconciler.reconcile("discord")).posts == sent[G1]
+
 
 async def test_a_used_up_session_start_limit_is_one_clear_error(
     fake: FakeDiscord, settings: Settings, clock: FakeClock

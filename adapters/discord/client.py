@@ -254,6 +254,12 @@ class DiscordAdapter:
         """The shards this process connects (set at start)."""
         return list(self.client.shard_ids or range(self.shard_count))
 
+    def hears(self, workspace: str) -> bool:
+        """Whether this process's shards receive the events of guild ``workspace`` (Discord
+        sends a guild's events on shard ``(guild_id >> 22) % shard_count`` only; DMs on 0)."""
+        guild = int(workspace) if workspace.isascii() and workspace.isdigit() else 0
+        return (guild >> 22) % self.shard_count in self.shard_ids
+
     def request_gate(self) -> aiohttp.TraceConfig:
         """Every REST request (and retry) to Discord waits for its slot of the bot's shared
         budget first, but interaction answers, which Discord does not count."""
