@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import bench_bot, bench_import, bench_taste
+from benchmarks import bench_bot, bench_discord_shards, bench_import, bench_taste
 from benchmarks.bench_startup import offline_prompt_seconds, startup_seconds
 from benchmarks.corpus import ensure_snapshot
 
@@ -75,11 +75,13 @@ class Sizes:
     fan_channels: int
     search_repeats: int
     larger: tuple[int, ...] = ()  # bench-full: import and search again at these sizes
+    discord_guilds: int = 1_000  # over 2 shards, for the shard start time
+    discord_posts: int = 100  # from each of 2 processes, under the shared REST budget
 
 
 FULL = Sizes(100_000, 1_000_000, 3, 20_000, 5_000, 10, 100, 5)
 ARXIV = Sizes(100_000, 1_000_000, 3, 20_000, 5_000, 10, 100, 5, larger=(2_700_000,))
-QUICK = Sizes(500, 1_000, 1, 300, 100, 2, 5, 1)
+QUICK = Sizes(500, 1_000, 1, 300, 100, 2, 5, 1, discord_guilds=20, discord_posts=10)
 IMPORT_TARGET = 20_000  # papers/s at the scale size, and at most half the naive time
 PREVIOUS_SLACK_VOTES = 1_081  # /s, README's round-1 table: the figure not to fall below
 
@@ -330,6 +332,39 @@ def bench_bot_paths(sizes: Sizes, ours_db: Path, work: Path) -> list[Row]:
     return rows
 
 
+def bench_discord(sizes: Sizes, work: Path, quick: bool) -> list[Row]:
+    # Quick: Discord's 5 s between IDENTIFYs and discord.py's 2 s wait for guilds shortened.
+    pacing = {"identify_interval": 0.2, "guild_ready_timeout": 0.05} if quick else {}
+    guilds = sizes.discord_guilds
+    log(f"Discord shard start: {guilds:,} guilds over 2 shards, 2 processes")
+    start = asyncio.run(bench_discord_shards.shard_start(work, guilds, **pacing))
+    bound = start.bound + start.guild_wait
+    log(f"Discord REST budget: {sizes.discord_posts} posts from each of 2 processes")
+    posting = asyncio.run(bench_discord_shards.shared_posting(work, sizes.discord_posts))
+    return [
+        Row(
+            f"Discord shard start time: {guilds:,} guilds over 2 shards, 2 processes on one "
+            "database, fake Discord (max_concurrency 1)",
+            f"{start.seconds:.2f} s ({start.guilds_seen:,} guilds, "
+            f"{start.refused} IDENTIFYs refused)",
+            "report; every guild, none refused",
+            f"bound {bound:.2f} s ({start.bound:.2f} s IDENTIFY pacing + "
+            f"{start.guild_wait:.2f} s guild wait)",
+            f"{start.seconds / bound:.2f}×",
+            start.guilds_seen == guilds and start.refused == 0,
+        ),
+        Row(
+            f"Discord REST from 2 processes sharing the budget: {posting.posts} posts at once",
+            f"{posting.seconds:.1f} s ({posting.posts / posting.seconds:.0f}/s), busiest "
+            f"second {posting.busiest_second}, {posting.global_refusals} global 429s",
+            "≤ 50 requests in any second",
+            "Discord's global 50/s",
+            f"{posting.busiest_second / 50:.2f}×",
+            posting.busiest_second <= 50 and posting.global_refusals == 0,
+        ),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke run)")
@@ -355,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += bench_harsh(sizes, data, work)
     rows += bench_bot_paths(sizes, ours_db, work)
     rows += bench_taste.table_rows(args.quick, Row, log)
+    rows += bench_discord(sizes, work, args.quick)
     for count in sizes.larger:
         more, ours_big, fts5_big = import_at(count, data, work, f"{count}")
         rows += more

@@ -99,5 +99,7 @@ def test_make_bench_runs_end_to_end_at_tiny_sizes(tmp_path, capsys) -> None:
         "Votes through the core",
         "Votes through Slack HTTP",
         "Fan-out",
+        "Discord shard start time",
+        "Discord REST from 2 processes",
     ):
         assert figure in out, figure
