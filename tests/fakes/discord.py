@@ -37,6 +37,20 @@ Test controls:
   so the RESUME is refused (op 9) and the client starts a new one (IDENTIFY, READY); what
   was dispatched meanwhile is never replayed.
 
+Shards: ``FakeDiscord(shards=N, max_concurrency=M, identify_interval=5.0)``. ``/gateway/bot``
+recommends N shards and says M; each IDENTIFY's ``shard: [id, count]`` opens that shard's
+session, which gets READY and GUILD_CREATE for its guilds only (guild g is on shard
+``(g >> 22) % count``; ``sharded_guilds(n)`` makes n guilds, guild i on shard i % count), and
+every event of a guild goes to its shard's session (events without a guild to shard 0). An
+IDENTIFY sooner than ``identify_interval`` after the last one of its bucket (``id % M``) is
+refused with op 9 and recorded in ``identify_refused``; ``identified_at`` and
+``identify_gaps()`` show the pacing, ``session_starts_remaining`` the start limit.
+``drop_connection(shard=...)`` drops one shard's socket.
+
+Global limit: past ``global_limit`` (50) requests with the bot token in any sliding second
+(interaction answers and follow-ups do not count, as on Discord) the fake answers 429 with
+``global: true``; ``busiest_second`` and ``global_refusals`` say how close a test came.
+
 Files sent as multipart (``payload_json`` plus ``files[n]`` parts) become the message's
 ``attachments``; ``attachment_data(attachment)`` gives one's bytes.
 
