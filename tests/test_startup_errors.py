@@ -42,6 +42,9 @@ def _bad_values() -> list[tuple[str, str]]:
         ("PORT", "70000"),
         ("DISCORD_GUILD_ID", "my-server"),
         ("DISCORD_GATEWAY_URL", "https://gateway.discord.gg/"),
+        ("DISCORD_SHARD_IDS", "0-3"),  # without DISCORD_SHARD_COUNT
+        ("DISCORD_SHARD_COUNT", "-1"),
+        ("DISCORD_REQUESTS_PER_SECOND", "80"),
     ]
     for cls, name in ALL_SETTINGS:
         default = cls.__dataclass_fields__[name].default
