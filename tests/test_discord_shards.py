@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import re
 import time
 from collections.abc import AsyncIterator
 
@@ -25,9 +26,11 @@ from bot.events import ChannelRef, Event, ReactionChanged
 from bot.model.feed import Feed
 from bot.model.subscription import Subscription
 from bot.replies import Text
+from tests.botprocess import BotProcess, sources_env
 from tests.conftest import BACKENDS, FakeClock, close_bot, database_settings, make_bot, open_store
 from tests.fakes.discord import MANAGE_CHANNELS, FakeDiscord, sharded_guilds
 from tests.fakes.local_server import wait_until
+from tests.fakes.paper_sources import FakePaperSources
 
 IDENTIFY_INTERVAL = 0.4  # Discord's 5 s, shortened for the suite (the fake's and ours)
 GUILDS = sharded_guilds(4)  # guilds 0 and 2 on shard 0, 1 and 3 on shard 1
@@ -271,3 +274,68 @@ def test_reserved_slots_never_overlap_between_connections(
     finally:
         for store in stores:
             store.close()
+
+
+# -- the real thing: two `paperboy run` processes, one shard each ------------------------
+
+
+async def test_two_paperboy_processes_each_serve_their_shard(tmp_path) -> None:
+    db_path = str(tmp_path / "paperboy.db")
+    store = open_store(Settings(db_path=db_path))
+    for guild, channel in ((G0, C0), (G1, C1)):
+        store.add_subscription(
+            Subscription(platform="discord", workspace=guild, channel=channel, feed=Feed("hf"))
+        )
+    store.close()
+    async with (
+        FakePaperSources() as sources,
+        FakeDiscord(guilds={g: list(cs) for g, cs in GUILDS.items()}, shards=2) as fake,
+    ):
+        fake.max_concurrency = 2  # one bucket per shard: the two start at once
+        env = {
+            "PAPERBOY_DB": db_path,
+            "POLL_INTERVAL": "1",
+            "LOG_LEVEL": "INFO",
+            "MAX_POSTS_PER_POLL": "100",  # every paper of the day in one round
+            "DISCORD_SHARD_COUNT": "2",
+            **fake.env(),
+            **sources_env(sources),
+        }
+        bots = [BotProcess({**env, "DISCORD_SHARD_IDS": ids}, tmp_path, f"s{ids}") for ids in "01"]
+        try:
+            await asyncio.gather(*(bot.start() for bot in bots))
+            await wait_until(lambda: fake.ready_shards == {0, 1}, 60)
+            for ids, bot in zip("01", bots, strict=True):
+                await wait_until(lambda bot=bot, ids=ids: f"shard(s) {ids} of 2" in bot.log(), 30)
+
+            def cards(channel: str) -> list[dict]:
+                return [m for m in fake.messages(channel) if m["embeds"]]
+
+            # One poster posts to both shards' channels, and is done before the stop.
+            def done(channel: str) -> bool:
+                last_round = rf"{channel}: posted \d+, waiting 0, skipped \d+, failed 0"
+                return any(re.search(last_round, bot.log()) for bot in bots)
+
+            await wait_until(lambda: done(C0) and done(C1), 90, interval=0.1)
+            assert cards(C0) and cards(C1)
+            interaction = await fake.inject_interaction("help", channel_id=C1)
+            (reply,) = await wait_until(lambda: interaction.replies, 30)
+            assert reply["embeds"][0]["title"] == "paperboy commands"
+
+            card = cards(C1)[0]
+            await fake.inject_reaction(card["id"], "👍", user_id="11")
+            reader = open_store(Settings(db_path=db_path))
+            try:
+                paper_id = reader.post_for_message("discord", G1, C1, card["id"]).paper_id
+                await wait_until(lambda: reader.net_votes("discord", G1, paper_id) == 1, 30)
+            finally:
+                reader.close()
+            for bot in bots:
+                assert await bot.stop() == 0, bot.log_tail()
+                assert "Traceback" not in bot.log(), bot.log_tail()
+        finally:
+            for bot in bots:
+                await bot.aclose()
+    assert sorted(i["shard"] for i in fake.identifies) == [[0, 2], [1, 2]]
+    assert fake.identify_refused == [] and fake.global_refusals == 0
+    assert fake.busiest_second <= 50
