@@ -86,8 +86,9 @@ def use_endpoints(api_url: str, gateway_url: str) -> None:
     """Point discord.py at another REST base and gateway (a proxy, or a fake in tests).
 
     discord.py keeps both in class attributes, so this applies to every client in the
-    process. A plain ``Client`` never asks ``/gateway/bot``, so the gateway must be set here;
-    on resume it uses the ``resume_gateway_url`` the gateway itself gave in READY.
+    process. The sharded client is given its shard count before it connects, so it does not
+    take the gateway from ``/gateway/bot`` but uses this one; on resume it uses the
+    ``resume_gateway_url`` the gateway itself gave in READY.
     """
     discord.http.Route.BASE = api_url.rstrip("/")
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
