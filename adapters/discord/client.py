@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import io
 import logging
+import math
 import secrets
 import time
 from collections.abc import Iterator
@@ -322,18 +323,22 @@ class DiscordAdapter:
     async def _connect(self) -> None:
         await self.client.login(self.settings.token)
         await self._choose_shards()
+        # Starts wait their turn in their IDENTIFY bucket (with every process's shards at
+        # worst): that much longer before giving up.
+        turns = math.ceil(self.shard_count / self.max_concurrency)
+        timeout = self.start_timeout + turns * self.identify_interval * 1.05
         self._gateway = asyncio.create_task(self.client.connect(), name="discord-gateway")
         ready = asyncio.create_task(self.client.wait_until_ready())
         done, _ = await asyncio.wait(
             {ready, self._gateway},
-            timeout=self.start_timeout,
+            timeout=timeout,
             return_when=asyncio.FIRST_COMPLETED,
         )
         ready.cancel()
         if ready not in done:
             if self._gateway in done:
                 self._gateway.result()  # raises why the gateway gave up
-            raise TimeoutError(f"not ready after {self.start_timeout:.0f}s")
+            raise TimeoutError(f"not ready after {timeout:.0f}s")
 
     async def _choose_shards(self) -> None:
         """The shard count (DISCORD_SHARD_COUNT, or Discord's recommendation), this process's
