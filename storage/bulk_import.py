@@ -8,7 +8,8 @@ of the same file adds nothing. Lines that are not a paper are counted, never fat
 
 New papers are inserted directly (no per-row upsert); papers already in the store are
 merged the way ``Store.save_papers`` merges them, so HF upvotes and links survive. The
-search index is fed from the batch in memory and committed every few batches.
+search index is fed from the batch in memory and committed every few batches. On PostgreSQL
+the new papers of a batch go in with ``COPY`` (``storage.pg_bulk``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from bot.model.paper import (
     bounded,
 )
 from bot.model.paper_columns import PAPER_COLUMN_NAMES, paper_values, values_of
+from storage import pg_bulk
 from storage.search_index import BulkWriter
 from storage.sql import SqliteDatabase
 from storage.store import Store
@@ -382,8 +384,8 @@ class SnapshotImporter:
             ]
             if db.dialect == "sqlite":
                 _insert_logged_once(db, rows)
-            else:  # PostgreSQL's statement-level work differs; its trigger stays
-                db.executemany(_INSERT, rows)
+            else:
+                pg_bulk.insert_rows(db, "papers", _INSERT_COLUMNS, rows)  # type: ignore[arg-type]
             changed = []
             for pid, old in existing.items():
                 merged = old.merged(_as_paper(parsed[pid]))
@@ -409,6 +411,9 @@ class SnapshotImporter:
     def _existing(self, ids: list[str]) -> dict[str, Paper]:
         """The stored papers among ``ids``: ids first, from the index alone, as on a first
         import almost none are there."""
+        if self.store.sql.dialect == "postgresql":
+            present = pg_bulk.present_ids(self.store.sql, ids)  # type: ignore[arg-type]
+            return self.store.get_papers(present) if present else {}
         present: list[str] = []
         for start in range(0, len(ids), 900):
             chunk = ids[start : start + 900]
@@ -455,9 +460,10 @@ _COLUMNS = PAPER_COLUMN_NAMES
 _INDEXED_AT = tuple(
     1 + _COLUMNS.index(c) for c in ("title", "abstract", "authors", "categories", "published")
 )
+_INSERT_COLUMNS = ("rowid", *_COLUMNS, "first_seen", "updated_at")
 _INSERT = (
-    f"INSERT INTO papers (rowid, {', '.join(_COLUMNS)}, first_seen, updated_at) "
-    f"VALUES ({', '.join('?' * (len(_COLUMNS) + 3))})"
+    f"INSERT INTO papers ({', '.join(_INSERT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
 )
 _UPDATE = (
     f"UPDATE papers SET {', '.join(f'{c} = ?' for c in _COLUMNS[1:])}, updated_at = ? WHERE id = ?"

@@ -3,8 +3,9 @@
 Every table the two schemas share is copied, in batches of rows read in key order from one
 consistent read of the SQLite file. Each batch is one PostgreSQL transaction that also
 records how far the copy got, so an interrupted copy resumes where it stopped; rows go in
-with ``ON CONFLICT DO NOTHING``, so a second run adds nothing (and picks up rows the SQLite
-file gained since). At the end every table's rows are counted on both sides.
+with ``COPY`` and then ``ON CONFLICT DO NOTHING`` (``storage.pg_bulk``), so a second run adds
+nothing (and picks up rows the SQLite file gained since). At the end every table's rows are
+counted on both sides.
 
 Not copied: the search log and its meta (each PostgreSQL process builds its own index from
 the papers; the papers' triggers write PostgreSQL's log as they arrive) and PostgreSQL's
@@ -22,9 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from storage.pg_bulk import insert_rows
+from storage.pg_schema import PAPERS_LOCK
 from storage.sql import PostgresDatabase, SqliteDatabase
 
-BATCH_ROWS = 2000
+BATCH_ROWS = 10_000  # per COPY and transaction: the unit of resuming
 # Derived per database, rebuilt from the papers, or good for a second (rate_slots): never copied.
 NOT_COPIED = frozenset({"search_log", "search_meta", "sqlite_sequence", "rate_slots"})
 _MARK = "copy_from_sqlite:{source}:{table}"  # in search_meta: the last key copied
@@ -151,10 +154,6 @@ def _copy_table(
     # Each row is read key first (the rowid is not copied), then the copied columns.
     read_names = key + [c for c in columns if c not in key]
     picks = [read_names.index(c) for c in columns]
-    insert = (
-        f"INSERT INTO {copy.table} ({', '.join(columns)}) "
-        f"VALUES ({', '.join('?' * len(columns))}) ON CONFLICT DO NOTHING"
-    )
     width = len(key)
     while True:
         where = f"WHERE ({', '.join(key)}) > ({', '.join('?' * width)})" if after else ""
@@ -167,7 +166,11 @@ def _copy_table(
             break
         after = list(rows[-1][:width])
         with target.transaction():
-            copy.added += target.executemany(insert, [[r[i] for i in picks] for r in rows])
+            if copy.table == "papers":
+                target.serialize(PAPERS_LOCK)  # as every writer of papers: see pg_schema
+            copy.added += insert_rows(
+                target, copy.table, columns, [[r[i] for i in picks] for r in rows]
+            )
             target.execute(
                 "INSERT INTO search_meta (key, value) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",

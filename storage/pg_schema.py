@@ -43,6 +43,31 @@ def _column(c: Column) -> str:
 
 _TIME = "double precision"
 
+# Set (transaction-local) by a bulk writer that logs the papers it inserts itself, with one
+# statement per batch (storage.pg_bulk); every other insert is logged row by row here.
+INSERTS_LOGGED_SETTING = "paperboy.inserts_logged"
+
+# The search log's trigger function. Code, not schema, like SET_REACTION below: replaced at
+# every start, so it always matches the running version.
+LOG_PAPER = f"""CREATE OR REPLACE FUNCTION paperboy_log_paper() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP = 'INSERT'
+              AND current_setting('{INSERTS_LOGGED_SETTING}', true) = 'on' THEN
+            RETURN NULL;  -- the writer logs the whole statement at once
+          END IF;
+          PERFORM pg_advisory_xact_lock(hashtextextended('{PAPERS_LOCK}', 0));
+          IF TG_OP = 'INSERT' THEN
+            INSERT INTO search_log (paper_rowid) VALUES (NEW.rowid);
+          ELSE
+            INSERT INTO search_log (paper_rowid) VALUES (OLD.rowid);
+            IF TG_OP = 'UPDATE' AND NEW.rowid <> OLD.rowid THEN
+              INSERT INTO search_log (paper_rowid) VALUES (NEW.rowid);
+            END IF;
+          END IF;
+          RETURN NULL;
+        END $$"""
+
 BASELINE = [
     f"""CREATE TABLE papers ({", ".join(_column(c) for c in PAPER_COLUMNS)},
         first_seen {_TIME}, updated_at {_TIME},
@@ -77,19 +102,7 @@ BASELINE = [
     f"""CREATE TABLE search_log (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         paper_rowid bigint NOT NULL,
         logged_at {_TIME} NOT NULL DEFAULT extract(epoch FROM now()))""",
-    f"""CREATE FUNCTION paperboy_log_paper() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          PERFORM pg_advisory_xact_lock(hashtextextended('{PAPERS_LOCK}', 0));
-          IF TG_OP = 'INSERT' THEN
-            INSERT INTO search_log (paper_rowid) VALUES (NEW.rowid);
-          ELSE
-            INSERT INTO search_log (paper_rowid) VALUES (OLD.rowid);
-            IF TG_OP = 'UPDATE' AND NEW.rowid <> OLD.rowid THEN
-              INSERT INTO search_log (paper_rowid) VALUES (NEW.rowid);
-            END IF;
-          END IF;
-          RETURN NULL;
-        END $$""",
+    LOG_PAPER,
     """CREATE TRIGGER papers_search_aid AFTER INSERT OR DELETE ON papers
         FOR EACH ROW EXECUTE FUNCTION paperboy_log_paper()""",
     # Upvotes change on every HF poll: only a change to searched fields is logged.
@@ -209,4 +222,5 @@ def migrate_pg(db: PostgresDatabase) -> None:
         for c in PAPER_COLUMNS:
             if c.name not in present:
                 db.execute(f"ALTER TABLE papers ADD COLUMN {_column(c)}")
+        db.execute(LOG_PAPER)
         db.execute(SET_REACTION)

@@ -293,6 +293,18 @@ class PostgresDatabase:
             cursor.executemany(pg_query(sql), rows)
             return cursor.rowcount
 
+    def copy_in(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """``rows`` into ``table`` with one ``COPY ... FROM STDIN``: one stream instead of a
+        statement per row (see storage.pg_bulk)."""
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with (
+            self._connection() as conn,
+            conn.cursor() as cursor,
+            cursor.copy(statement) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+
     @contextlib.contextmanager
     def _transaction(self, first: str | None) -> Iterator[None]:
         if getattr(self._local, "conn", None) is not None:

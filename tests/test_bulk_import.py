@@ -344,3 +344,31 @@ def test_an_import_killed_mid_batch_resumes_exactly(tmp_path) -> None:
     other = Store(open_db(db_path))
     other.db.execute("INSERT INTO papers (id, title) VALUES ('2402.00001', 'Zymurgy')")
     assert [p.id for p in store.search(parse_search("zymurgy"))] == ["2402.00001"]
+
+
+def test_on_postgresql_the_import_logs_each_new_paper_once_for_other_processes(
+    tmp_path, request
+) -> None:
+    """The importer writes the search log itself, one statement per batch, instead of the
+    per-row trigger: every new paper is logged exactly once, other processes' indexes
+    follow it, and inserts by anyone else are still logged by the trigger."""
+    from dataclasses import replace
+
+    settings = database_settings("postgresql", request, tmp_path)
+    store = open_store(settings)
+    other = open_store(replace(settings, search_dir=str(tmp_path / "other-search")))
+    try:
+        assert other.search(parse_search("engines")) == []  # its index exists: it follows
+        SnapshotImporter(store, batch_size=7).run(snapshot(tmp_path, 20))
+        logged = store.sql.execute(
+            "SELECT paper_rowid, count(*) FROM search_log GROUP BY paper_rowid"
+        ).fetchall()
+        rowids = {r[0] for r in store.sql.execute("SELECT rowid FROM papers")}
+        assert len(rowids) == 20
+        assert {rowid for rowid, _ in logged} == rowids and {n for _, n in logged} == {1}
+        assert [p.id for p in other.search(parse_search('"number 17"'))] == ["2401.00017"]
+        store.save_papers([Paper("2402.00001", "Zymurgy")])
+        assert [p.id for p in other.search(parse_search("zymurgy"))] == ["2402.00001"]
+    finally:
+        other.close()
+        store.close()

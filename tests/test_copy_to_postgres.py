@@ -97,6 +97,13 @@ def fill_sqlite(path: str, papers: int = 30) -> None:
     store.close()
 
 
+def logged_papers(store: Store) -> tuple[int, int]:
+    """(search log entries, papers among them)."""
+    return tuple(
+        store.sql.execute("SELECT count(*), count(DISTINCT paper_rowid) FROM search_log").fetchone()
+    )
+
+
 def copy(db_path: str, url: str, monkeypatch, capsys) -> tuple[int, str, str]:
     monkeypatch.setenv("PAPERBOY_DB", db_path)
     monkeypatch.setenv("DATABASE_URL", url)
@@ -147,6 +154,8 @@ def test_everything_is_copied_and_a_second_run_adds_nothing(
             p.id for p in sqlite.listed_papers(Feed("hf"), 10**10)
         ]
         assert len(postgres.search(parse_search("quantum"), limit=50)) == 30
+        # Logged for other processes' indexes by the copy itself: once per paper.
+        assert logged_papers(postgres) == (30, 30)
     finally:
         sqlite.close()
         postgres.close()
@@ -158,6 +167,7 @@ def test_everything_is_copied_and_a_second_run_adds_nothing(
     # New ids come after the copied ones.
     postgres = open_store(pg_settings)
     try:
+        assert logged_papers(postgres) == (30, 30)
         new = postgres.add_subscription(
             Subscription(platform="slack", workspace="W1", channel="C2", feed=Feed("hf"))
         )
