@@ -160,14 +160,22 @@ def test_everything_is_copied_and_a_second_run_adds_nothing(
         sqlite.close()
         postgres.close()
 
+    # Again, after the file gained a paper: only that one goes in (the batch's rows that
+    # are there already are skipped), and it alone is logged.
+    sqlite = Store(open_db(db_path))
+    sqlite.save_papers([Paper("2402.00001", "Zymurgy")])
+    sqlite.close()
     code, out, _ = copy(db_path, pg_settings.database_url, monkeypatch, capsys)
     assert code == 0
-    assert counts(out) == {name: (n, n, 0) for name, (n, _, _) in first.items()}
+    again = {name: (n, n, 0) for name, (n, _, _) in first.items()}
+    again["papers"] = (31, 31, 1)
+    assert counts(out) == again
 
     # New ids come after the copied ones.
     postgres = open_store(pg_settings)
     try:
-        assert logged_papers(postgres) == (30, 30)
+        assert logged_papers(postgres) == (31, 31)
+        assert [p.id for p in postgres.search(parse_search("zymurgy"))] == ["2402.00001"]
         new = postgres.add_subscription(
             Subscription(platform="slack", workspace="W1", channel="C2", feed=Feed("hf"))
         )
