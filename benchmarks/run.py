@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import bench_bot, bench_discord_shards, bench_import, bench_taste
+from benchmarks import bench_bot, bench_discord_shards, bench_import, bench_postgres, bench_taste
 from benchmarks.bench_startup import offline_prompt_seconds, startup_seconds
 from benchmarks.corpus import ensure_snapshot
 
@@ -84,6 +84,8 @@ ARXIV = Sizes(100_000, 1_000_000, 3, 20_000, 5_000, 10, 100, 5, larger=(2_700_00
 QUICK = Sizes(500, 1_000, 1, 300, 100, 2, 5, 1, discord_guilds=20, discord_posts=10)
 IMPORT_TARGET = 20_000  # papers/s at the scale size, and at most half the naive time
 PREVIOUS_SLACK_VOTES = 1_081  # /s, README's round-1 table: the figure not to fall below
+# SQLite figures of this run that PostgreSQL's rows are set beside.
+SAME_RUN: dict[str, float] = {}
 
 
 def bench_imports(sizes: Sizes, data: Path, work: Path) -> tuple[list[Row], Path, Path]:
@@ -95,6 +97,7 @@ def bench_imports(sizes: Sizes, data: Path, work: Path) -> tuple[list[Row], Path
         naive_rates.append(bench_import.naive_import(small, work / "naive-small.db").rate)
         ours_rates.append(bench_import.paperboy_import(small, work / "ours-small.db").rate)
     ours, naive = statistics.median(ours_rates), statistics.median(naive_rates)
+    SAME_RUN["import small"] = ours
     rows.append(
         Row(
             f"Import {sizes.small:,} papers, end to end incl. index (median of {sizes.repeats})",
@@ -123,6 +126,7 @@ def import_at(count: int, data: Path, work: Path, name: str) -> tuple[list[Row],
     log(f"import {count:,} papers: naive (FTS5), then ours (tantivy)")
     naive_big = bench_import.naive_import(big, work / f"naive-{name}.db")
     ours_big = bench_import.paperboy_import(big, work / f"ours-{name}.db")
+    SAME_RUN[f"import {count}"] = ours_big.rate
     arxiv = 2_700_000 / ours_big.rate / 60
     ratio = ours_big.seconds / naive_big.seconds
     row = Row(
@@ -238,6 +242,71 @@ def postgres_votes(sizes: Sizes, work: Path) -> float | None:
         server.stop()
 
 
+def bench_postgres_paths(sizes: Sizes, data: Path, work: Path, sqlite_db: Path) -> list[Row]:
+    """Moving up and several processes on a private PostgreSQL (tests/pg_server.py), each
+    beside SQLite's figure of this run; no rows, with the reason logged, without PostgreSQL."""
+    from tests.pg_server import PostgresServer, PostgresUnavailable
+
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as exc:
+        log(f"no PostgreSQL figures: {exc}")
+        return []
+    try:
+        log(f"copy-to-postgres of the {sizes.scale:,}-paper SQLite database")
+        copied = bench_postgres.copy_sqlite(sqlite_db, server.new_database())
+        log(f"import {sizes.small:,} papers into PostgreSQL")
+        imported = bench_postgres.import_snapshot(
+            ensure_snapshot(data, sizes.small), server.new_database(), work / "pg-import-search"
+        )
+        log(
+            f"fan-out with 3 processes on PostgreSQL: {sizes.fan_papers} papers to "
+            f"{sizes.fan_channels} channels"
+        )
+        (work / "pg-fanout").mkdir(exist_ok=True)
+        fan = asyncio.run(
+            bench_postgres.fan_out_processes(
+                server.new_database(), work / "pg-fanout", sizes.fan_papers, sizes.fan_channels
+            )
+        )
+    finally:
+        server.stop()
+    sqlite_import = SAME_RUN[f"import {sizes.scale}"]
+    copy_rate = copied.papers / copied.seconds
+    small_import = SAME_RUN["import small"]
+    return [
+        Row(
+            f"`copy-to-postgres` of the {sizes.scale:,}-paper SQLite database (COPY per "
+            "10,000 rows, every table, count check)",
+            f"{copied.seconds:.0f} s: {_rate(copy_rate)} papers, "
+            f"{_rate(copied.rows / copied.seconds)} rows in all; counts "
+            f"{'match' if copied.counts_match else 'DIFFER'}",
+            "report; counts match",
+            f"import into SQLite {_rate(sqlite_import)}",
+            f"{copy_rate / sqlite_import:.1f}×",
+            copied.counts_match,
+        ),
+        Row(
+            f"Import {sizes.small:,} papers into PostgreSQL, end to end incl. index (COPY per "
+            "batch)",
+            _rate(imported.rate),
+            "report",
+            f"SQLite {_rate(small_import)} (median of {sizes.repeats})",
+            f"{imported.rate / small_import:.2f}×",
+        ),
+        Row(
+            f"Fan-out on PostgreSQL: 3 `paperboy run` processes, {sizes.fan_papers} papers × "
+            f"{sizes.fan_channels} channels, 1 msg/s/channel, 50 ms answers",
+            f"{fan.seconds:.1f} s, {fan.posted}/{fan.expected} posted, "
+            f"{fan.posters} process posted, {fan.rate_limited} 429s",
+            "≤ 1.2× bound",
+            f"bound {fan.bound:.0f} s; 1 process on SQLite {SAME_RUN['fan-out']:.1f} s",
+            f"{fan.seconds / fan.bound:.2f}×",
+            fan.seconds <= 1.2 * fan.bound and fan.posted == fan.expected and fan.posters == 1,
+        ),
+    ]
+
+
 def bench_harsh(sizes: Sizes, data: Path, work: Path) -> list[Row]:
     """The search figures again on the harsh corpus: common words 2.2× as common."""
     snapshot = ensure_snapshot(data, sizes.small, skew="harsh")
@@ -317,6 +386,7 @@ def bench_bot_paths(sizes: Sizes, ours_db: Path, work: Path) -> list[Row]:
     log(f"fan-out: {sizes.fan_papers} papers to {sizes.fan_channels} channels")
     fan = asyncio.run(bench_bot.fan_out(work / "fanout.db", sizes.fan_papers, sizes.fan_channels))
     ok = fan.seconds <= 1.2 * fan.bound and fan.posted == fan.expected
+    SAME_RUN["fan-out"] = fan.seconds
     rows.append(
         Row(
             f"Fan-out: {sizes.fan_papers} papers × {sizes.fan_channels} channels, 1 "
@@ -389,6 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_harsh:
         rows += bench_harsh(sizes, data, work)
     rows += bench_bot_paths(sizes, ours_db, work)
+    rows += bench_postgres_paths(sizes, data, work, ours_db)
     rows += bench_taste.table_rows(args.quick, Row, log)
     rows += bench_discord(sizes, work, args.quick)
     for count in sizes.larger:

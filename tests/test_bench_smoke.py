@@ -7,6 +7,7 @@ shared test machine makes any timing assertion flaky. ``make bench`` is where th
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 
 import pytest
@@ -16,6 +17,7 @@ from benchmarks.bench_import import naive_import, paperboy_import
 from benchmarks.bench_search import all_queries, query_mix
 from benchmarks.corpus import Corpus, ensure_snapshot, write_snapshot
 from storage.bulk_import import parse_snapshot_line
+from tests.pg_server import find_bindir
 
 
 def test_the_corpus_is_deterministic_and_in_snapshot_format(tmp_path) -> None:
@@ -103,3 +105,10 @@ def test_make_bench_runs_end_to_end_at_tiny_sizes(tmp_path, capsys) -> None:
         "Discord REST from 2 processes",
     ):
         assert figure in out, figure
+    if find_bindir() is not None or os.environ.get("CI") == "true":  # PostgreSQL's rows
+        for figure in (
+            "`copy-to-postgres` of the 1,000-paper SQLite database",
+            "Import 500 papers into PostgreSQL",
+            "Fan-out on PostgreSQL: 3 `paperboy run` processes",
+        ):
+            assert figure in out, figure
