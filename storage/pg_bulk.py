@@ -41,6 +41,7 @@ def insert_rows(
 
     if not rows:
         return 0
+    rows = _storable(rows)
     if not db.in_transaction:
         raise RuntimeError("insert_rows logs and stages rows in its transaction: open one")
     papers = table == "papers"
@@ -65,6 +66,17 @@ def insert_rows(
     if papers:
         db.execute("SELECT set_config(?, 'off', true)", [INSERTS_LOGGED_SETTING])
     return added
+
+
+def _storable(rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """``rows`` without NUL characters, which PostgreSQL cannot store in text (SQLite can, and
+    JSON may carry them as ``\\u0000``): dropped, so one such value costs its row nothing."""
+    return [
+        [v.replace("\x00", "") if type(v) is str else v for v in row]
+        if any(type(v) is str and "\x00" in v for v in row)
+        else row
+        for row in rows
+    ]
 
 
 def _insert_staged(

@@ -372,3 +372,23 @@ def test_on_postgresql_the_import_logs_each_new_paper_once_for_other_processes(
     finally:
         other.close()
         store.close()
+
+
+def test_on_postgresql_a_nul_character_is_dropped_and_the_paper_kept(tmp_path, request) -> None:
+    """PostgreSQL cannot store NUL in text (JSON can carry it as \\u0000): the character goes,
+    the paper and the rest of its batch go in."""
+    store = open_store(database_settings("postgresql", request, tmp_path))
+    try:
+        path = write(
+            tmp_path / "nul.jsonl",
+            [
+                line(paper_id="2401.00001", title="Zero\u0000byte engines"),
+                line(paper_id="2401.00002"),
+            ],
+        )
+        result = SnapshotImporter(store).run(path)
+        assert (result.added, result.bad) == (2, 0)
+        assert store.get_paper("2401.00001").title == "Zerobyte engines"
+        assert store.paper_count() == 2
+    finally:
+        store.close()
