@@ -278,8 +278,8 @@ def bench_postgres_paths(sizes: Sizes, data: Path, work: Path, sqlite_db: Path) 
         Row(
             f"`copy-to-postgres` of the {sizes.scale:,}-paper SQLite database (COPY per "
             "10,000 rows, every table, count check)",
-            f"{copied.seconds:.0f} s: {_rate(copy_rate)} papers, "
-            f"{_rate(copied.rows / copied.seconds)} rows in all; counts "
+            f"{copied.seconds:.0f} s: {copy_rate:,.0f} papers/s, "
+            f"{copied.rows / copied.seconds:,.0f} rows/s in all; counts "
             f"{'match' if copied.counts_match else 'DIFFER'}",
             "report; counts match",
             f"import into SQLite {_rate(sqlite_import)}",
