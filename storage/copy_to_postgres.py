@@ -3,14 +3,14 @@
 Every table the two schemas share is copied, in batches of rows read in key order from one
 consistent read of the SQLite file. Each batch is one PostgreSQL transaction that also
 records how far the copy got, so an interrupted copy resumes where it stopped; rows go in
-with ``COPY`` and then ``ON CONFLICT DO NOTHING`` (``storage.pg_bulk``), so a second run adds
-nothing (and picks up rows the SQLite file gained since). At the end every table's rows are
-counted on both sides.
+with ``COPY``, and a batch that meets rows already there with ``ON CONFLICT DO NOTHING``
+(``storage.pg_bulk``), so a second run adds nothing (and picks up rows the SQLite file gained
+since). At the end every table's rows are counted on both sides.
 
 Not copied: the search log and its meta (each PostgreSQL process builds its own index from
-the papers; the papers' triggers write PostgreSQL's log as they arrive) and PostgreSQL's
-``papers.rowid`` (given anew, in the SQLite file's order). Ids of subscriptions and posts
-are kept, and their sequences moved past them.
+the papers; the copy logs each batch of papers in PostgreSQL's log as it goes in) and
+PostgreSQL's ``papers.rowid`` (given anew, in the SQLite file's order). Ids of subscriptions
+and posts are kept, and their sequences moved past them.
 """
 
 from __future__ import annotations
