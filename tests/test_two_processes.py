@@ -32,6 +32,7 @@ CHANNELS = ["C1", "C2"]
 POLL_INTERVAL = 1.0
 LEADING = "runs the posting rounds now"
 ROUND = "source hf: fetched"
+LISTENING = "Slack: listening for HTTP events"
 
 
 def cards(slack: FakeSlack, channel: str) -> list[str]:
@@ -140,6 +141,8 @@ async def test_two_processes_post_each_paper_once_and_the_survivor_takes_over(
             await poster.start()
             feed.grow(2)
             await wait_until(lambda: all_posted_once(slack, feed, db), 60, interval=0.1)
+            # Stop it only once it is up: a SIGTERM during start-up is not what this tests.
+            await wait_until(lambda: poster.log().count(LISTENING) == 2, 60, interval=0.1)
             assert poster.log().count(LEADING) == 1, context(bots)
             for bot in bots:
                 assert await bot.stop() == 0, context(bots)
