@@ -768,18 +768,23 @@ class BulkWriter:
         self.writer = writer
         self.applied = index.state.seq  # log entries added to the writer, not yet committed
         self.pending = 0
-        self.committed_at = time.monotonic()
+        self.others_since: float | None = None  # when other writers' changes began to wait
 
     def add_rows(self, rows: Iterable[tuple]) -> None:
         """Apply the log up to now, using ``rows`` (rowid, title, abstract, authors,
         categories, published) for the rows they cover instead of reading them back."""
         fresh = {row[0]: make_document(*row) for row in rows}
         upto = self.index._max_seq()
+        if upto - self.applied > len(fresh) and self.others_since is None:
+            self.others_since = time.monotonic()  # log entries beyond this batch's own
         self.pending += self.index._apply(self.writer, self.applied, upto, fresh)
         self.applied = upto
-        # Committing also shows other writers' papers (the bot's, waiting on this import's
-        # lock on the index) to searches, so it happens at least every minute.
-        if self.pending >= BULK_COMMIT_EVERY or time.monotonic() - self.committed_at > 60:
+        # Every commit cuts each indexing thread's segment short, and small segments cost
+        # CPU to merge (a commit per minute made a slow import a fifth dearer), so the
+        # import's own papers are committed in large steps. Other writers' papers (the
+        # bot's, waiting on this import's lock on the index) are shown within a minute.
+        waited = self.others_since is not None and time.monotonic() - self.others_since > 60
+        if self.pending >= BULK_COMMIT_EVERY or waited:
             self.commit()
 
     def commit(self) -> None:
@@ -787,7 +792,7 @@ class BulkWriter:
         if self.applied > self.index.state.seq:
             self.index._commit(self.writer, self.applied)
             self.pending = 0
-        self.committed_at = time.monotonic()
+        self.others_since = None
 
 
 def _index_failure(exc: BaseException) -> bool:

@@ -274,6 +274,40 @@ def test_the_same_id_twice_in_a_file_is_one_paper(tmp_path, store) -> None:
     assert paper.title == "Newer title" and paper.abstract == "We describe an engine. It computes."
 
 
+def test_the_index_commits_in_large_steps_yet_shows_other_writers_within_a_minute(
+    tmp_path, store, db_settings, monkeypatch
+) -> None:
+    """Commits cut segments short (merging them costs CPU), so a bulk import commits its own
+    papers rarely; a paper another writer saves meanwhile is searchable within a minute."""
+    import types
+
+    from storage import search_index
+
+    now = [1000.0]
+    monkeypatch.setattr(search_index, "time", types.SimpleNamespace(monotonic=lambda: now[0]))
+    other = open_store(db_settings)
+    seen: list[tuple[list[str], list[str]]] = []
+
+    def step(done: int, total: int, lines: int, result) -> None:
+        found = (
+            [p.id for p in other.search(parse_search('"number 2 about"'))],
+            [p.id for p in other.search(parse_search("zymurgy"))],
+        )
+        seen.append(found)
+        if lines == 5:
+            now[0] += 120  # minutes pass, with only the import's own papers waiting
+        if lines == 10:
+            other.save_papers([Paper("2402.00001", "Zymurgy of engines")])
+        if lines == 15:
+            now[0] += 61
+
+    SnapshotImporter(store, batch_size=5, progress=step).run(snapshot(tmp_path, 25))
+    assert seen[:3] == [([], [])] * 3  # nothing committed, though minutes passed
+    assert seen[3] == (["2401.00002"], ["2402.00001"])  # the other writer's waited a minute
+    assert [p.id for p in other.search(parse_search('"number 25 about"'))] == ["2401.00025"]
+    other.close()
+
+
 def test_progress_shows_rate_and_eta(tmp_path, store) -> None:
     out = io.StringIO()
     SnapshotImporter(store, batch_size=4, progress=Progress(out, always=True, every=0)).run(
