@@ -332,3 +332,37 @@ def test_too_costly_queries_rank_the_newest_papers(store, monkeypatch) -> None:
     assert {p.id for p in everything} != {p.id for p in newest}
     assert [p.id for p in store.search(parse_search("zyzzyva model"))] == ["2402.00001"]
     assert {p.id for p in store.search(parse_search("model"), 20)} == {p.id for p in everything}
+
+
+def test_a_common_word_alone_is_answered_from_memory_until_the_papers_change(
+    store, path, monkeypatch
+) -> None:
+    """One very common word alone costs milliseconds over a million papers, and is what
+    people type most: its answer is remembered, exactly as ranked, and forgotten as soon as
+    any paper changes, whoever changes it."""
+    from storage import search_index
+
+    store.save_papers(
+        [Paper(f"2401.{i:05d}", f"Words {i}", "model " * (1 + i % 5)) for i in range(40)]
+    )
+    index = store.search_index
+    ranked = []
+    real = index._ranked
+    monkeypatch.setattr(index, "_ranked", lambda *a: ranked.append(a[2]) or real(*a))
+    exact = search(store, "model")
+    assert len(ranked) == 1  # a word in 40 papers is not common: ranked every time
+    assert search(store, "model") == exact and len(ranked) == 2
+
+    monkeypatch.setattr(search_index, "COMMON_WORD_PAPERS", 10)
+    assert search(store, "model") == exact and len(ranked) == 3
+    assert search(store, "models") == exact and len(ranked) == 3  # the same stem
+    assert search(store, "model", limit=3) == exact[:3] and len(ranked) == 4
+    assert search(store, "model cat:cs.LG") == [] and len(ranked) == 5  # filters: not kept
+    assert search(store, "model -words") == [] and len(ranked) == 6
+
+    other = sqlite3.connect(path, isolation_level=None)  # e.g. the sqlite-utils CLI
+    other.execute("INSERT INTO papers (id, title) VALUES ('2405.00009', 'Model')")
+    assert search(store, "model")[0] == "2405.00009" and len(ranked) == 7
+    other.execute("DELETE FROM papers WHERE id = '2405.00009'")
+    assert search(store, "model") == exact and len(ranked) == 8
+    other.close()
