@@ -167,7 +167,10 @@ def bench_search(sizes: Sizes, ours_db: Path, fts5_db: Path, label: str = "") ->
     log(f"search mix on {n} papers{label}: ours, bare tantivy, raw FTS5 (own process)")
     r = _json_of("benchmarks.bench_search", ours_db, fts5_db, sizes.search_repeats)
     log(f"search mix on {n} papers{label} through Slack HTTP (own process)")
-    slack = _json_of("benchmarks.bench_slack_search", ours_db, max(1, sizes.search_repeats - 2))
+    slack_repeats = max(1, sizes.search_repeats - 2)
+    slack = _json_of("benchmarks.bench_slack_search", ours_db, slack_repeats)
+    log("the same with the bot in a process of its own, apart from the fake Slack")
+    apart = _json_of("benchmarks.bench_slack_search", ours_db, slack_repeats, "--own-process")
     mix = f"{r['queries']} queries × {sizes.search_repeats}"
     kinds = ", ".join(f"{k} {v:.2f}" for k, v in r["overlap_by_kind"].items())
     slowest = "; ".join(f"{q} {ms:.0f} ms" for q, ms in slack["slowest"].items())
@@ -190,6 +193,19 @@ def bench_search(sizes: Sizes, ours_db: Path, fts5_db: Path, label: str = "") ->
             slack["p99"] <= 0.015,
         ),
         Row(
+            f"The same, first ask of each query{label} (no common word remembered yet), p50 / p99",
+            f"{_ms(slack['first_p50'])} / {_ms(slack['first_p99'])}",
+            "report",
+        ),
+        Row(
+            f"The same, the bot in its own process apart from the fake Slack{label}, "
+            f"p50 / p99 (CPU a request: bot {apart['cpu_ms_bot']:.1f} ms, fake "
+            f"{apart['cpu_ms_fake']:.1f} ms)",
+            f"{_ms(apart['p50'])} / {_ms(apart['p99'])}",
+            "report",
+            f"/papers help {_ms(apart['help_p50'])} / {_ms(apart['help_p99'])}",
+        ),
+        Row(
             f"Search p50 through the core, {n} papers{label} ({mix})",
             _ms(r["ours_p50"]),
             "report",
@@ -203,6 +219,11 @@ def bench_search(sizes: Sizes, ours_db: Path, fts5_db: Path, label: str = "") ->
             f"FTS5 {_ms(r['fts5_p99'])}; bare tantivy {_ms(r['tantivy_p99'])}",
             f"{r['fts5_p99'] / r['ours_p99']:.0f}× faster than FTS5",
             r["ours_p99"] <= 0.010,
+        ),
+        Row(
+            f"The same, first ask of each query{label}, p50 / p99",
+            f"{_ms(r['first_p50'])} / {_ms(r['first_p99'])}",
+            "report",
         ),
         Row(
             f"Relevance{label}: exhaustive-BM25 score of our top 5 / of its top 5",
