@@ -511,7 +511,7 @@ class SearchIndex:
         limit: int,
         wanted: int,
     ) -> list[int]:
-        hits = self._title_first(searcher, matchable, query, wanted)
+        hits = self._title_first(searcher, matchable, query, wanted, limit)
         if hits is None:
             hits = self._within_budget(searcher, matchable, query, wanted)
         if not hits:
@@ -697,9 +697,11 @@ class SearchIndex:
         clauses: list[_Clause | _AnyOf],
         query: SearchQuery,
         wanted: int,
+        limit: int | None = None,
     ) -> list | None:
         """The exact top ``wanted`` hits of a phrase query, found among the papers with the
-        phrase in their title, when that provably suffices; else None.
+        phrase in their title, when that provably suffices; else None. With fewer than
+        ``wanted`` such papers, all of them, when the best ``limit`` of them suffice.
 
         A phrase scores no better than BM25's ceiling, idf x (k1 + 1), in each field, so a
         paper without the phrase in its title scores at most the sum of those ceilings
@@ -725,7 +727,11 @@ class SearchIndex:
         restricted = self._compile(clauses, query, required=(phrase, "title"))
         hits = searcher.search(restricted, wanted, count=False).hits
         if len(hits) < wanted:
-            return None
+            # These are all the papers with the phrase in their title. When the last of the
+            # best ``limit`` outscores every other paper, no other can enter the answer or
+            # tie with it (ties among these go to the newer, as they are all here).
+            last = (limit or wanted) - 1
+            return hits if last < len(hits) and hits[last][0] > bound * BOUND_SAFETY else None
         return hits if hits[-1][0] > bound * BOUND_SAFETY else None
 
     def _within_budget(

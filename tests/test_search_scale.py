@@ -366,3 +366,34 @@ def test_a_common_word_alone_is_answered_from_memory_until_the_papers_change(
     other.execute("DELETE FROM papers WHERE id = '2405.00009'")
     assert search(store, "model") == exact and len(ranked) == 8
     other.close()
+
+
+def test_a_phrase_in_fewer_titles_than_wanted_still_takes_the_title_first_shortcut(
+    store, monkeypatch
+) -> None:
+    """With fewer papers holding the phrase in their title than the search looks at, those
+    papers are all of them: when the best of them outscore every paper without the phrase
+    in its title, they are the answer, exactly as the full ranking has it."""
+    from storage import search_index
+
+    titled = [
+        Paper(f"2401.{i:05d}", f"Quantum error correction {i}", "codes", (), f"2024-01-{i:02d}")
+        for i in range(1, 4)
+    ]
+    abstracts = [
+        Paper(f"2402.{i:05d}", f"Codes {i}", "We study quantum error correction. " * (i % 3 + 1))
+        for i in range(40)
+    ]
+    store.save_papers(titled + abstracts)
+    index = store.search_index
+    used = []
+    real = index._title_first
+    monkeypatch.setattr(index, "_title_first", lambda *a: used.append(real(*a)) or used[-1])
+    shortcut = {n: search(store, '"quantum error correction"', n) for n in (2, 3, 5)}
+    assert [hits is not None for hits in used] == [True, True, False]  # 5 > 3 titles
+
+    monkeypatch.setattr(index, "_title_first", lambda *a: None)
+    monkeypatch.setattr(search_index, "WORK_BUDGET", 10**9)  # rank every paper
+    for n, answer in shortcut.items():
+        assert answer == search(store, '"quantum error correction"', n)
+    assert shortcut[3] == ["2401.00003", "2401.00002", "2401.00001"]  # ties: newer first
