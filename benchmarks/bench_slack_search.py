@@ -194,11 +194,14 @@ async def _run(db_path: Path, repeats: int, own_process: bool = False) -> dict:
             for text in queries:  # warm-up: each query's first ask
                 first.add(await ask("search " + text))
             searches, helps, worst = Latencies(), Latencies(), Latencies()
+            search_cpu = Latencies()  # this process's CPU time of each search's ask
             by_query: dict[str, list[float]] = {}
             cpu = time.process_time(), await bot.cpu()
             for _ in range(repeats):
                 for text in queries:
+                    cpu_started = time.process_time()
                     elapsed = await ask("search " + text)
+                    search_cpu.add(time.process_time() - cpu_started)
                     searches.add(elapsed)
                     by_query.setdefault(text, []).append(elapsed)
                     helps.add(await ask("help"))
@@ -214,6 +217,8 @@ async def _run(db_path: Path, repeats: int, own_process: bool = False) -> dict:
     return {
         "p50": searches.p50,
         "p99": searches.p99,
+        "cpu_p50": search_cpu.p50,
+        "cpu_p99": search_cpu.p99,
         "first_p50": first.p50,
         "first_p99": first.p99,
         "help_p50": helps.p50,
