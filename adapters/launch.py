@@ -19,6 +19,7 @@ from typing import TextIO
 
 from adapters.console import ConsoleAdapter, console_log_path
 from adapters.health import HealthCheck, HealthServer
+from adapters.heap import settled_heap
 from adapters.platform import Configured, PlatformAdapter, PlatformStartError
 from adapters.registry import PLATFORMS
 from bot.config import Settings, SettingsError
@@ -120,7 +121,8 @@ async def _run_platforms(bot: Bot, platforms: list[Configured], stop: asyncio.Ev
             return 1
         health = await _serve_health(bot, started)
         await bot.start()
-        await stop.wait()
+        with settled_heap():
+            await stop.wait()
         return 0
     finally:
         if health is not None:

@@ -23,6 +23,7 @@ word's answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from adapters.heap import settled_heap
 from adapters.slack.app import SlackAdapter
 from adapters.slack.settings import SlackSettings
 from benchmarks import bench_search
@@ -67,12 +69,16 @@ class _Bot:
         self.adapter = SlackAdapter(self.bot, settings, http_host="127.0.0.1", post_interval=0.0)
         self.bot.attach(self.adapter)
 
+        self.heap = contextlib.ExitStack()
+
     async def start(self) -> int:
         await self.adapter.start()
         assert self.adapter.http_port is not None
+        self.heap.enter_context(settled_heap())  # as the running bot has it
         return self.adapter.http_port
 
     async def stop(self) -> None:
+        self.heap.close()
         await self.adapter.stop()
         self.store.db.close()
 
