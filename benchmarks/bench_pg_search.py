@@ -18,6 +18,8 @@ aside for the load: the index is then built from the table, as a new process doe
 index rebuild runs in a process of its own, so its memory figure is the rebuild's alone.
 
     python -m benchmarks.bench_pg_search OURS_DB FTS5_DB REPEATS WORK_DIR   # one JSON line
+
+(OURS_DB may be a snapshot file instead: its papers are then parsed and copied.)
 """
 
 from __future__ import annotations
@@ -105,6 +107,31 @@ def load_papers(sqlite_path: Path, url: str) -> int:
             )
         conn.execute("ANALYZE papers")
     source.close()
+    return count
+
+
+def load_snapshot(snapshot: Path, url: str) -> int:
+    """Create paperboy's schema in ``url`` and COPY in the papers of an arXiv snapshot file,
+    parsed as the importer parses them (for a run without the SQLite import's database)."""
+    import psycopg
+
+    from bot.model.paper_columns import PAPER_COLUMN_NAMES, paper_values
+    from storage.bulk_import import parse_snapshot_line
+    from storage.sql import PostgresDatabase
+
+    PostgresDatabase(url).close()
+    names = ", ".join((*PAPER_COLUMN_NAMES, "first_seen", "updated_at"))
+    now = time.time()
+    count = 0
+    with psycopg.connect(url, autocommit=True) as conn, snapshot.open("rb") as lines:
+        with conn.transaction():
+            conn.execute("ALTER TABLE papers DISABLE TRIGGER papers_search_aid")
+            with conn.cursor().copy(f"COPY papers ({names}) FROM STDIN") as copy:
+                for line in lines:
+                    copy.write_row((*paper_values(parse_snapshot_line(line)), now, now))
+                    count += 1
+            conn.execute("ALTER TABLE papers ENABLE TRIGGER papers_search_aid")
+        conn.execute("ANALYZE papers")
     return count
 
 
@@ -297,7 +324,8 @@ def run(
     try:
         url = server.new_database()
         started = time.perf_counter()
-        papers = load_papers(ours_db, url)
+        load = load_papers if ours_db.suffix == ".db" else load_snapshot
+        papers = load(ours_db, url)
         load_seconds = time.perf_counter() - started
         log(f"PostgreSQL: {papers:,} papers copied in {load_seconds:.0f} s; building tsvectors")
         started = time.perf_counter()
