@@ -33,7 +33,7 @@ from bot.core import Bot
 from bot.model.ids import canonical_id
 from bot.model.search_query import SearchQuery, parse_search
 from bot.replies import Error, PaperList
-from storage.db import open_db
+from storage.connect import open_database
 from storage.store import Store
 
 
@@ -180,9 +180,14 @@ class _Sources:
         return None
 
 
-def core_chat(db_path: Path) -> tuple[MemoryAdapter, Store]:
-    store = Store(open_db(str(db_path)))
-    bot = Bot(store, _Sources(), Settings(db_path=str(db_path)))  # type: ignore[arg-type]
+def core_chat(
+    db_path: Path, database_url: str = "", search_dir: str = ""
+) -> tuple[MemoryAdapter, Store]:
+    """The core on the SQLite file, or on PostgreSQL when ``database_url`` is given (its
+    search index then in ``search_dir``)."""
+    store = Store(open_database(str(db_path), database_url, search_dir))
+    settings = Settings(db_path=str(db_path), database_url=database_url, search_dir=search_dir)
+    bot = Bot(store, _Sources(), settings)  # type: ignore[arg-type]
     return MemoryAdapter(bot), store
 
 
@@ -207,10 +212,13 @@ def run(
     repeats: int = 5,
     fts5_repeats: int = 1,
     log: Callable[[str], None] = print,
+    database_url: str = "",
+    search_dir: str = "",
 ) -> SearchResult:
     """Time every query ``repeats`` times through the core and bare tantivy (after one
-    warm-up each), and ``fts5_repeats`` times with FTS5 (slow: hundreds of ms each)."""
-    chat, store = core_chat(ours_db)
+    warm-up each), and ``fts5_repeats`` times with FTS5 (slow: hundreds of ms each).
+    With ``database_url``, the core's store is that PostgreSQL database instead."""
+    chat, store = core_chat(ours_db, database_url, search_dir)
     queries = all_queries()
     loop = asyncio.new_event_loop()
     ours, bare, fts = Latencies(), Latencies(), Latencies()

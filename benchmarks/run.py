@@ -162,10 +162,15 @@ def _json_of(module: str, *args: object) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bench_search(sizes: Sizes, ours_db: Path, fts5_db: Path, label: str = "") -> list[Row]:
+def bench_search(
+    sizes: Sizes, ours_db: Path, fts5_db: Path, label: str = "", figures: dict | None = None
+) -> list[Row]:
+    """The search rows; ``figures`` (if given) receives the in-core figures."""
     n = f"{sizes.scale:,}"
     log(f"search mix on {n} papers{label}: ours, bare tantivy, raw FTS5 (own process)")
     r = _json_of("benchmarks.bench_search", ours_db, fts5_db, sizes.search_repeats)
+    if figures is not None:
+        figures.update(r)
     log(f"search mix on {n} papers{label} through Slack HTTP (own process)")
     slack_repeats = max(1, sizes.search_repeats - 2)
     slack = _json_of("benchmarks.bench_slack_search", ours_db, slack_repeats)
@@ -260,6 +265,62 @@ def bench_search(sizes: Sizes, ours_db: Path, fts5_db: Path, label: str = "") ->
             "≤ 60 MB anonymous",
             f"Slack HTTP process {slack['rss_anon_mb']:.0f} MB ({slack['peak_rss_mb']:.0f} MB)",
             met=r["rss_anon_mb"] <= 60,
+        ),
+    ]
+
+
+def _search_cell(p50: float, p99: float, score_ratio: float, overlap: float) -> str:
+    return f"p50 {_ms(p50)}, p99 {_ms(p99)}, relevance {score_ratio:.3f} (overlap@5 {overlap:.2f})"
+
+
+def bench_postgres_search(sizes: Sizes, ours_db: Path, fts5_db: Path, sqlite: dict) -> list[Row]:
+    """Issue 14's choice, measured: paperboy's tantivy index following the log on PostgreSQL
+    against PostgreSQL's own full-text search, beside ``sqlite``'s figures of this run."""
+    from benchmarks.bench_pg_search import RANKING
+    from tests.pg_server import find_bindir
+
+    if find_bindir() is None:
+        log("no PostgreSQL search figures: PostgreSQL is not installed")
+        return []
+    n = f"{sizes.scale:,}"
+    log(f"search on PostgreSQL, {n} papers: tantivy following the log, and full-text search")
+    work = ours_db.parent
+    r = _json_of("benchmarks.bench_pg_search", ours_db, fts5_db, sizes.search_repeats, work)
+    fts = r["full_text"][RANKING]
+    empty = f"; no answer to {', '.join(fts['empty'])}" if fts["empty"] else ""
+    slowest = "; ".join(f"{q} {ms:.0f} ms" for q, ms in fts["slowest"].items())
+    rebuild = r["rebuild"]
+    sqlite_cell = _search_cell(
+        sqlite["ours_p50"], sqlite["ours_p99"], sqlite["score_ratio"], sqlite["overlap"]
+    )
+    return [
+        Row(
+            f"Search on PostgreSQL, tantivy following the log, through the core, {n} papers "
+            f"(`Store.search` alone: p50 {_ms(r['store_p50'])}, p99 {_ms(r['store_p99'])})",
+            _search_cell(
+                r["tantivy_p50"], r["tantivy_p99"], r["tantivy_score_ratio"], r["tantivy_overlap"]
+            ),
+            "report (the choice)",
+            f"SQLite: {sqlite_cell}",
+            f"p99 {r['tantivy_p99'] / sqlite['ours_p99']:.1f}× SQLite's",
+        ),
+        Row(
+            f"PostgreSQL full-text search, {n} papers: weighted tsvector + GIN, {RANKING}, "
+            f"the SQL alone (slowest: {slowest}{empty})",
+            _search_cell(fts["p50"], fts["p99"], fts["score_ratio"], fts["overlap"]),
+            "report (the choice)",
+            f"tantivy on PostgreSQL, `Store.search`: p50 {_ms(r['store_p50'])}, "
+            f"p99 {_ms(r['store_p99'])}",
+            f"p99 {fts['p99'] / r['store_p99']:.1f}× tantivy's",
+        ),
+        Row(
+            f"Search index rebuild from PostgreSQL, {n} papers, streamed: time, "
+            f"anonymous memory (peak resident set)",
+            f"{rebuild['seconds']:.0f} s, {rebuild['rss_anon_mb']:.0f} MB "
+            f"({rebuild['peak_rss_mb']:.0f} MB)",
+            "report",
+            f"load {r['load_seconds']:.0f} s (COPY); "
+            f"tsvectors + GIN {r['fts_build_seconds']:.0f} s",
         ),
     ]
 
@@ -496,7 +557,9 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     rows, ours_db, fts5_db = bench_imports(sizes, data, work)
-    rows += bench_search(sizes, ours_db, fts5_db)
+    sqlite_search: dict = {}
+    rows += bench_search(sizes, ours_db, fts5_db, figures=sqlite_search)
+    rows += bench_postgres_search(sizes, ours_db, fts5_db, sqlite_search)
     if not args.no_harsh:
         rows += bench_harsh(sizes, data, work)
     rows += bench_bot_paths(sizes, ours_db, work)

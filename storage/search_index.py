@@ -302,11 +302,11 @@ class SearchIndex:
         writer = index.writer(
             BULK_WRITER_HEAP if big else SMALL_WRITER_HEAP, BULK_THREADS if big else 1
         )
-        # One read snapshot: the rows and the log position they correspond to.
+        # One read snapshot: the rows and the log position they correspond to. The rows are
+        # streamed: on PostgreSQL a plain query would hold every paper in memory at once.
         with self.db.snapshot():
             state.seq = self._max_seq()
-            cursor = self.db.execute(f"SELECT {_ROW_COLUMNS} FROM papers")
-            for row in cursor:
+            for row in self.db.stream(f"SELECT {_ROW_COLUMNS} FROM papers"):
                 writer.add_document(make_document(*row))
                 state.max_rowid = max(state.max_rowid, row[0])
         writer.commit()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import os
 import sqlite3
 import threading
@@ -44,6 +45,11 @@ class Database(Protocol):
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         """Returns how many rows the statements changed, all together."""
+        ...
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Any]:
+        """The rows of a query, read a batch at a time as they are consumed (``execute``
+        may hold them all in memory); inside one read snapshot."""
         ...
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
@@ -121,6 +127,10 @@ class SqliteDatabase:
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         return self.conn.executemany(sql, rows).rowcount
 
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Any]:
+        with self.snapshot():  # SQLite's cursor already steps through the rows
+            yield from self.conn.execute(sql, params)
+
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         from storage.db import transaction
 
@@ -188,6 +198,7 @@ class SqliteDatabase:
 # of its own, so entries are kept for processes that have not caught up yet (one that was away
 # longer rebuilds its index).
 SEARCH_LOG_KEEP_SECONDS = 24 * 3600.0
+STREAM_BATCH = 2_000  # rows a server-side cursor sends per round trip (a few MB of papers)
 POOL_SIZE = 10  # each thread keeps one: the bot loop, a search rebuild, an import
 
 
@@ -253,6 +264,7 @@ class PostgresDatabase:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._held: list[Any] = []  # threads' own connections, returned at close
+        self._streams = itertools.count()
         if migrate:
             from storage.pg_schema import migrate_pg
 
@@ -304,6 +316,16 @@ class PostgresDatabase:
         ):
             for row in rows:
                 copy.write_row(row)
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Any]:
+        """Through a server-side (named) cursor, which lives in a transaction: a million
+        papers would otherwise arrive in one result, gigabytes in this process."""
+        with self.snapshot(), self._connection() as conn:
+            name = f"paperboy_stream_{threading.get_ident()}_{next(self._streams)}"
+            with conn.cursor(name=name) as cursor:
+                cursor.itersize = STREAM_BATCH
+                cursor.execute(pg_query(sql), tuple(params))
+                yield from cursor
 
     @contextlib.contextmanager
     def _transaction(self, first: str | None) -> Iterator[None]:

@@ -43,7 +43,8 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(self, settings: dict[str, str] | None = None) -> None:
+        """``settings``: server settings beyond the defaults below (a benchmark's memory)."""
         bindir = find_bindir()
         if bindir is None:
             raise PostgresUnavailable(
@@ -54,6 +55,7 @@ class PostgresServer:
         self.dir = Path(tempfile.mkdtemp(prefix="paperboy-pg-"))
         self.data = self.dir / "data"
         self.port = 0
+        self.settings = settings or {}
         self._names = itertools.count(1)
         self._as: list[str] = []
         if os.geteuid() == 0:
@@ -103,6 +105,7 @@ class PostgresServer:
                 "-c full_page_writes=off",
                 "-c max_connections=300",
                 "-c shared_buffers=64MB",
+                *(f"-c {name}={value}" for name, value in self.settings.items()),
             ]
         )
         self._run(

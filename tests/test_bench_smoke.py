@@ -82,8 +82,9 @@ def test_both_imports_load_the_same_papers(tmp_path) -> None:
     assert len(Corpus(200).tail) > 1000
 
 
-# Six benchmark processes and two corpora: about 40 s alone, far more on a loaded machine.
-@pytest.mark.timeout(360)
+# Eight benchmark processes, two corpora and a PostgreSQL server: about 60 s alone, far more
+# on a loaded machine.
+@pytest.mark.timeout(480)
 def test_make_bench_runs_end_to_end_at_tiny_sizes(tmp_path, capsys) -> None:
     assert run.main(["--quick", "--data", str(tmp_path)]) == 0
     out = capsys.readouterr().out
@@ -110,5 +111,8 @@ def test_make_bench_runs_end_to_end_at_tiny_sizes(tmp_path, capsys) -> None:
             "`copy-to-postgres` of the 1,000-paper SQLite database",
             "Import 500 papers into PostgreSQL",
             "Fan-out on PostgreSQL: 3 `paperboy run` processes",
+            "Search on PostgreSQL, tantivy following the log",
+            "PostgreSQL full-text search",
+            "Search index rebuild from PostgreSQL",
         ):
             assert figure in out, figure

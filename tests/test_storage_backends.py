@@ -14,6 +14,8 @@ from dataclasses import replace
 
 import pytest
 
+import storage.search_index
+import storage.sql
 from bot.model.feed import Feed
 from bot.model.paper import Paper
 from bot.model.search_query import parse_search
@@ -137,6 +139,32 @@ def test_two_processes_share_delivery_ids_and_claims(db_settings) -> None:
     finally:
         one.close()
         two.close()
+
+
+def test_a_rebuild_streams_every_paper_into_the_index(store, monkeypatch) -> None:
+    """The rebuild reads the papers a batch at a time (on PostgreSQL through a server-side
+    cursor, open while documents are built) and indexes every one of them."""
+    monkeypatch.setattr(storage.sql, "STREAM_BATCH", 7)
+    store.save_papers([Paper(f"2401.{i:05d}", f"Paper number{i} on waves") for i in range(1, 31)])
+    open_cursors: list[int] = []
+    make_document = storage.search_index.make_document
+
+    def spy(*row):
+        if store.backend == "postgresql":
+            open_cursors.append(
+                store.sql.execute(
+                    "SELECT count(*) FROM pg_cursors WHERE name LIKE 'paperboy_stream%'"
+                ).fetchone()[0]
+            )
+        return make_document(*row)
+
+    monkeypatch.setattr(storage.search_index, "make_document", spy)
+    store.search_index.rebuild()
+    assert store.search_index.doc_count() == 30
+    assert len(store.search(parse_search("waves"), limit=50)) == 30
+    assert [p.id for p in store.search(parse_search("number17"))] == ["2401.00017"]
+    if store.backend == "postgresql":
+        assert open_cursors == [1] * 30
 
 
 # -- PostgreSQL only: several processes writing at once ---------------------------------
