@@ -3,6 +3,7 @@
     python -m benchmarks.run            # 100k and 1M papers (corpora cached in .data/)
     python -m benchmarks.run --full     # and 2.7M papers, all of arXiv (bench-full)
     python -m benchmarks.run --quick    # tiny sizes: checks the code, proves nothing
+    python -m benchmarks.run --only votes   # the vote figures alone (a few minutes)
 
 Baselines are measured here, in this run, on this machine: a naive import (json.loads,
 executemany, FTS5 rebuild) for import; raw FTS5 BM25 and bare tantivy for search, and
@@ -421,28 +422,9 @@ def bench_harsh(sizes: Sizes, data: Path, work: Path) -> list[Row]:
     )
 
 
-def bench_bot_paths(sizes: Sizes, ours_db: Path, work: Path) -> list[Row]:
-    log("start-up to ready")
-    start = startup_seconds(ours_db)
-    rows = [
-        Row(
-            f"Start-up to ready, {sizes.scale:,}-paper database (median of 3)",
-            f"{start:.2f} s",
-            "≤ 2 s",
-            met=start <= 2.0,
-        )
-    ]
-    log("offline console start to prompt")
-    offline = offline_prompt_seconds(work)
-    rows.append(
-        Row(
-            "Offline start to prompt: `paperboy run` console, fresh database, sources "
-            "unreachable (median of 3)",
-            f"{offline:.2f} s",
-            "≤ 2 s",
-            met=offline <= 2.0,
-        )
-    )
+def bench_votes(sizes: Sizes, work: Path) -> list[Row]:
+    """Votes through the core on SQLite and on PostgreSQL (same run), and through Slack HTTP."""
+    rows = []
     log("votes through the core and through Slack HTTP")
     core = statistics.median(
         asyncio.run(bench_bot.votes_core(work / "votes.db", sizes.votes))
@@ -477,14 +459,40 @@ def bench_bot_paths(sizes: Sizes, ours_db: Path, work: Path) -> list[Row]:
     rows.append(
         Row(
             f"Votes through Slack HTTP, signed, fake Slack on loopback "
-            f"({sizes.slack_votes:,} events)",
+            f"({sizes.slack_votes:,} events, median of {sizes.repeats})",
             _rate(slack),
             "≥ 1,000/s, not below round 1",
             f"round 1: {_rate(PREVIOUS_SLACK_VOTES)}",
             f"{slack / PREVIOUS_SLACK_VOTES:.2f}×",
-            slack >= 1000,
+            slack >= max(1000, PREVIOUS_SLACK_VOTES),
         )
     )
+    return rows
+
+
+def bench_bot_paths(sizes: Sizes, ours_db: Path, work: Path) -> list[Row]:
+    log("start-up to ready")
+    start = startup_seconds(ours_db)
+    rows = [
+        Row(
+            f"Start-up to ready, {sizes.scale:,}-paper database (median of 3)",
+            f"{start:.2f} s",
+            "≤ 2 s",
+            met=start <= 2.0,
+        )
+    ]
+    log("offline console start to prompt")
+    offline = offline_prompt_seconds(work)
+    rows.append(
+        Row(
+            "Offline start to prompt: `paperboy run` console, fresh database, sources "
+            "unreachable (median of 3)",
+            f"{offline:.2f} s",
+            "≤ 2 s",
+            met=offline <= 2.0,
+        )
+    )
+    rows += bench_votes(sizes, work)
     log(f"fan-out: {sizes.fan_papers} papers to {sizes.fan_channels} channels")
     fan = asyncio.run(bench_bot.fan_out(work / "fanout.db", sizes.fan_papers, sizes.fan_channels))
     ok = fan.seconds <= 1.2 * fan.bound and fan.posted == fan.expected
@@ -537,6 +545,24 @@ def bench_discord(sizes: Sizes, work: Path, quick: bool) -> list[Row]:
     ]
 
 
+def everything(sizes: Sizes, data: Path, work: Path, *, harsh: bool, quick: bool) -> list[Row]:
+    rows, ours_db, fts5_db = bench_imports(sizes, data, work)
+    sqlite_search: dict = {}
+    rows += bench_search(sizes, ours_db, fts5_db, figures=sqlite_search)
+    rows += bench_postgres_search(sizes, ours_db, fts5_db, sqlite_search)
+    if harsh:
+        rows += bench_harsh(sizes, data, work)
+    rows += bench_bot_paths(sizes, ours_db, work)
+    rows += bench_postgres_paths(sizes, data, work, ours_db)
+    rows += bench_taste.table_rows(quick, Row, log)
+    rows += bench_discord(sizes, work, quick)
+    for count in sizes.larger:
+        more, ours_big, fts5_big = import_at(count, data, work, f"{count}")
+        rows += more
+        rows += bench_search(Sizes(**{**sizes.__dict__, "scale": count}), ours_big, fts5_big)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke run)")
@@ -550,31 +576,28 @@ def main(argv: list[str] | None = None) -> int:
         "--full", action="store_true", help="also 2,700,000 papers (all of arXiv), once"
     )
     parser.add_argument("--no-harsh", action="store_true", help="skip the harsh corpus")
+    parser.add_argument(
+        "--only",
+        choices=["votes"],
+        help="only these figures (votes: through the core on SQLite and PostgreSQL, and "
+        "through Slack HTTP; a few minutes)",
+    )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else ARXIV if args.full else FULL
     data: Path = args.data
     work = data / ("quick" if args.quick else "work")
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    rows, ours_db, fts5_db = bench_imports(sizes, data, work)
-    sqlite_search: dict = {}
-    rows += bench_search(sizes, ours_db, fts5_db, figures=sqlite_search)
-    rows += bench_postgres_search(sizes, ours_db, fts5_db, sqlite_search)
-    if not args.no_harsh:
-        rows += bench_harsh(sizes, data, work)
-    rows += bench_bot_paths(sizes, ours_db, work)
-    rows += bench_postgres_paths(sizes, data, work, ours_db)
-    rows += bench_taste.table_rows(args.quick, Row, log)
-    rows += bench_discord(sizes, work, args.quick)
-    for count in sizes.larger:
-        more, ours_big, fts5_big = import_at(count, data, work, f"{count}")
-        rows += more
-        rows += bench_search(Sizes(**{**sizes.__dict__, "scale": count}), ours_big, fts5_big)
+    load_at_start = os.getloadavg()[0]
+    if args.only == "votes":
+        rows = bench_votes(sizes, work)
+    else:
+        rows = everything(sizes, data, work, harsh=not args.no_harsh, quick=args.quick)
     minutes = (time.perf_counter() - started) / 60
     print(
         f"\npaperboy benchmarks, {platform.python_implementation()} "
-        f"{platform.python_version()}, {os.cpu_count()} cores, load average at the end "
-        f"{os.getloadavg()[0]:.1f}, {minutes:.0f} min\n"
+        f"{platform.python_version()}, {os.cpu_count()} cores, load average at the start "
+        f"{load_at_start:.1f}, at the end {os.getloadavg()[0]:.1f}, {minutes:.0f} min\n"
     )
     print(table(rows))
     missed = [r.figure for r in rows if r.met is False]
