@@ -116,9 +116,9 @@ class Bot:
         try:
             if isinstance(event, ReactionChanged):
                 self.reconciler.saw_live(event)
-                post = record_reaction(self.store, self.rules, event)
-                if post is not None:
-                    self.cards.votes_changed(post)
+                applied = record_reaction(self.store, self.rules, event)
+                if applied is not None:
+                    self.cards.cards_changed(event.target.channel.platform, applied.cards)
             elif isinstance(event, ShareRequested):
                 with fail_fast():  # someone waits: an unreachable source fails at once
                     await self._respond(event, await self._share(event))

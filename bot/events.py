@@ -59,6 +59,9 @@ class ReactionChanged:
     user: User
     emoji: str  # a short name ("+1", "thumbsup::skin-tone-2") or unicode ("👍")
     added: bool
+    # The platform's id of this delivery, where it re-sends events (Slack's event_id): a
+    # re-sent one is applied once, checked in the vote's own transaction.
+    delivery: str | None = None
 
 
 @dataclass(frozen=True)

@@ -68,16 +68,25 @@ class CardEditor:
         for paper_id in paper_ids:
             self._mark(self.store.sent_posts_of(paper_id))
 
+    def cards_changed(self, platform: str, post_ids: Iterable[int]) -> None:
+        """These sent cards on ``platform`` show an old state (a reaction's vote changed;
+        the store named them in the vote's own transaction)."""
+        if platform in self.outboxes:
+            for post_id in post_ids:
+                self._mark_one(post_id)
+
     def _mark(self, posts: Iterable[Post]) -> None:
         for post in posts:
-            if post.platform not in self.outboxes or not post.message_id:
-                continue
-            self._dirty.add(post.id)
-            self._idle.clear()
-            if post.id not in self._workers:
-                self._workers[post.id] = asyncio.create_task(
-                    self._work(post.id), name=f"card-edit-{post.id}"
-                )
+            if post.platform in self.outboxes and post.message_id:
+                self._mark_one(post.id)
+
+    def _mark_one(self, post_id: int) -> None:
+        self._dirty.add(post_id)
+        self._idle.clear()
+        if post_id not in self._workers:
+            self._workers[post_id] = asyncio.create_task(
+                self._work(post_id), name=f"card-edit-{post_id}"
+            )
 
     # -- lifecycle ----------------------------------------------------------------------
 

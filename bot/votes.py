@@ -8,7 +8,7 @@ import re
 
 from bot.config import Settings
 from bot.events import ReactionChanged
-from storage.store import Post, Store
+from storage.store import ReactionApplied, Store
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,11 @@ class VoteRules:
         return 0
 
 
-def record_reaction(store: Store, rules: VoteRules, event: ReactionChanged) -> Post | None:
-    """Apply one reaction event; the post it voted on, or None if it was no vote on our post."""
+def record_reaction(
+    store: Store, rules: VoteRules, event: ReactionChanged
+) -> ReactionApplied | None:
+    """Apply one reaction event; what it did, or None if it was no vote on our post (or a
+    delivery seen before)."""
     if event.user.is_bot:
         return None
     value = rules.value(event.emoji)
@@ -52,13 +55,21 @@ def record_reaction(store: Store, rules: VoteRules, event: ReactionChanged) -> P
         return None
     target = event.target
     ch = target.channel
-    post = store.post_for_message(
-        ch.platform, ch.workspace, ch.channel, target.message
-    ) or store.votable_message(ch.platform, ch.workspace, ch.channel, target.message)
-    if post is None:  # neither one of our posts nor a message linking one paper
-        return None
     # Kept under the platform's own name: 👍 and 👍🏽 are two reactions there (one vote here),
     # and taking one back must not take the other with it.
-    vote = store.set_reaction(post, event.user.id, event.emoji, value, present=event.added)
-    log.debug("vote: %s on %s in %s is now %+d", event.user.id, post.paper_id, target.channel, vote)
-    return post
+    applied = store.react(
+        ch.platform,
+        ch.workspace,
+        ch.channel,
+        target.message,
+        event.user.id,
+        event.emoji,
+        value,
+        event.added,
+        delivery=event.delivery,
+    )
+    if applied is not None:
+        log.debug(
+            "vote: %s on %s in %s is now %+d", event.user.id, applied.paper_id, ch, applied.vote
+        )
+    return applied

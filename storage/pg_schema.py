@@ -47,7 +47,7 @@ _TIME = "double precision"
 # statement per batch (storage.pg_bulk); every other insert is logged row by row here.
 INSERTS_LOGGED_SETTING = "paperboy.inserts_logged"
 
-# The search log's trigger function. Code, not schema, like SET_REACTION below: replaced at
+# The search log's trigger function. Code, not schema, like the vote functions below: replaced at
 # every start, so it always matches the running version.
 LOG_PAPER = f"""CREATE OR REPLACE FUNCTION paperboy_log_paper() RETURNS trigger
     LANGUAGE plpgsql AS $$
@@ -124,17 +124,18 @@ BASELINE = [
 ]
 
 
-# A reaction event in one round trip (see Store.set_reaction, whose SQLite path is the same
-# steps): in READ COMMITTED each statement of a PL/pgSQL function takes a new snapshot, so
-# the reactions read after the user's lock include everything committed before it. Code, not
-# schema: replaced at every start, so it always matches the running version.
-SET_REACTION = """CREATE OR REPLACE FUNCTION paperboy_set_reaction(
+# A reaction in one round trip (see Store.react and Store.set_reaction, whose SQLite paths
+# are the same steps): in READ COMMITTED each statement of a PL/pgSQL function takes a new
+# snapshot, so the reactions read after the user's lock include everything committed before
+# it. Code, not schema: replaced at every start, so it always matches the running version.
+# A function whose result type changes must be dropped first (CREATE OR REPLACE can't).
+APPLY_REACTION = """CREATE OR REPLACE FUNCTION paperboy_apply_reaction(
     p_platform text, p_workspace text, p_channel text, p_message_id text, p_user_id text,
     p_emoji text, p_paper_id text, p_value integer, p_present boolean,
-    p_now double precision, p_lock text) RETURNS integer LANGUAGE plpgsql AS $$
+    p_now double precision, p_lock text, OUT vote integer, OUT vote_changed boolean)
+    LANGUAGE plpgsql AS $$
     DECLARE
       v_changed integer;
-      v_derived integer;
       v_current integer;
     BEGIN
       PERFORM pg_advisory_xact_lock(hashtextextended(p_lock, 0));
@@ -152,24 +153,80 @@ SET_REACTION = """CREATE OR REPLACE FUNCTION paperboy_set_reaction(
       GET DIAGNOSTICS v_changed = ROW_COUNT;
       SELECT coalesce(max(CASE WHEN value > 0 THEN 1 ELSE 0 END), 0)
            - coalesce(max(CASE WHEN value < 0 THEN 1 ELSE 0 END), 0)
-        INTO v_derived FROM reactions WHERE platform = p_platform
+        INTO vote FROM reactions WHERE platform = p_platform
         AND workspace = p_workspace AND paper_id = p_paper_id AND user_id = p_user_id;
       SELECT value INTO v_current FROM votes WHERE platform = p_platform
         AND workspace = p_workspace AND paper_id = p_paper_id AND user_id = p_user_id;
-      IF v_changed = 0 OR v_derived = coalesce(v_current, 0) THEN
-        RETURN v_derived;  -- a repeated event, or one that leaves the vote as it was
+      vote_changed := v_changed > 0 AND vote <> coalesce(v_current, 0);
+      IF NOT vote_changed THEN
+        RETURN;  -- a repeated event, or one that leaves the vote as it was
       END IF;
-      IF v_derived = 0 THEN
+      IF vote = 0 THEN
         DELETE FROM votes WHERE platform = p_platform AND workspace = p_workspace
           AND paper_id = p_paper_id AND user_id = p_user_id;
       ELSE
         INSERT INTO votes (platform, workspace, paper_id, user_id, value, updated_at)
-        VALUES (p_platform, p_workspace, p_paper_id, p_user_id, v_derived, p_now)
+        VALUES (p_platform, p_workspace, p_paper_id, p_user_id, vote, p_now)
         ON CONFLICT (platform, workspace, paper_id, user_id)
         DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
       END IF;
-      RETURN v_derived;
     END $$"""
+
+# Kept with its first signature for processes of the previous version during a rolling
+# restart; Store.set_reaction calls it too.
+SET_REACTION = """CREATE OR REPLACE FUNCTION paperboy_set_reaction(
+    p_platform text, p_workspace text, p_channel text, p_message_id text, p_user_id text,
+    p_emoji text, p_paper_id text, p_value integer, p_present boolean,
+    p_now double precision, p_lock text) RETURNS integer LANGUAGE sql AS $$
+    SELECT vote FROM paperboy_apply_reaction(p_platform, p_workspace, p_channel,
+      p_message_id, p_user_id, p_emoji, p_paper_id, p_value, p_present, p_now, p_lock)
+    $$"""
+
+# A reaction event as the core receives it, in one round trip (Store.react): remember its
+# delivery id (a re-sent event stops here), find the post or votable message it is on, apply
+# it, and when the user's vote changed name the paper's cards in the workspace to refresh.
+# p_lock_prefix + paper id + user id is storage.store._vote_lock's name for the user's lock.
+REACT = """CREATE OR REPLACE FUNCTION paperboy_react(
+    p_platform text, p_workspace text, p_channel text, p_message_id text, p_user_id text,
+    p_emoji text, p_value integer, p_present boolean, p_now double precision,
+    p_delivery text, p_lock_prefix text,
+    OUT outcome text, OUT post_id bigint, OUT paper text, OUT vote integer,
+    OUT cards bigint[]) LANGUAGE plpgsql AS $$
+    DECLARE
+      v_changed boolean;
+    BEGIN
+      IF p_delivery IS NOT NULL THEN
+        INSERT INTO deliveries (platform, key, seen_at) VALUES (p_platform, p_delivery, p_now)
+        ON CONFLICT (platform, key) DO NOTHING;
+        IF NOT FOUND THEN
+          outcome := 'repeat';
+          RETURN;
+        END IF;
+      END IF;
+      SELECT id, paper_id INTO post_id, paper FROM posts WHERE platform = p_platform
+        AND channel = p_channel AND message_id = p_message_id AND workspace = p_workspace;
+      IF NOT FOUND THEN
+        SELECT 0, paper_id INTO post_id, paper FROM votable_messages
+          WHERE platform = p_platform AND channel = p_channel
+          AND message_id = p_message_id AND workspace = p_workspace;
+        IF NOT FOUND THEN
+          outcome := 'not ours';
+          RETURN;
+        END IF;
+      END IF;
+      SELECT a.vote, a.vote_changed INTO vote, v_changed FROM paperboy_apply_reaction(
+        p_platform, p_workspace, p_channel, p_message_id, p_user_id, p_emoji, paper,
+        p_value, p_present, p_now, p_lock_prefix || paper || chr(31) || p_user_id) AS a;
+      outcome := 'applied';
+      IF v_changed THEN
+        cards := ARRAY(SELECT id FROM posts WHERE paper_id = paper AND platform = p_platform
+          AND workspace = p_workspace AND state = 'sent' AND message_id IS NOT NULL
+          ORDER BY id);
+      END IF;
+    END $$"""
+
+# In this order: each uses the one before.
+FUNCTIONS = (APPLY_REACTION, SET_REACTION, REACT)
 
 
 def schema_version_pg(db: PostgresDatabase) -> int:
@@ -223,4 +280,5 @@ def migrate_pg(db: PostgresDatabase) -> None:
             if c.name not in present:
                 db.execute(f"ALTER TABLE papers ADD COLUMN {_column(c)}")
         db.execute(LOG_PAPER)
-        db.execute(SET_REACTION)
+        for function in FUNCTIONS:
+            db.execute(function)

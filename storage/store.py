@@ -65,6 +65,18 @@ class Tally:
     downs: int
 
 
+@dataclass(frozen=True)
+class ReactionApplied:
+    """What a reaction event did (``Store.react``)."""
+
+    paper_id: str
+    post_id: int  # the post it was on; 0 for a person's message that links the paper
+    vote: int  # the user's vote on the paper after it
+    # Ids of the paper's sent cards in the workspace, to show the new count; empty when
+    # the user's vote did not change (nothing on any card changed).
+    cards: tuple[int, ...]
+
+
 _PAPER_COLUMNS = ", ".join(f"p.{name}" for name in PAPER_COLUMN_NAMES)
 # A new paper gets every column; one stored before keeps its first_seen.
 _UPSERT_PAPER = (
@@ -93,7 +105,11 @@ _WORKSPACE_TABLES = (
 
 
 def _vote_lock(post: Post, user_id: str) -> str:
-    return "\x1f".join(("vote", post.platform, post.workspace, post.paper_id, user_id))
+    return _vote_lock_prefix(post.platform, post.workspace) + f"{post.paper_id}\x1f{user_id}"
+
+
+def _vote_lock_prefix(platform: str, workspace: str) -> str:
+    return "\x1f".join(("vote", platform, workspace, ""))
 
 
 class Store:
@@ -486,15 +502,21 @@ class Store:
         at most every ``PRUNE_EVERY`` seconds.
         """
         now = self.clock()
-        if now >= self._next_prune:
-            self._next_prune = now + PRUNE_EVERY
-            self.sql.execute("DELETE FROM deliveries WHERE seen_at < ?", [now - DELIVERY_MEMORY])
+        self._prune_deliveries(now)
+        return self._remember_delivery(platform, key, now)
+
+    def _remember_delivery(self, platform: str, key: str, now: float) -> bool:
         cursor = self.sql.execute(
             "INSERT INTO deliveries (platform, key, seen_at) VALUES (?, ?, ?) "
             "ON CONFLICT (platform, key) DO NOTHING",
             [platform, key, now],
         )
         return cursor.rowcount == 1
+
+    def _prune_deliveries(self, now: float) -> None:
+        if now >= self._next_prune:
+            self._next_prune = now + PRUNE_EVERY
+            self.sql.execute("DELETE FROM deliveries WHERE seen_at < ?", [now - DELIVERY_MEMORY])
 
     def post_in_channel(
         self, platform: str, workspace: str, channel: str, paper_id: str
@@ -596,6 +618,79 @@ class Store:
                 )
             return not was_on, self._rederive_vote(post, user_id, changed=True)
 
+    def react(
+        self,
+        platform: str,
+        workspace: str,
+        channel: str,
+        message_id: str,
+        user_id: str,
+        emoji: str,
+        value: int,
+        present: bool,
+        *,
+        delivery: str | None = None,
+    ) -> ReactionApplied | None:
+        """A reaction event, as a platform sends it: added to (or taken off) a message.
+
+        In one transaction: remember ``delivery`` (the platform's id of this event, see
+        ``first_delivery``), find the post or votable message it is on, and apply it as
+        ``set_reaction`` does. None when it changed nothing: a re-sent delivery, or a message
+        that is neither one of our posts nor a person's message linking one paper.
+
+        The hot path of a reaction storm: on PostgreSQL the whole of it is one function
+        (storage.pg_schema.REACT), one round trip a vote.
+        """
+        now = self.clock()
+        if delivery is not None:
+            self._prune_deliveries(now)
+        if self.sql.dialect == "postgresql":
+            outcome, post_id, paper_id, vote, cards = self.sql.execute(
+                "SELECT * FROM paperboy_react(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    platform,
+                    workspace,
+                    channel,
+                    message_id,
+                    user_id,
+                    emoji,
+                    value,
+                    present,
+                    now,
+                    delivery,
+                    _vote_lock_prefix(platform, workspace),
+                ),
+            ).fetchone()
+            if outcome != "applied":
+                return None
+            return ReactionApplied(paper_id, post_id, vote, tuple(cards or ()))
+        sql = self.sql.execute
+        where = "platform = ? AND channel = ? AND message_id = ? AND workspace = ?"
+        key = (platform, channel, message_id, workspace)
+        with self.sql.transaction():
+            if delivery is not None and not self._remember_delivery(platform, delivery, now):
+                return None
+            found = (
+                sql(f"SELECT id, paper_id FROM posts WHERE {where}", key).fetchone()
+                or sql(f"SELECT 0, paper_id FROM votable_messages WHERE {where}", key).fetchone()
+            )
+            if found is None:
+                return None
+            post = Post(found[0], platform, workspace, channel, found[1], message_id, "sent")
+            vote, changed = self._apply_reaction(post, user_id, emoji, value, present, now)
+            cards = ()
+            if changed:
+                cards = tuple(
+                    row[0]
+                    for row in sql(
+                        "SELECT id FROM posts WHERE paper_id = ? AND platform = ? "
+                        "AND workspace = ? AND state = 'sent' AND message_id IS NOT NULL "
+                        "ORDER BY id",
+                        (post.paper_id, platform, workspace),
+                    )
+                )
+            return ReactionApplied(post.paper_id, post.id, vote, cards)
+
     def set_reaction(self, post: Post, user_id: str, emoji: str, value: int, present: bool) -> int:
         """Add or remove one reaction and re-derive the user's vote on the post's paper.
 
@@ -604,12 +699,10 @@ class Store:
         depends on the set of reactions alone, so retried or reordered events agree.
         Returns the user's vote after the change.
         """
-        # The hot path of a reaction storm: as few statements as can be. On PostgreSQL
-        # every statement is a round trip, so the same steps run in one function there
-        # (storage.pg_schema.SET_REACTION), its own transaction: one round trip a vote.
-        sql = self.sql.execute
+        # On PostgreSQL every statement is a round trip, so the same steps run in one
+        # function there (storage.pg_schema.APPLY_REACTION), its own transaction.
         if self.sql.dialect == "postgresql":
-            return sql(
+            return self.sql.execute(
                 "SELECT paperboy_set_reaction(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     post.platform,
@@ -626,39 +719,46 @@ class Store:
                 ),
             ).fetchone()[0]
         with self.sql.transaction():
-            self.sql.serialize(_vote_lock(post, user_id))  # the user's events in other processes
-            if present:
-                changed = sql(
-                    "INSERT INTO reactions (platform, workspace, channel, message_id, user_id, "
-                    "emoji, paper_id, value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT DO NOTHING",
-                    (
-                        post.platform,
-                        post.workspace,
-                        post.channel,
-                        post.message_id,
-                        user_id,
-                        emoji,
-                        post.paper_id,
-                        value,
-                        self.clock(),
-                    ),
-                ).rowcount
-            else:
-                changed = sql(
-                    "DELETE FROM reactions WHERE platform = ? AND workspace = ? AND paper_id = ? "
-                    "AND user_id = ? AND channel = ? AND message_id = ? AND emoji = ?",
-                    (
-                        post.platform,
-                        post.workspace,
-                        post.paper_id,
-                        user_id,
-                        post.channel,
-                        post.message_id,
-                        emoji,
-                    ),
-                ).rowcount
-            return self._rederive_vote(post, user_id, changed=bool(changed))
+            return self._apply_reaction(post, user_id, emoji, value, present, self.clock())[0]
+
+    def _apply_reaction(
+        self, post: Post, user_id: str, emoji: str, value: int, present: bool, now: float
+    ) -> tuple[int, bool]:
+        """Inside a transaction (SQLite): the user's vote after it, and whether it changed."""
+        sql = self.sql.execute
+        self.sql.serialize(_vote_lock(post, user_id))  # the user's events in other processes
+        if present:
+            changed = sql(
+                "INSERT INTO reactions (platform, workspace, channel, message_id, user_id, "
+                "emoji, paper_id, value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (
+                    post.platform,
+                    post.workspace,
+                    post.channel,
+                    post.message_id,
+                    user_id,
+                    emoji,
+                    post.paper_id,
+                    value,
+                    now,
+                ),
+            ).rowcount
+        else:
+            changed = sql(
+                "DELETE FROM reactions WHERE platform = ? AND workspace = ? AND paper_id = ? "
+                "AND user_id = ? AND channel = ? AND message_id = ? AND emoji = ?",
+                (
+                    post.platform,
+                    post.workspace,
+                    post.paper_id,
+                    user_id,
+                    post.channel,
+                    post.message_id,
+                    emoji,
+                ),
+            ).rowcount
+        return self._rederive(post, user_id, changed=bool(changed))
 
     def reconcile_reactions(
         self,
@@ -723,6 +823,10 @@ class Store:
         return len(missing), len(gone)
 
     def _rederive_vote(self, post: Post, user_id: str, *, changed: bool) -> int:
+        return self._rederive(post, user_id, changed=changed)[0]
+
+    def _rederive(self, post: Post, user_id: str, *, changed: bool) -> tuple[int, bool]:
+        """The user's vote re-derived from their reactions, and whether that changed it."""
         sql = self.sql.execute
         key = (post.platform, post.workspace, post.paper_id, user_id)
         derived, current = sql(
@@ -734,7 +838,7 @@ class Store:
             key + key,
         ).fetchone()
         if not changed or derived == (current or 0):
-            return derived  # a repeated event, or one that leaves the vote as it was
+            return derived, False  # a repeated event, or one that leaves the vote as it was
         if derived == 0:
             sql(
                 "DELETE FROM votes WHERE platform = ? AND workspace = ? AND paper_id = ? "
@@ -749,7 +853,7 @@ class Store:
                 "updated_at = excluded.updated_at",
                 (*key, derived, self.clock()),
             )
-        return derived
+        return derived, True
 
     def net_votes(self, platform: str, workspace: str, paper_id: str) -> int:
         row = self.sql.execute(

@@ -67,7 +67,12 @@ def reaction_event(body: dict, *, bot_user_id: str | None = None) -> ReactionCha
         user=User(PLATFORM, user_id, is_bot=bool(bot_user_id) and user_id == bot_user_id),
         emoji=event["reaction"],
         added=event["type"] == "reaction_added",
+        delivery=delivery_key(body),  # checked in the vote's own transaction
     )
+
+
+def is_reaction(body: dict) -> bool:
+    return (body.get("event") or {}).get("type") in REACTION_EVENTS
 
 
 def share_event(body: dict, respond: Responder, display_name: str = "") -> ShareRequested | None:
