@@ -167,6 +167,134 @@ def test_a_rebuild_streams_every_paper_into_the_index(store, monkeypatch) -> Non
         assert open_cursors == [1] * 30
 
 
+# -- a reaction event, as the platform sends it (Store.react) ------------------------------
+
+
+def _sent(store: Store, workspace: str, channel: str, paper_id: str, message: str) -> int:
+    post_id = store.claim_post("slack", workspace, channel, paper_id)
+    store.complete_post(post_id, message)
+    return post_id
+
+
+def _react(store: Store, message: str, user: str, emoji: str, added: bool = True, **kw):
+    value = -1 if emoji == "-1" else 1
+    return store.react("slack", "W1", "C1", message, user, emoji, value, added, **kw)
+
+
+def test_a_re_sent_reaction_event_is_applied_once(store) -> None:
+    """Slack re-sends an add after the remove that followed it: the ledger must not
+    bring the taken-back vote back, whichever process the re-sent event reaches."""
+    store.save_papers([Paper("2401.00001", "T")])
+    card = _sent(store, "W1", "C1", "2401.00001", "m1")
+    added = _react(store, "m1", "U1", "+1", delivery="event:E1")
+    assert (added.paper_id, added.post_id, added.vote, added.cards) == (
+        "2401.00001",
+        card,
+        1,
+        (card,),
+    )
+    assert _react(store, "m1", "U1", "+1", added=False, delivery="event:E2").vote == 0
+    assert _react(store, "m1", "U1", "+1", delivery="event:E1") is None  # the re-sent add
+    assert store.vote_of("slack", "W1", "2401.00001", "U1") == 0
+    assert not store.first_delivery("slack", "event:E2")  # one memory for every path
+    assert _react(store, "m1", "U1", "+1", delivery="event:E3").vote == 1  # a new add counts
+    assert store.tally("slack", "W1", "2401.00001").ups == 1
+
+
+def test_reaction_events_keep_one_vote_per_user_and_name_the_cards_to_refresh(store) -> None:
+    store.save_papers([Paper("2401.00001", "T"), Paper("2401.00002", "U")])
+    first = _sent(store, "W1", "C1", "2401.00001", "m1")
+    second = _sent(store, "W1", "C2", "2401.00001", "m2")
+    _sent(store, "W2", "C1", "2401.00001", "m3")  # another workspace: its own count
+    store.claim_post("slack", "W1", "C3", "2401.00001")  # pending: no card to edit yet
+    _sent(store, "W1", "C1", "2401.00002", "m4")  # another paper
+    assert _react(store, "m1", "U1", "+1").cards == (first, second)
+    again = store.react("slack", "W1", "C2", "m2", "U1", "fire", 1, True)  # same vote
+    assert (again.vote, again.cards) == (1, ())  # nothing on any card changed
+    assert _react(store, "m1", "U2", "+1").vote == 1
+    assert store.tally("slack", "W1", "2401.00001").ups == 2
+    assert _react(store, "m1", "U1", "+1", added=False).cards == ()  # fire still counts
+    down = store.react("slack", "W1", "C2", "m2", "U1", "fire", 1, False)
+    assert (down.vote, down.cards) == (0, (first, second))  # un-reacted: the vote is gone
+    assert _react(store, "m1", "U1", "+1", added=False).cards == ()  # a repeated removal
+    assert store.vote_of("slack", "W1", "2401.00001", "U1") == 0
+    tally = store.tally("slack", "W1", "2401.00001")
+    assert (tally.score, tally.ups, tally.downs) == (1, 1, 0)
+    assert _react(store, "m1", "U2", "-1").vote == 0  # up and down of one user cancel
+    assert store.net_votes("slack", "W1", "2401.00001") == 0
+
+
+def test_a_reaction_on_a_message_that_is_not_ours_changes_nothing(store) -> None:
+    store.save_papers([Paper("2401.00001", "T")])
+    _sent(store, "W1", "C1", "2401.00001", "m1")
+    assert _react(store, "someone-else's", "U1", "+1", delivery="event:E1") is None
+    assert store.react("slack", "W2", "C1", "m1", "U1", "+1", 1, True) is None  # other team
+    assert store.sql.execute("SELECT count(*) FROM reactions").fetchone()[0] == 0
+    assert store.net_votes("slack", "W1", "2401.00001") == 0
+    # Once it links one paper (its card was shown), a reaction on it is a vote.
+    store.add_votable_message("slack", "W1", "C1", "someone-else's", "2401.00001")
+    linked = _react(store, "someone-else's", "U1", "+1", delivery="event:E2")
+    assert (linked.paper_id, linked.post_id, linked.vote) == ("2401.00001", 0, 1)
+    assert store.tally("slack", "W1", "2401.00001").ups == 1
+
+
+def test_concurrent_reaction_events_from_two_connections(db_settings) -> None:
+    """One user's 👍 and 👎 on two cards of a paper reach two processes at once, and each
+    event is delivered to both: every user ends at 0, each event applied once."""
+    setup = open_store(db_settings)
+    setup.save_papers([Paper("2401.00001", "T")])
+    _sent(setup, "W1", "C1", "2401.00001", "m1")
+    _sent(setup, "W1", "C2", "2401.00001", "m2")
+    setup.close()
+    rounds = 20
+    barrier = threading.Barrier(2)
+    applied: list[str] = []
+    errors: list[BaseException] = []
+
+    def process() -> None:
+        store = open_store(db_settings)  # a connection of its own, in its own thread
+        try:
+            for i in range(rounds):
+                for channel, message, emoji, value in (
+                    ("C1", "m1", "+1", 1),
+                    ("C2", "m2", "-1", -1),
+                ):
+                    barrier.wait()
+                    if store.react(
+                        "slack",
+                        "W1",
+                        channel,
+                        message,
+                        f"U{i}",
+                        emoji,
+                        value,
+                        True,
+                        delivery=f"event:{i}{emoji}",
+                    ):
+                        applied.append(f"{i}{emoji}")
+        except BaseException as exc:
+            errors.append(exc)
+            barrier.abort()
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=process) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(applied) == sorted(f"{i}{e}" for i in range(rounds) for e in ("+1", "-1"))
+    store = open_store(db_settings)
+    try:
+        assert [store.vote_of("slack", "W1", "2401.00001", f"U{i}") for i in range(rounds)] == [
+            0
+        ] * rounds
+        assert store.sql.execute("SELECT count(*) FROM reactions").fetchone()[0] == 2 * rounds
+    finally:
+        store.close()
+
+
 # -- PostgreSQL only: several processes writing at once ---------------------------------
 
 
@@ -295,7 +423,9 @@ def test_the_poster_lock_is_one_process_and_freed_when_it_is_killed(pg_settings)
 
 def test_a_reaction_on_postgresql_is_one_round_trip(pg_settings, monkeypatch) -> None:
     """Round trips are what a vote costs on PostgreSQL: the lock, the reaction and the
-    re-derived vote go as one statement (storage.pg_schema.SET_REACTION)."""
+    re-derived vote go as one statement (storage.pg_schema.APPLY_REACTION); a reaction
+    event (Store.react) also finds its post, records its delivery id and names the cards
+    to refresh in that one statement (storage.pg_schema.REACT)."""
     store = open_store(pg_settings)
     try:
         store.save_papers([Paper("2401.00001", "T")])
@@ -313,5 +443,12 @@ def test_a_reaction_on_postgresql_is_one_round_trip(pg_settings, monkeypatch) ->
         assert store.set_reaction(post, "U1", "+1", 1, False) == -1
         assert len(statements) == 3
         assert store.vote_of("slack", "W1", "2401.00001", "U1") == -1
+        store.first_delivery("slack", "event:E0")  # deliveries pruned a minute from now
+        statements.clear()
+        assert _react(store, "m1", "U2", "+1", delivery="event:E1").cards == (post.id,)
+        assert _react(store, "m1", "U2", "+1", delivery="event:E1") is None
+        assert _react(store, "m1", "U2", "+1", added=False, delivery="event:E2").vote == 0
+        assert _react(store, "elsewhere", "U2", "+1", delivery="event:E3") is None
+        assert len(statements) == 4
     finally:
         store.close()
