@@ -398,6 +398,16 @@ def _v13_rate_slots(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v14_reactions_by_channel_first(db: sqlite_utils.Database) -> None:
+    """The channel index leads with the channel. Led by (platform, workspace) it also
+    matched the hot lookup of one user's reactions on a paper, and PostgreSQL, before its
+    first ANALYZE of the table, took it for that lookup and read every reaction of the
+    workspace per vote (a tie of estimates it broke by index size). The queries it is for
+    name all three columns, so the order costs them nothing."""
+    db.execute("DROP INDEX idx_reactions_channel")
+    db.execute("CREATE INDEX idx_reactions_channel ON reactions (channel, workspace, platform)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial,
     _v2_search_beside_sqlite,
@@ -412,6 +422,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v11_votable_messages,
     _v12_slack_installations,
     _v13_rate_slots,
+    _v14_reactions_by_channel_first,
 ]
 
 

@@ -214,10 +214,11 @@ class _Rows:
 
     def __init__(self, cursor: Any) -> None:
         self.rowcount = cursor.rowcount
-        self.description = (
-            [(column.name,) for column in cursor.description] if cursor.description else None
-        )
-        self._rows = cursor.fetchall() if cursor.description else []
+        # Read once: psycopg builds the column objects anew at each read, a good part of a
+        # vote's client time.
+        columns = cursor.description
+        self.description = [(column.name,) for column in columns] if columns else None
+        self._rows = cursor.fetchall() if columns else []
         self._next = 0
 
     def fetchone(self) -> Any:

@@ -452,3 +452,21 @@ def test_a_reaction_on_postgresql_is_one_round_trip(pg_settings, monkeypatch) ->
         assert len(statements) == 4
     finally:
         store.close()
+
+
+def test_a_vote_reads_only_the_users_reactions_before_any_analyze(pg_settings) -> None:
+    """A fresh database has no statistics yet; the lookup of one user's reactions on a
+    paper, made for every vote, must still go by the primary key rather than read every
+    reaction of the workspace (it did while the channel index led with the workspace)."""
+    store = open_store(pg_settings)
+    try:
+        plan = "\n".join(
+            row[0]
+            for row in store.sql.execute(
+                "EXPLAIN SELECT max(value) FROM reactions WHERE platform = 'slack' "
+                "AND workspace = 'W1' AND paper_id = '2401.00001' AND user_id = 'U1'"
+            )
+        )
+        assert "reactions_pkey" in plan
+    finally:
+        store.close()
