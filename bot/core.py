@@ -111,6 +111,15 @@ class Bot:
             log.warning("could not check whether a %s delivery is a repeat", platform)
             return True
 
+    def seen_delivery(self, platform: str, key: str) -> bool:
+        """True when ``key`` was delivered and handled before (``first_delivery`` remembered
+        it); remembers nothing, for adapters that remember only once an event is applied."""
+        try:
+            return self.store.seen_delivery(platform, key)
+        except Exception:  # as above: better twice than never
+            log.warning("could not check whether a %s delivery is a repeat", platform)
+            return False
+
     async def handle(self, event: Event) -> None:
         """Handle one event; never raises, so one bad event cannot take an adapter down."""
         try:

@@ -496,6 +496,13 @@ class Store:
         )
         return cursor.rowcount == 1
 
+    def seen_delivery(self, platform: str, key: str) -> bool:
+        """True if ``key`` was remembered by ``first_delivery``; remembers nothing itself."""
+        row = self.sql.execute(
+            "SELECT 1 FROM deliveries WHERE platform = ? AND key = ?", [platform, key]
+        ).fetchone()
+        return row is not None
+
     def post_in_channel(
         self, platform: str, workspace: str, channel: str, paper_id: str
     ) -> Post | None:

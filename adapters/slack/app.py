@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiohttp
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -61,6 +61,7 @@ from adapters.slack.translate import (
     PLATFORM,
     command_event,
     delivery_key,
+    is_reaction,
     links_event,
     reaction_event,
     share_event,
@@ -96,6 +97,8 @@ class EventHandler(Protocol):
     async def handle(self, event: Event) -> None: ...
 
     def first_delivery(self, platform: str, key: str) -> bool: ...
+
+    def seen_delivery(self, platform: str, key: str) -> bool: ...
 
 
 class NotInstalled(SendError):
@@ -200,10 +203,20 @@ class DropRedeliveries(AsyncMiddleware):
     and processes. A class middleware rather than a function: Bolt builds a dozen keyword
     arguments for every function it calls, which is a good part of each request's cost in a
     reaction storm.
+
+    Reactions are applied here, before the ack, and their id remembered only once applied:
+    Bolt would ack an event before running its listener, and a process killed in between
+    (or between remembering the id and applying it) lost the reaction, since Slack does not
+    re-send what was acked, nor another process run what was remembered. Now a process that
+    dies first leaves the event unacked, and Slack's retry, wherever it lands, applies it.
+    Applying one twice is harmless: the ledger is a set of reactions.
     """
 
-    def __init__(self, bot: EventHandler) -> None:
+    def __init__(
+        self, bot: EventHandler, apply_reaction: Callable[[dict, Any], Awaitable[None]]
+    ) -> None:
         self.bot = bot
+        self.apply_reaction = apply_reaction
 
     async def async_process(
         self,
@@ -213,6 +226,13 @@ class DropRedeliveries(AsyncMiddleware):
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse:
         key = delivery_key(req.body)
+        if key is not None and is_reaction(req.body):
+            if self.bot.seen_delivery(PLATFORM, key):
+                log.info("Slack: dropped a re-sent event")
+            else:
+                await self.apply_reaction(req.body, req.context)
+                self.bot.first_delivery(PLATFORM, key)
+            return await req.context.ack()
         if key is not None and not self.bot.first_delivery(PLATFORM, key):
             log.info("Slack: dropped a re-sent %s", key.split(":", 1)[0])
             return await req.context.ack()
@@ -549,10 +569,9 @@ class SlackAdapter:
     # -- Slack to core --------------------------------------------------------------------
 
     def _register(self) -> None:
-        self.app.use(DropRedeliveries(self.bot))
-        # Bolt tries listeners in this order, and each try costs: reactions, by far the most
-        # frequent request, come first and share one listener.
-        self.app.event(re.compile(r"^reaction_(added|removed)$"))(self._on_reaction)
+        # Reactions, by far the most frequent request, are applied in this middleware, before
+        # the ack and before Bolt tries any listener (see DropRedeliveries).
+        self.app.use(DropRedeliveries(self.bot, self._on_reaction))
         # Any command name: a second install of the app (say /papers-dev) works unchanged.
         self.app.command(re.compile(r"^/"))(self._on_command)
         # Link buttons only send these when interactivity is turned on; ack, nothing to do.
