@@ -71,6 +71,7 @@ FIRST_PAPERS = 12
 EMOJI = ["+1", "thumbsup", "fire", "+1::skin-tone-3", "-1", "thumbsdown", "tada", "eyes"]
 LEADING = "runs the posting rounds now"
 PORT_LINE = re.compile(r"listening for HTTP events on port (\d+)")
+CONNECTED = "Slack: connected in Socket Mode"
 HUMAN = "UHUMAN"
 
 
@@ -86,6 +87,7 @@ class Node:
     _read_to: int = 0
     _partial: bytes = b""
     _port: int | None = None
+    _connected: bool = False
     _leads: bool = False
 
     @property
@@ -95,11 +97,14 @@ class Node:
     async def start(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._read_to = self.bot.log_path.stat().st_size
-        self._partial, self._port, self._leads = b"", None, False
+        self._partial, self._port, self._connected, self._leads = b"", None, False, False
         await self.bot.start()
+        # Up once Slack can reach it: listening on its port, or its websocket open.
+        await wait_until(
+            lambda: self._scan() or self._port or self._connected or self.bot.crashed, 30, 0.01
+        )
+        assert not self.bot.crashed, self.bot.log_tail()
         if self.http:
-            await wait_until(lambda: self._scan() or self._port or self.bot.crashed, 30, 0.01)
-            assert not self.bot.crashed, self.bot.log_tail()
             self.url = f"http://127.0.0.1:{self._port}/slack/events"
 
     async def kill(self) -> float:
@@ -120,6 +125,7 @@ class Node:
                 found = PORT_LINE.search(text)
                 if found:
                     self._port = int(found.group(1))
+                self._connected = self._connected or CONNECTED in text
                 self._leads = self._leads or LEADING in text
 
     @property

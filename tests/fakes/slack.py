@@ -351,6 +351,8 @@ class FakeSlack:
         self._delays: dict[str, float | Callable[[], float]] = {}
         self._expired: set[str] = set()
         self._sockets: list[web.WebSocketResponse] = []
+        # deliver_to_any's envelopes awaiting their ack: id -> (connection, acked or not)
+        self._awaiting: dict[str, tuple[web.WebSocketResponse, asyncio.Future[bool]]] = {}
         self._seq = itertools.count(1)
         self._last_ts_us = 0
         # (channel, ts) -> reaction name -> users, in the order they reacted
@@ -899,19 +901,21 @@ class FakeSlack:
         await wait_until(lambda: any(not ws.closed for ws in self._sockets), timeout=30)
         ws = rng.choice([ws for ws in self._sockets if not ws.closed])
         envelope_id = str(uuid.uuid4())
+        acked = asyncio.get_running_loop().create_future()
+        self._awaiting[envelope_id] = (ws, acked)
         try:
             await ws.send_str(json.dumps(self._envelope(payload, envelope_id, attempt)))
         except (ConnectionError, RuntimeError):  # closed meanwhile
-            return None
+            self._settle(envelope_id, False)
         # Acked, or the connection gone (kill -9 closes it) without an ack.
-        await wait_until(
-            lambda: envelope_id in self.acks or ws.closed or ws not in self._sockets,
-            timeout=60,
-            interval=0.005,
-        )
-        if envelope_id not in self.acks:
+        if not await asyncio.wait_for(acked, 60):
             return None
         return Delivery(200, ack=self.acks[envelope_id], envelope_id=envelope_id, to=str(id(ws)))
+
+    def _settle(self, envelope_id: str, acked: bool) -> None:
+        waiting = self._awaiting.pop(envelope_id, None)
+        if waiting is not None and not waiting[1].done():
+            waiting[1].set_result(acked)
 
     @staticmethod
     def encode(payload: dict) -> tuple[str, str]:
@@ -1413,8 +1417,12 @@ class FakeSlack:
                     data = json.loads(msg.data)
                     if "envelope_id" in data:
                         self.acks[data["envelope_id"]] = data
+                        self._settle(data["envelope_id"], True)
         finally:
             self._sockets.remove(ws)
+            for envelope_id, (on, _) in list(self._awaiting.items()):
+                if on is ws:  # gone before its ack: Slack delivers it again elsewhere
+                    self._settle(envelope_id, False)
         return ws
 
 
