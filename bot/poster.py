@@ -60,6 +60,10 @@ log = logging.getLogger(__name__)
 FEED_WINDOW = timedelta(days=2).total_seconds()
 DIGEST_WAKE_MARGIN = 1.0  # seconds after a digest's time that its round starts
 PURGE_EVERY = 86400.0  # seconds between deletions of departed workspaces' data
+# A follower tries for the poster lock this often, or every half poll interval if that is
+# sooner: a dead poster's work resumes within seconds rather than a poll interval later, and
+# a follower whose event loop runs late (a reaction storm) still takes over well within two.
+FOLLOWER_RETRY = 5.0
 
 
 @dataclass
@@ -149,7 +153,8 @@ class Poster:
 
     async def run_forever(self) -> None:
         """Run rounds while this process holds the poster lease; without it, try for it
-        every poll interval (so a new poster follows a dead one within two)."""
+        every ``FOLLOWER_RETRY`` seconds or half poll interval (so a new poster follows a
+        dead one within two poll intervals, even when this process's loop runs late)."""
         renewing = asyncio.create_task(self._renew_claims_forever(), name="claim leases")
         try:
             while True:
@@ -158,11 +163,13 @@ class Poster:
                         await self.run_once()
                     except Exception:  # a bug in one round must not end auto-posting for good
                         log.exception("posting round failed")
+                    wait = self.seconds_to_next_round()
                 else:
                     self._wake.clear()
                     self._idle.set()  # the poster elsewhere does the work
+                    wait = min(FOLLOWER_RETRY, self.settings.poll_interval / 2)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.seconds_to_next_round())
+                    await asyncio.wait_for(self._wake.wait(), wait)
         finally:
             renewing.cancel()
             self.lease.release()

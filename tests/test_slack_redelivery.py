@@ -6,15 +6,19 @@ retry window with room to spare, so the memory outlives the process that saw the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from adapters.slack.app import SlackAdapter
 from bot.config import Settings
 from bot.core import Bot
+from bot.events import Event
+from bot.model.paper import Paper
 from storage.db import open_db
 from storage.store import DELIVERY_MEMORY, PRUNE_EVERY, Store
 from tests.conftest import FakeClock, close_bot, make_bot
+from tests.fakes.local_server import wait_until
 from tests.fakes.slack import FakeSlack
 from tests.isolation import logger_levels_restored  # noqa: F401 (autouse)
 
@@ -70,6 +74,54 @@ async def test_two_processes_share_the_memory(settings: Settings, clock: FakeClo
             await barrier(slack, first)
             await barrier(slack, second)
         assert len(slack.responses[command["response_url"]]) == 1
+
+
+async def test_a_reaction_is_applied_before_its_ack_and_remembered_only_then(
+    settings: Settings, clock: FakeClock
+) -> None:
+    """A process killed before it applied a reaction must not have acked it (Slack would not
+    send it again) nor remembered its id (the retry, on another process, would be dropped)."""
+    async with FakeSlack() as slack:
+        bot: Bot = make_bot(settings, clock)
+        bot.store.save_papers([Paper("2605.00001", "A paper")])
+        post_id = bot.store.claim_post("slack", slack.team_id, "C1", "2605.00001")
+        ts = slack.seed_message("C1", "card", user=slack.bot_user_id)
+        bot.store.complete_post(post_id, ts)
+        adapter = SlackAdapter(
+            bot, slack.settings(socket_mode=False), http_host="127.0.0.1", post_interval=0.0
+        )
+        bot.attach(adapter)
+        await adapter.start()
+        handle, entered, release = bot.handle, asyncio.Event(), asyncio.Event()
+
+        async def held(event: Event) -> None:  # the core, stuck before it applies the vote
+            entered.set()
+            await release.wait()
+            await handle(event)
+
+        bot.handle = held  # type: ignore[method-assign]
+        try:
+            payload = slack.react(ts, channel="C1", user="UALICE", emoji="+1")
+            url = f"http://127.0.0.1:{adapter.http_port}/slack/events"
+            delivery = asyncio.create_task(slack.deliver(payload, to=url))
+            await wait_until(entered.is_set)
+            done, _ = await asyncio.wait({delivery}, timeout=0.5)
+            assert not done, "acked before the reaction was applied"
+            # Not remembered yet: a retry now (the process died) would still apply it.
+            assert bot.store.net_votes("slack", slack.team_id, "2605.00001") == 0
+            release.set()
+            assert (await delivery).status == 200
+            assert bot.store.net_votes("slack", slack.team_id, "2605.00001") == 1
+            # Remembered with the vote: Slack's retry, and an un-react in between, are
+            # not undone by it.
+            removed = slack.react(ts, channel="C1", user="UALICE", emoji="+1", added=False)
+            assert (await slack.deliver(removed, to=url)).status == 200
+            assert (await slack.deliver(payload, to=url, retry=1)).status == 200
+            assert bot.store.net_votes("slack", slack.team_id, "2605.00001") == 0
+        finally:
+            release.set()
+            await adapter.stop()
+            await close_bot(bot)
 
 
 def test_delivery_ids_are_kept_an_hour_then_pruned(tmp_path) -> None:

@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiohttp
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -198,15 +198,23 @@ class DropRedeliveries(AsyncMiddleware):
     """Slack re-sends what it thinks we missed (X-Slack-Retry-Num); run each thing once.
 
     Delivery ids are remembered by the core in the database, so this holds across restarts
-    and processes. Reactions, by far the most frequent events, pass: their id travels in the
-    event (``ReactionChanged.delivery``) and is recorded in the vote's own transaction, one
-    write instead of two. A class middleware rather than a function: Bolt builds a dozen keyword
+    and processes. A class middleware rather than a function: Bolt builds a dozen keyword
     arguments for every function it calls, which is a good part of each request's cost in a
     reaction storm.
+
+    Reactions, by far the most frequent events, are applied here, before the ack: Bolt
+    would ack an event before running its listener, and a process killed in between lost the
+    reaction, since Slack does not re-send what was acked. Their id travels in the event
+    (``ReactionChanged.delivery``) and is recorded in the vote's own transaction, so it is
+    remembered exactly when the vote is applied: a process that dies first leaves the event
+    unacked and unremembered, and Slack's retry, wherever it lands, applies it once.
     """
 
-    def __init__(self, bot: EventHandler) -> None:
+    def __init__(
+        self, bot: EventHandler, apply_reaction: Callable[[dict, Any], Awaitable[None]]
+    ) -> None:
         self.bot = bot
+        self.apply_reaction = apply_reaction
 
     async def async_process(
         self,
@@ -216,7 +224,8 @@ class DropRedeliveries(AsyncMiddleware):
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse:
         if is_reaction(req.body):
-            return await next()
+            await self.apply_reaction(req.body, req.context)
+            return await req.context.ack()
         key = delivery_key(req.body)
         if key is not None and not self.bot.first_delivery(PLATFORM, key):
             log.info("Slack: dropped a re-sent %s", key.split(":", 1)[0])
@@ -554,10 +563,9 @@ class SlackAdapter:
     # -- Slack to core --------------------------------------------------------------------
 
     def _register(self) -> None:
-        self.app.use(DropRedeliveries(self.bot))
-        # Bolt tries listeners in this order, and each try costs: reactions, by far the most
-        # frequent request, come first and share one listener.
-        self.app.event(re.compile(r"^reaction_(added|removed)$"))(self._on_reaction)
+        # Reactions, by far the most frequent request, are applied in this middleware, before
+        # the ack and before Bolt tries any listener (see DropRedeliveries).
+        self.app.use(DropRedeliveries(self.bot, self._on_reaction))
         # Any command name: a second install of the app (say /papers-dev) works unchanged.
         self.app.command(re.compile(r"^/"))(self._on_command)
         # Link buttons only send these when interactivity is turned on; ack, nothing to do.

@@ -48,6 +48,14 @@ def command_event(
     )
 
 
+def is_reaction(body: dict) -> bool:
+    """An Events API delivery of a reaction added or removed (a vote candidate)."""
+    return (
+        body.get("type") == "event_callback"
+        and (body.get("event") or {}).get("type") in REACTION_EVENTS
+    )
+
+
 def reaction_event(body: dict, *, bot_user_id: str | None = None) -> ReactionChanged | None:
     """A vote candidate, or None for a reaction that cannot be one.
 
@@ -69,10 +77,6 @@ def reaction_event(body: dict, *, bot_user_id: str | None = None) -> ReactionCha
         added=event["type"] == "reaction_added",
         delivery=delivery_key(body),  # checked in the vote's own transaction
     )
-
-
-def is_reaction(body: dict) -> bool:
-    return (body.get("event") or {}).get("type") in REACTION_EVENTS
 
 
 def share_event(body: dict, respond: Responder, display_name: str = "") -> ShareRequested | None:

@@ -67,6 +67,13 @@ Test controls:
 * ``send_hello=False`` (constructor), ``refuse_sockets = True``: a websocket that stays
   silent, or none at all.
 
+Several processes of one app (``deliver_to_any``): over HTTP each delivery goes to one of
+the processes' URLs, picked at random as a load balancer would; in Socket Mode each envelope
+goes to one of the open connections, as Slack does. What was not acknowledged (the process
+died, the connection closed first) is delivered again to another one, with Slack's retry
+headers (``X-Slack-Retry-Num`` / ``retry_attempt``), until one acknowledges it.
+``standing_reactions()`` is what the reactions left standing say, for comparing a ledger.
+
 Many workspaces (distribution): ``install(team_id)`` is a user clicking "Allow" for a new
 workspace: it returns the ``code`` Slack would send to the app's redirect URL, which
 ``oauth.v2.access`` (HTTP Basic auth with ``client_id`` and ``client_secret``) exchanges for
@@ -93,11 +100,12 @@ import hmac
 import itertools
 import json
 import math
+import random
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -284,6 +292,8 @@ class Delivery:
     body: str = ""  # HTTP response body
     ack: Mapping[str, Any] | None = None  # the Socket Mode ack ({"envelope_id", "payload"?})
     envelope_id: str = ""
+    to: str = ""  # deliver_to_any: the URL or connection that acked it
+    attempts: int = 1  # deliver_to_any: how many deliveries it took (retries + 1)
 
 
 class FakeSlack:
@@ -341,6 +351,8 @@ class FakeSlack:
         self._delays: dict[str, float | Callable[[], float]] = {}
         self._expired: set[str] = set()
         self._sockets: list[web.WebSocketResponse] = []
+        # deliver_to_any's envelopes awaiting their ack: id -> (connection, acked or not)
+        self._awaiting: dict[str, tuple[web.WebSocketResponse, asyncio.Future[bool]]] = {}
         self._seq = itertools.count(1)
         self._last_ts_us = 0
         # (channel, ts) -> reaction name -> users, in the order they reacted
@@ -526,6 +538,18 @@ class FakeSlack:
         if not users:
             del self._reactions[(channel, ts)][emoji]
         return self.reaction_payload(ts, channel=channel, user=user, emoji=emoji, added=added)
+
+    def standing_reactions(self) -> set[tuple[str, str, str, str]]:
+        """Every reaction present now: (channel, message ts, user, emoji)."""
+        return {
+            (channel, ts, user, emoji)
+            for (channel, ts), by_emoji in self._reactions.items()
+            for emoji, users in by_emoji.items()
+            for user in users
+        }
+
+    def has_reaction(self, channel: str, ts: str, user: str, emoji: str) -> bool:
+        return user in self._reactions.get((channel, ts), {}).get(emoji, ())
 
     def cut_reaction_users(self, most: int | None) -> None:
         self._reaction_user_cap = most
@@ -823,6 +847,76 @@ class FakeSlack:
         await wait_until(lambda: envelope_id in self.acks, timeout)
         return Delivery(200, ack=self.acks[envelope_id], envelope_id=envelope_id)
 
+    async def deliver_to_any(
+        self,
+        payload: dict,
+        rng: random.Random,
+        *,
+        urls: Callable[[], Sequence[str]] | None = None,
+        retry: int = 0,
+        answer_within: float = 10.0,
+        max_attempts: int = 50,
+    ) -> Delivery:
+        """Deliver ``payload`` to one of several processes of the app, again and again until
+        one acknowledges it; the acknowledging delivery.
+
+        With ``urls`` (the processes' HTTP URLs now, asked per attempt): a signed POST to one
+        picked with ``rng``; a connection refused or cut, an answer other than 200, or none
+        within ``answer_within`` seconds counts as not delivered. Without: one of the open
+        Socket Mode connections gets the envelope; it counts as not delivered when that
+        connection closes before its ack. Each retry carries Slack's retry headers
+        (``retry`` > 0: the first delivery is already a re-send).
+        """
+        for attempt in range(retry, retry + max_attempts):
+            if urls is None:
+                delivery = await self._try_socket(payload, rng, attempt)
+            else:
+                delivery = await self._try_http(payload, rng, urls, attempt, answer_within)
+            if delivery is not None:
+                return replace(delivery, attempts=attempt - retry + 1)
+        raise AssertionError(f"no process acknowledged a delivery in {max_attempts} attempts")
+
+    async def _try_http(
+        self,
+        payload: dict,
+        rng: random.Random,
+        urls: Callable[[], Sequence[str]],
+        attempt: int,
+        answer_within: float,
+    ) -> Delivery | None:
+        url = rng.choice(list(await wait_until(urls, timeout=30)))
+        headers = (
+            {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_error"}
+            if attempt
+            else None
+        )
+        try:
+            async with asyncio.timeout(answer_within):
+                delivery = await self.post_to_app(url, payload, headers=headers)
+        except (aiohttp.ClientError, TimeoutError):
+            return None
+        return replace(delivery, to=url) if delivery.status == 200 else None
+
+    async def _try_socket(self, payload: dict, rng: random.Random, attempt: int) -> Delivery | None:
+        await wait_until(lambda: any(not ws.closed for ws in self._sockets), timeout=30)
+        ws = rng.choice([ws for ws in self._sockets if not ws.closed])
+        envelope_id = str(uuid.uuid4())
+        acked = asyncio.get_running_loop().create_future()
+        self._awaiting[envelope_id] = (ws, acked)
+        try:
+            await ws.send_str(json.dumps(self._envelope(payload, envelope_id, attempt)))
+        except (ConnectionError, RuntimeError):  # closed meanwhile
+            self._settle(envelope_id, False)
+        # Acked, or the connection gone (kill -9 closes it) without an ack.
+        if not await asyncio.wait_for(acked, 60):
+            return None
+        return Delivery(200, ack=self.acks[envelope_id], envelope_id=envelope_id, to=str(id(ws)))
+
+    def _settle(self, envelope_id: str, acked: bool) -> None:
+        waiting = self._awaiting.pop(envelope_id, None)
+        if waiting is not None and not waiting[1].done():
+            waiting[1].set_result(acked)
+
     @staticmethod
     def encode(payload: dict) -> tuple[str, str]:
         """(body, content type) as Slack sends ``payload`` over HTTP."""
@@ -864,10 +958,17 @@ class FakeSlack:
         self, payload: dict, *, retry_attempt: int = 0, kind: str | None = None
     ) -> str:
         """Push ``payload`` down the newest websocket as a Socket Mode envelope; its id."""
+        envelope_id = str(uuid.uuid4())
+        await self._send_ws(self._envelope(payload, envelope_id, retry_attempt, kind))
+        return envelope_id
+
+    @staticmethod
+    def _envelope(
+        payload: dict, envelope_id: str, retry_attempt: int = 0, kind: str | None = None
+    ) -> dict[str, Any]:
         if kind is None and payload.get("type") == "block_actions":
             kind = "interactive"
         kind = kind or ("slash_commands" if "command" in payload else "events_api")
-        envelope_id = str(uuid.uuid4())
         envelope: dict[str, Any] = {
             "envelope_id": envelope_id,
             "type": kind,
@@ -877,8 +978,7 @@ class FakeSlack:
         if kind == "events_api":
             envelope["retry_attempt"] = retry_attempt
             envelope["retry_reason"] = "timeout" if retry_attempt else ""
-        await self._send_ws(envelope)
-        return envelope_id
+        return envelope
 
     async def _send_ws(self, message: dict) -> None:
         await wait_until(lambda: any(not ws.closed for ws in self._sockets))
@@ -1317,8 +1417,12 @@ class FakeSlack:
                     data = json.loads(msg.data)
                     if "envelope_id" in data:
                         self.acks[data["envelope_id"]] = data
+                        self._settle(data["envelope_id"], True)
         finally:
             self._sockets.remove(ws)
+            for envelope_id, (on, _) in list(self._awaiting.items()):
+                if on is ws:  # gone before its ack: Slack delivers it again elsewhere
+                    self._settle(envelope_id, False)
         return ws
 
 
