@@ -751,7 +751,7 @@ class SlackAdapter:
             args["metadata"] = card_metadata(reply.paper.id)
         args["token"] = await self._token(channel.workspace)  # NotInstalled: not posted
         started = time.time()
-        async with self._pacer.turn(channel.channel):
+        async with self._pacer.turn((channel.workspace, channel.channel)):
             try:
                 posted = await self._post_joining(channel, args)
             except SlackApiError as exc:
