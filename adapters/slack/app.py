@@ -289,6 +289,10 @@ class SlackAdapter:
         # connections are dropped after a few seconds, well before a server would close
         # them, so an answer is never sent down a connection the other end has just closed.
         self._answers: aiohttp.ClientSession | None = None
+        # The same for Web API calls: without a session of its own, slack_sdk opens (and, on
+        # Slack, shakes hands on) a new connection for every call, which was most of the
+        # cost of a posting round to many workspaces.
+        self._web: aiohttp.ClientSession | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._http: SlackHttpServer | None = None
         self.installations: StoreInstallationStore | None = None
@@ -405,12 +409,33 @@ class SlackAdapter:
 
     async def start(self) -> None:
         """Connect; returns once Slack can reach us (Socket Mode said hello, or the port is up)."""
-        if not self.oauth:  # workspaces installed through OAuth are checked as they are used
-            await self._whoami()
-        if self.socket_mode:
-            await self._start_socket_mode()
-        else:
-            await self._start_http()
+        self._share_connections()
+        try:
+            if not self.oauth:  # workspaces installed through OAuth are checked as used
+                await self._whoami()
+            if self.socket_mode:
+                await self._start_socket_mode()
+            else:
+                await self._start_http()
+        except BaseException:
+            await self._close_web()
+            raise
+
+    def _share_connections(self) -> None:
+        """One keep-alive session for every Web API client of this adapter (and Bolt's
+        per-request clients, which take the app client's session)."""
+        self._web = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(keepalive_timeout=ANSWER_KEEPALIVE)
+        )
+        for client in (self.client, self._post_client, self._history_client):
+            client.session = self._web
+        if self._rotation is not None:
+            self._rotation.client.session = self._web
+
+    async def _close_web(self) -> None:
+        if self._web is not None:
+            web, self._web = self._web, None
+            await web.close()
 
     async def stop(self) -> None:
         """Stop taking events, then give commands in progress a moment to answer."""
@@ -424,6 +449,7 @@ class SlackAdapter:
         if self._answers is not None:
             answers, self._answers = self._answers, None
             await answers.close()
+        await self._close_web()
 
     async def _whoami(self) -> dict[str, str]:
         """The bot's own ids (auth.test), fetched once: they tell our posts from others'."""
