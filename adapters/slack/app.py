@@ -181,6 +181,10 @@ def error_code(exc: SlackApiError) -> str:
     return code or f"HTTP {getattr(response, 'status_code', '?')}"
 
 
+# What Slack answers for a bot token that no longer works (the app was removed, or
+# reinstalled with a new token, or the token expired): nothing was done with it.
+TOKEN_REFUSED = frozenset({"invalid_auth", "token_revoked", "account_inactive", "token_expired"})
+
 # What conversations.open / chat.postMessage answer for a person paperboy cannot write to.
 DM_CLOSED_ERRORS = frozenset(
     {"user_disabled", "user_not_found", "cannot_dm_bot", "user_not_visible", "not_allowed"}
@@ -844,7 +848,8 @@ class SlackAdapter:
         return found["permalink"]
 
     async def _post_joining(self, channel: ChannelRef, args: dict) -> AsyncSlackResponse:
-        """chat.postMessage; joins a public channel first if the bot is not in it yet.
+        """chat.postMessage; joins a public channel first if the bot is not in it yet, and
+        tries once more with the workspace's newer token if Slack refused this one.
 
         Membership matters beyond posting: Slack only sends reaction events, and only shows
         history (find_card), for channels the bot is in.
@@ -852,9 +857,29 @@ class SlackAdapter:
         try:
             return await self._post_client.chat_postMessage(**args)
         except SlackApiError as exc:
-            if error_code(exc) != "not_in_channel" or not await self._join(channel, args["token"]):
+            code = error_code(exc)
+            if code in TOKEN_REFUSED and await self._newer_token(channel.workspace, args):
+                return await self._post_joining(channel, args)  # once: the token changed
+            if code != "not_in_channel" or not await self._join(channel, args["token"]):
                 raise
         return await self._post_client.chat_postMessage(**args)
+
+    async def _newer_token(self, team_id: str, args: dict) -> bool:
+        """Slack refused ``args``' token, which was posted with nothing: read the workspace's
+        installation again, since another process may have seen a reinstall (a new token)
+        that this one's cache has not. True, with the token in ``args`` replaced, when the
+        database has a different one."""
+        if self.installations is None:
+            return False
+        self.installations.forget(team_id)
+        try:
+            token = await self._token(team_id)
+        except NotInstalled:
+            return False
+        if token == args["token"]:
+            return False
+        args["token"] = token
+        return True
 
     async def _join(self, channel: ChannelRef, token: str) -> bool:
         try:
