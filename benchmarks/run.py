@@ -78,15 +78,17 @@ class Sizes:
     larger: tuple[int, ...] = ()  # bench-full: import and search again at these sizes
     discord_guilds: int = 1_000  # over 2 shards, for the shard start time
     discord_posts: int = 100  # from each of 2 processes, under the shared REST budget
+    workspaces: int = 1_000  # Slack workspaces installed on one deployment (issue 15)
 
 
 FULL = Sizes(100_000, 1_000_000, 3, 20_000, 5_000, 10, 100, 5)
 ARXIV = Sizes(100_000, 1_000_000, 3, 20_000, 5_000, 10, 100, 5, larger=(2_700_000,))
-QUICK = Sizes(500, 1_000, 1, 300, 100, 2, 5, 1, discord_guilds=20, discord_posts=10)
+QUICK = Sizes(500, 1_000, 1, 300, 100, 2, 5, 1, discord_guilds=20, discord_posts=10, workspaces=4)
 IMPORT_TARGET = 20_000  # papers/s at the scale size, and at most half the naive time
 PREVIOUS_SLACK_VOTES = 1_081  # /s, README's round-1 table: the figure not to fall below
 # SQLite figures of this run that PostgreSQL's rows are set beside.
 SAME_RUN: dict[str, float] = {}
+ROUND_PAPERS = 5  # new papers in the many-workspaces posting round
 
 
 def bench_imports(sizes: Sizes, data: Path, work: Path) -> tuple[list[Row], Path, Path]:
@@ -554,6 +556,7 @@ def everything(sizes: Sizes, data: Path, work: Path, *, harsh: bool, quick: bool
         rows += bench_harsh(sizes, data, work)
     rows += bench_bot_paths(sizes, ours_db, work)
     rows += bench_postgres_paths(sizes, data, work, ours_db)
+    rows += bench_many_workspaces(sizes, work)
     rows += bench_taste.table_rows(quick, Row, log)
     rows += bench_discord(sizes, work, quick)
     for count in sizes.larger:
@@ -561,6 +564,45 @@ def everything(sizes: Sizes, data: Path, work: Path, *, harsh: bool, quick: bool
         rows += more
         rows += bench_search(Sizes(**{**sizes.__dict__, "scale": count}), ours_big, fts5_big)
     return rows
+
+
+def bench_many_workspaces(sizes: Sizes, work: Path) -> list[Row]:
+    """Issue 15: OAuth installs, a posting round and memory, for many Slack workspaces on
+    two processes sharing PostgreSQL; none where PostgreSQL is not installed."""
+    from tests.pg_server import find_bindir
+
+    if find_bindir() is None:
+        log("no many-workspaces figures: PostgreSQL is not installed")
+        return []
+    n = sizes.workspaces
+    log(f"{n:,} Slack workspaces on two processes and PostgreSQL (own process)")
+    r = _json_of("benchmarks.bench_many_workspaces", work / "many-workspaces", n, ROUND_PAPERS)
+    ratio = r["round_seconds"] / r["bound"]
+    return [
+        Row(
+            f"Slack install flow, {n:,} workspaces: full OAuth round trips (install page, "
+            "fake Slack's oauth.v2.access, redirect) at two processes on PostgreSQL",
+            f"{r['installs_per_second']:.0f}/s",
+            "report",
+        ),
+        Row(
+            f"Posting round: {ROUND_PAPERS} new papers to {n:,} Slack channels (one per "
+            "workspace), first post to last",
+            f"{r['round_seconds']:.1f} s ({r['round_posts']:,} posts, {r['round_cpu']:.1f} CPU s)",
+            "≤ 1.2× bound",
+            f"bound {r['bound']:.0f} s (the larger of Discord's 50 req/s for as many guilds "
+            f"and Slack's 1 msg/s per channel: {r['slack_bound']:.0f} s)",
+            f"{ratio:.2f}×",
+            ratio <= 1.2,
+        ),
+        Row(
+            "Memory per 1,000 installed Slack workspaces (RSS of both processes, before and "
+            "after the installs)",
+            f"{r['rss_per_1000_mib']:.1f} MiB",
+            "report",
+            f"both processes {r['rss_after_mib']:.0f} MiB",
+        ),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -170,6 +170,11 @@ class BotProcess:
         return self.env["PAPERBOY_DB"]
 
     @property
+    def pid(self) -> int | None:
+        """The running bot's process id (None before a start and after a stop or kill)."""
+        return self._proc.pid if self.running and self._proc is not None else None
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.returncode is None
 

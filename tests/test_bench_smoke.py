@@ -104,6 +104,9 @@ def test_make_bench_runs_end_to_end_at_tiny_sizes(tmp_path, capsys) -> None:
         "Fan-out",
         "Discord shard start time",
         "Discord REST from 2 processes",
+        "Slack install flow",
+        "Posting round",
+        "Memory per 1,000 installed Slack workspaces",
     ):
         assert figure in out, figure
     if find_bindir() is not None or os.environ.get("CI") == "true":  # PostgreSQL's rows

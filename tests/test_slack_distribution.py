@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 
 import aiohttp
 import pytest
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import SlackAdapter
+from adapters.slack.installations import StoreInstallationStore
 from bot.core import Bot
 from tests.fakes.local_server import wait_until
 from tests.fakes.slack import FakeSlack
@@ -206,3 +210,30 @@ async def test_the_oauth_state_is_checked_and_good_once(dist) -> None:
         assert replayed >= 400
     assert dist.bot.store.slack_installation("", "TA") is not None
     assert dist.bot.store.slack_installation("", "TB") is None
+
+
+async def test_a_reinstall_through_another_process_is_posted_with_its_new_token(dist) -> None:
+    await dist.install("TA")
+    dist.bot.settings = replace(dist.bot.settings, admins=frozenset({"UADMIN"}))
+    await dist.command("subscribe hf", "TA", "CA")
+    dist.bot.poster.settings = replace(dist.bot.poster.settings, max_posts_per_poll=1)
+    await dist.bot.poster.run_once()
+    old, row = dist.token("TA"), dist.bot.store.slack_installation("", "TA")
+    # Another process (a cache of its own, the same database) sees an uninstall and a
+    # reinstall; the fake revokes the old token, which this adapter's cache still holds.
+    other = StoreInstallationStore(dist.bot.store)
+    await dist.slack.deliver(dist.slack.uninstall("TA"), to=dist.events)
+    async with aiohttp.ClientSession() as http:
+        granted = await AsyncWebClient(base_url=dist.slack.api_url, session=http).oauth_v2_access(
+            client_id=dist.slack.client_id,
+            client_secret=dist.slack.client_secret,
+            code=dist.slack.install("TA"),
+        )
+    await other.async_save(Installation(**{**row, "bot_token": granted["access_token"]}))
+    dist.adapter.installations._bots[("", "TA")] = (time.monotonic(), Installation(**row))
+
+    await dist.bot.poster.run_once()
+    sends = [c for c in dist.slack.calls_to("chat.postMessage") if c.args["channel"] == "CA"]
+    assert [c.answer.get("error") for c in sends] == [None, "invalid_auth", None]
+    assert sends[-1].token == dist.token("TA") != old
+    assert len(dist.slack.posts("CA")) == 2

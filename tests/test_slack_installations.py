@@ -121,3 +121,20 @@ def test_default_scopes_are_the_manifests_bot_scopes() -> None:
     manifest = (Path(__file__).parent.parent / "adapters/slack/manifest.yml").read_text()
     bot_block = manifest.split("    bot:\n", 1)[1].split("\nsettings:", 1)[0]
     assert tuple(re.findall(r"^\s+- ([\w:.]+)", bot_block, re.M)) == BOT_SCOPES
+
+
+async def test_a_reinstall_another_process_saw_is_read_again_after_a_while(store) -> None:
+    now = [0.0]
+    here = StoreInstallationStore(store, cache_seconds=30, clock=lambda: now[0])
+    there = StoreInstallationStore(store, cache_seconds=30, clock=lambda: now[0])
+    await here.async_save(installation("TA", "xoxb-a-1"))
+    assert (await there.async_find_bot(enterprise_id=None, team_id="TA")).bot_token == "xoxb-a-1"
+    await here.async_delete_bot(enterprise_id=None, team_id="TA")
+    await here.async_save(installation("TA", "xoxb-a-2"))  # uninstalled, then reinstalled
+    now[0] = 29.0
+    assert (await there.async_find_bot(enterprise_id=None, team_id="TA")).bot_token == "xoxb-a-1"
+    now[0] = 30.0
+    assert (await there.async_find_bot(enterprise_id=None, team_id="TA")).bot_token == "xoxb-a-2"
+    await here.async_delete_bot(enterprise_id=None, team_id="TA")
+    now[0] = 60.0
+    assert await there.async_find_bot(enterprise_id=None, team_id="TA") is None

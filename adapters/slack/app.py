@@ -182,6 +182,10 @@ def error_code(exc: SlackApiError) -> str:
     return code or f"HTTP {getattr(response, 'status_code', '?')}"
 
 
+# What Slack answers for a bot token that no longer works (the app was removed, or
+# reinstalled with a new token, or the token expired): nothing was done with it.
+TOKEN_REFUSED = frozenset({"invalid_auth", "token_revoked", "account_inactive", "token_expired"})
+
 # What conversations.open / chat.postMessage answer for a person paperboy cannot write to.
 DM_CLOSED_ERRORS = frozenset(
     {"user_disabled", "user_not_found", "cannot_dm_bot", "user_not_visible", "not_allowed"}
@@ -303,6 +307,10 @@ class SlackAdapter:
         # connections are dropped after a few seconds, well before a server would close
         # them, so an answer is never sent down a connection the other end has just closed.
         self._answers: aiohttp.ClientSession | None = None
+        # The same for Web API calls: without a session of its own, slack_sdk opens (and, on
+        # Slack, shakes hands on) a new connection for every call, which was most of the
+        # cost of a posting round to many workspaces.
+        self._web: aiohttp.ClientSession | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._http: SlackHttpServer | None = None
         self.installations: StoreInstallationStore | None = None
@@ -419,12 +427,33 @@ class SlackAdapter:
 
     async def start(self) -> None:
         """Connect; returns once Slack can reach us (Socket Mode said hello, or the port is up)."""
-        if not self.oauth:  # workspaces installed through OAuth are checked as they are used
-            await self._whoami()
-        if self.socket_mode:
-            await self._start_socket_mode()
-        else:
-            await self._start_http()
+        self._share_connections()
+        try:
+            if not self.oauth:  # workspaces installed through OAuth are checked as used
+                await self._whoami()
+            if self.socket_mode:
+                await self._start_socket_mode()
+            else:
+                await self._start_http()
+        except BaseException:
+            await self._close_web()
+            raise
+
+    def _share_connections(self) -> None:
+        """One keep-alive session for every Web API client of this adapter (and Bolt's
+        per-request clients, which take the app client's session)."""
+        self._web = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(keepalive_timeout=ANSWER_KEEPALIVE)
+        )
+        for client in (self.client, self._post_client, self._history_client):
+            client.session = self._web
+        if self._rotation is not None:
+            self._rotation.client.session = self._web
+
+    async def _close_web(self) -> None:
+        if self._web is not None:
+            web, self._web = self._web, None
+            await web.close()
 
     async def stop(self) -> None:
         """Stop taking events, then give commands in progress a moment to answer."""
@@ -438,6 +467,7 @@ class SlackAdapter:
         if self._answers is not None:
             answers, self._answers = self._answers, None
             await answers.close()
+        await self._close_web()
 
     async def _whoami(self) -> dict[str, str]:
         """The bot's own ids (auth.test), fetched once: they tell our posts from others'."""
@@ -764,7 +794,7 @@ class SlackAdapter:
             args["metadata"] = card_metadata(reply.paper.id)
         args["token"] = await self._token(channel.workspace)  # NotInstalled: not posted
         started = time.time()
-        async with self._pacer.turn(channel.channel):
+        async with self._pacer.turn((channel.workspace, channel.channel)):
             try:
                 posted = await self._post_joining(channel, args)
             except SlackApiError as exc:
@@ -831,7 +861,8 @@ class SlackAdapter:
         return found["permalink"]
 
     async def _post_joining(self, channel: ChannelRef, args: dict) -> AsyncSlackResponse:
-        """chat.postMessage; joins a public channel first if the bot is not in it yet.
+        """chat.postMessage; joins a public channel first if the bot is not in it yet, and
+        tries once more with the workspace's newer token if Slack refused this one.
 
         Membership matters beyond posting: Slack only sends reaction events, and only shows
         history (find_card), for channels the bot is in.
@@ -839,9 +870,29 @@ class SlackAdapter:
         try:
             return await self._post_client.chat_postMessage(**args)
         except SlackApiError as exc:
-            if error_code(exc) != "not_in_channel" or not await self._join(channel, args["token"]):
+            code = error_code(exc)
+            if code in TOKEN_REFUSED and await self._newer_token(channel.workspace, args):
+                return await self._post_joining(channel, args)  # once: the token changed
+            if code != "not_in_channel" or not await self._join(channel, args["token"]):
                 raise
         return await self._post_client.chat_postMessage(**args)
+
+    async def _newer_token(self, team_id: str, args: dict) -> bool:
+        """Slack refused ``args``' token, which was posted with nothing: read the workspace's
+        installation again, since another process may have seen a reinstall (a new token)
+        that this one's cache has not. True, with the token in ``args`` replaced, when the
+        database has a different one."""
+        if self.installations is None:
+            return False
+        self.installations.forget(team_id)
+        try:
+            token = await self._token(team_id)
+        except NotInstalled:
+            return False
+        if token == args["token"]:
+            return False
+        args["token"] = token
+        return True
 
     async def _join(self, channel: ChannelRef, token: str) -> bool:
         try:

@@ -8,14 +8,18 @@ subscriptions and votes, so every process sees an install or an uninstall at onc
 
 Installations are looked up on every request and every post, so the bot of each workspace is
 cached in memory; the cache entry goes when the installation is deleted or replaced here. A
-process that did not see the uninstall keeps its entry until ``forget`` (the poster checks
-``departed_workspaces`` in the database before each round, so it stops there at once).
+process that did not see an uninstall or a reinstall (another process did) reads the
+database again after ``CACHE_SECONDS``, or at once after ``forget`` (the adapter forgets a
+workspace whose token Slack refuses); the poster checks ``departed_workspaces`` in the
+database before each round, so it stops posting to a departed workspace at once.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from slack_sdk.oauth.installation_store import Bot, Installation
@@ -25,6 +29,7 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 log = logging.getLogger(__name__)
 
 STATE_LIFETIME = 600.0  # seconds between /slack/install and the redirect back
+CACHE_SECONDS = 30.0  # how long a process trusts the installation it read last
 
 
 class InstallationRows(Protocol):
@@ -52,9 +57,17 @@ def _key(
 class StoreInstallationStore(AsyncInstallationStore):
     """One installation (a bot) per workspace; user tokens are not asked for."""
 
-    def __init__(self, rows: InstallationRows) -> None:
+    def __init__(
+        self,
+        rows: InstallationRows,
+        cache_seconds: float = CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.rows = rows
-        self._bots: dict[tuple[str, str], Installation | None] = {}
+        self.cache_seconds = cache_seconds
+        self.clock = clock
+        # (enterprise, team) -> (when read or written here, the installation or None)
+        self._bots: dict[tuple[str, str], tuple[float, Installation | None]] = {}
 
     @property
     def logger(self) -> logging.Logger:
@@ -70,7 +83,7 @@ class StoreInstallationStore(AsyncInstallationStore):
         data["bot_token_expires_at"] = installation.bot_token_expires_at
         data["user_token_expires_at"] = installation.user_token_expires_at
         self.rows.save_slack_installation(*key, data)
-        self._bots[key] = installation
+        self._bots[key] = (self.clock(), installation)
         log.info("Slack: installed in workspace %s", installation.team_id)
 
     async def async_save_bot(self, bot: Bot) -> None:
@@ -97,10 +110,11 @@ class StoreInstallationStore(AsyncInstallationStore):
         is_enterprise_install: bool | None = False,
     ) -> Installation | None:
         key = _key(enterprise_id, team_id, is_enterprise_install)
-        if key not in self._bots:
+        cached = self._bots.get(key)
+        if cached is None or self.clock() - cached[0] >= self.cache_seconds:
             data = self.rows.slack_installation(*key)
-            self._bots[key] = Installation(**data) if data else None
-        installation = self._bots[key]
+            cached = self._bots[key] = (self.clock(), Installation(**data) if data else None)
+        installation = cached[1]
         if installation is not None and user_id and installation.user_id != user_id:
             return None  # a user's own token is never stored: only the installer's row
         return installation
@@ -129,7 +143,7 @@ class StoreInstallationStore(AsyncInstallationStore):
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         # Slack's uninstall events name the workspace; an org-wide install has no team id.
         key = _key(enterprise_id, team_id, org_wide=not team_id)
-        self._bots[key] = None
+        self._bots[key] = (self.clock(), None)
         if self.rows.delete_slack_installation(*key):
             log.info("Slack: removed from workspace %s; its data is kept for a while", team_id)
 

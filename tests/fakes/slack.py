@@ -651,6 +651,11 @@ class FakeSlack:
         ]
         return sorted(found, key=lambda m: float(m["ts"]))
 
+    def channels(self) -> Mapping[tuple[str, str], list[dict]]:
+        """Every channel's messages, oldest first, by (team id, channel id): one pass over
+        all of them, for a test with thousands of channels."""
+        return self._messages
+
     async def wait_response(self, response_url: str, count: int = 1, timeout: float = 5.0) -> dict:
         """The ``count``-th payload posted to ``response_url`` (waits for it)."""
         await wait_until(lambda: len(self.responses.get(response_url, ())) >= count, timeout)
