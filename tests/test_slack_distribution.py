@@ -237,3 +237,28 @@ async def test_a_reinstall_through_another_process_is_posted_with_its_new_token(
     assert [c.answer.get("error") for c in sends] == [None, "invalid_auth", None]
     assert sends[-1].token == dist.token("TA") != old
     assert len(dist.slack.posts("CA")) == 2
+
+
+async def test_a_reinstall_through_another_process_is_seen_here_at_once(dist) -> None:
+    await dist.install("TA")
+    dist.bot.settings = replace(dist.bot.settings, admins=frozenset({"UADMIN"}))
+    await dist.command("subscribe hf", "TA", "CA")
+    dist.bot.poster.settings = replace(dist.bot.poster.settings, max_posts_per_poll=1)
+    await dist.bot.poster.run_once()
+    row = dist.bot.store.slack_installation("", "TA")
+    # This process sees the uninstall (and remembers the absence); another one the reinstall.
+    await dist.slack.deliver(dist.slack.uninstall("TA"), to=dist.events)
+    async with aiohttp.ClientSession() as http:
+        granted = await AsyncWebClient(base_url=dist.slack.api_url, session=http).oauth_v2_access(
+            client_id=dist.slack.client_id,
+            client_secret=dist.slack.client_secret,
+            code=dist.slack.install("TA"),
+        )
+    other = StoreInstallationStore(dist.bot.store)
+    await other.async_save(Installation(**{**row, "bot_token": granted["access_token"]}))
+
+    await dist.bot.poster.run_once()
+    sends = [c for c in dist.slack.calls_to("chat.postMessage") if c.args["channel"] == "CA"]
+    assert [c.answer.get("error") for c in sends] == [None, None]
+    assert sends[-1].token == dist.token("TA")
+    assert len(dist.slack.posts("CA")) == 2

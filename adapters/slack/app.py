@@ -502,6 +502,11 @@ class SlackAdapter:
             return WorkspaceBot(self.settings.bot_token, me["user_id"], me["bot_id"])
         found = await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)
         if found is None:
+            # The absence may be this process's memory of an uninstall that another process
+            # has since seen undone by a reinstall: ask the database before refusing.
+            self.installations.forget(team_id)
+            found = await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)
+        if found is None:
             raise NotInstalled(f"paperboy is not installed in Slack workspace {team_id}")
         if self._rotation is not None:
             found = await self._rotation.fresh(team_id, found)
