@@ -508,7 +508,8 @@ class Poster:
             return ChannelReport(failed=1)
         finally:
             # A first claim this channel never got to send is settled like any other.
-            self._in_flight.discard(firsts.get(channel))  # type: ignore[arg-type]
+            if (first := firsts.get(channel)) is not None:
+                self._in_flight.discard(first)
 
     async def _post_planned(
         self, channel: ChannelRef, plan: ChannelPlan, firsts: dict[ChannelRef, int | None]
