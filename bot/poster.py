@@ -75,6 +75,21 @@ class ChannelReport:
 
 
 @dataclass
+class RoundReads:
+    """What a round read once for all its channels."""
+
+    listed: dict[Feed, list[Paper]]  # each feed's papers listed within FEED_WINDOW
+    posted: dict[ChannelRef, set[str]]  # which of those each channel posted (or claimed)
+
+
+@dataclass
+class ChannelPlan:
+    papers: list[Paper]  # this round's posts, in order
+    picked_by: dict[str, Subscription]  # paper id -> the taste subscription that picked it
+    report: ChannelReport
+
+
+@dataclass
 class RoundReport:
     fetched: dict[Feed, int] = field(default_factory=dict)
     new: dict[Feed, int] = field(default_factory=dict)
@@ -245,10 +260,7 @@ class Poster:
         for sub in subscriptions:
             if sub.digest is None:
                 by_channel[ChannelRef(sub.platform, sub.workspace, sub.channel)].append(sub)
-        results = await asyncio.gather(
-            *(self._post_channel(ch, subs) for ch, subs in by_channel.items())
-        )
-        report.channels = dict(zip(by_channel, results, strict=True))
+        report.channels = await self._post_channels(by_channel)
         try:
             report.follow_messages = await notify_follows(self.store, self.outboxes, self.clock)
         except Exception:  # follows are a nicety; the round's posts are done
@@ -363,14 +375,33 @@ class Poster:
 
     # -- posting ------------------------------------------------------------------------
 
-    def candidates(self, channel: ChannelRef, subs: list[Subscription]) -> tuple[list[Paper], int]:
+    def _read_for_round(self, by_channel: dict[ChannelRef, list[Subscription]]) -> RoundReads:
+        """What every channel's choice needs, read once for the round: each feed's listed
+        papers (a statement per feed) and which of them each channel has (one for all)."""
+        listed: dict[Feed, list[Paper]] = {}
+        for feed in sorted({s.feed for subs in by_channel.values() for s in subs}):
+            try:
+                listed[feed] = self.store.listed_papers(feed, FEED_WINDOW)
+            except Exception:  # that feed's channels post nothing this round; others do
+                log.exception("feed %s: could not read its listed papers", feed)
+                listed[feed] = []
+        have = self.store.posted_among(
+            [(ch.platform, ch.workspace, ch.channel) for ch in by_channel],
+            {paper.id for papers in listed.values() for paper in papers},
+        )
+        posted = {ch: have[(ch.platform, ch.workspace, ch.channel)] for ch in by_channel}
+        return RoundReads(listed, posted)
+
+    def candidates(
+        self, channel: ChannelRef, subs: list[Subscription], reads: RoundReads
+    ) -> tuple[list[Paper], int]:
         """New matches for ``channel``, best first (most HF upvotes, then newest), and how
         many listed papers were skipped (filtered out, or posted here before)."""
-        posted = self.store.posted_ids(channel.platform, channel.workspace, channel.channel)
+        posted = reads.posted[channel]
         listed: set[str] = set()
         found: dict[str, Paper] = {}
         for sub in subs:
-            for paper in self.store.listed_papers(sub.feed, FEED_WINDOW):
+            for paper in reads.listed[sub.feed]:
                 listed.add(paper.id)
                 if paper.id not in posted and paper.id not in found and sub.matches(paper):
                     found[paper.id] = paper
@@ -385,14 +416,14 @@ class Poster:
         return datetime.fromtimestamp(self.clock(), UTC).date().isoformat()
 
     def taste_picks(
-        self, channel: ChannelRef, subs: list[Subscription], exclude: set[str]
+        self, channel: ChannelRef, subs: list[Subscription], exclude: set[str], reads: RoundReads
     ) -> list[tuple[Paper, Subscription]]:
         """For each ``taste=N`` subscription, its new matches the channel's votes rank best,
         as many as its day (UTC) has left of N; cold channels get the most HF-upvoted."""
         tasteful = [s for s in subs if s.taste]
         if not tasteful:
             return []
-        posted = self.store.posted_ids(channel.platform, channel.workspace, channel.channel)
+        posted = reads.posted[channel]
         taste = channel_taste(self.store, channel)
         picked: list[tuple[Paper, Subscription]] = []
         for sub in tasteful:
@@ -400,39 +431,103 @@ class Poster:
             if budget <= 0:
                 continue
             taken = posted | exclude | {p.id for p, _ in picked}
-            matches = [
-                p
-                for p in self.store.listed_papers(sub.feed, FEED_WINDOW)
-                if p.id not in taken and sub.matches(p)
-            ]
+            matches = [p for p in reads.listed[sub.feed] if p.id not in taken and sub.matches(p)]
             picked += [(pick.paper, sub) for pick in rank(taste, matches, budget)]
         return picked
 
-    async def _post_channel(self, channel: ChannelRef, subs: list[Subscription]) -> ChannelReport:
+    async def _post_channels(
+        self, by_channel: dict[ChannelRef, list[Subscription]]
+    ) -> dict[ChannelRef, ChannelReport]:
+        """Every channel's new matches, channels in parallel, each in order.
+
+        The round's reads are shared and every channel's first claim is one statement, so
+        all channels' first messages leave at once: on PostgreSQL, a round trip per channel
+        before the first send held every channel's paced queue back by the sum of them."""
+        if not by_channel:
+            return {}
         try:
-            return await self._post_new_matches(channel, subs)
+            reads = self._read_for_round(by_channel)
+        except Exception:  # the database is failing: the next round tries again
+            log.exception("posting: could not read what the channels have posted")
+            return {ch: ChannelReport(failed=1) for ch in by_channel}
+        reports: dict[ChannelRef, ChannelReport] = {}
+        plans: dict[ChannelRef, ChannelPlan] = {}
+        for channel, subs in by_channel.items():
+            try:
+                plans[channel] = self._plan(channel, subs, reads)
+            except Exception:  # one channel's trouble must not cost the others their posts
+                log.exception("channel %s: posting failed", channel)
+                reports[channel] = ChannelReport(failed=1)
+        firsts = self._claim_first_posts(plans)
+        results = await asyncio.gather(
+            *(self._post_channel(ch, plan, firsts) for ch, plan in plans.items())
+        )
+        reports.update(zip(plans, results, strict=True))
+        return {ch: reports[ch] for ch in by_channel}
+
+    def _plan(
+        self, channel: ChannelRef, subs: list[Subscription], reads: RoundReads
+    ) -> ChannelPlan:
+        report = ChannelReport()
+        papers, report.skipped = self.candidates(channel, [s for s in subs if not s.taste], reads)
+        picked = self.taste_picks(channel, subs, {p.id for p in papers}, reads)
+        papers += [paper for paper, _ in picked]
+        limit = self.settings.max_posts_per_poll
+        report.waiting = max(0, len(papers) - limit)
+        return ChannelPlan(papers[:limit], {paper.id: sub for paper, sub in picked}, report)
+
+    def _claim_first_posts(
+        self, plans: dict[ChannelRef, ChannelPlan]
+    ) -> dict[ChannelRef, int | None]:
+        """Claim each channel's first post, all in one statement: the post id per channel
+        (None: posted or claimed here before). A channel left out claims its own."""
+        keys = {
+            ch: (ch.platform, ch.workspace, ch.channel, plan.papers[0].id)
+            for ch, plan in plans.items()
+            if plan.papers
+        }
+        if not keys:
+            return {}
+        try:
+            claimed = self.store.claim_posts(
+                keys.values(), owner=self.owner, lease_until=self.clock() + CLAIM_LEASE_SECONDS
+            )
+        except Exception:  # each channel claims its own, as it does its later posts
+            log.exception("could not claim the channels' first posts together")
+            return {}
+        self._in_flight.update(claimed.values())  # their leases are renewed until sent
+        return {ch: claimed.get(key) for ch, key in keys.items()}
+
+    async def _post_channel(
+        self, channel: ChannelRef, plan: ChannelPlan, firsts: dict[ChannelRef, int | None]
+    ) -> ChannelReport:
+        try:
+            return await self._post_planned(channel, plan, firsts)
         except Exception:  # one channel's trouble must not cost the others their posts
             log.exception("channel %s: posting failed", channel)
             return ChannelReport(failed=1)
+        finally:
+            # A first claim this channel never got to send is settled like any other.
+            if (first := firsts.get(channel)) is not None:
+                self._in_flight.discard(first)
 
-    async def _post_new_matches(
-        self, channel: ChannelRef, subs: list[Subscription]
+    async def _post_planned(
+        self, channel: ChannelRef, plan: ChannelPlan, firsts: dict[ChannelRef, int | None]
     ) -> ChannelReport:
-        report = ChannelReport()
-        papers, report.skipped = self.candidates(channel, [s for s in subs if not s.taste])
-        picked = self.taste_picks(channel, subs, {p.id for p in papers})
-        papers += [paper for paper, _ in picked]
-        picked_by = {paper.id: sub for paper, sub in picked}
-        limit = self.settings.max_posts_per_poll
-        report.waiting = max(0, len(papers) - limit)
-        for paper in papers[:limit]:
-            outcome = await self._post_one(channel, paper)
-            if outcome is None:
+        report = plan.report
+        for i, paper in enumerate(plan.papers):
+            if i == 0 and channel in firsts:
+                post_id = firsts[channel]
+            else:
+                post_id = self._claim(channel, paper)
+            if post_id is None:  # someone else posted it first
+                continue
+            if not await self._send(channel, paper, post_id):
                 report.failed += 1
-            elif outcome:
-                report.posted += 1
-                if paper.id in picked_by:
-                    self.store.add_taste_pick(picked_by[paper.id].id, self._day(), paper.id)
+                continue
+            report.posted += 1
+            if paper.id in plan.picked_by:
+                self.store.add_taste_pick(plan.picked_by[paper.id].id, self._day(), paper.id)
         log.info(
             "channel %s: posted %d, waiting %d, skipped %d, failed %d",
             channel,
@@ -443,9 +538,9 @@ class Poster:
         )
         return report
 
-    async def _post_one(self, channel: ChannelRef, paper: Paper) -> bool | None:
-        """True: posted; False: someone else posted it first; None: failed (retried later)."""
-        post_id = self.store.claim_post(
+    def _claim(self, channel: ChannelRef, paper: Paper) -> int | None:
+        """The claim on posting ``paper`` here; None: posted (or being posted) before."""
+        return self.store.claim_post(
             channel.platform,
             channel.workspace,
             channel.channel,
@@ -453,8 +548,9 @@ class Poster:
             owner=self.owner,
             lease_until=self.clock() + CLAIM_LEASE_SECONDS,
         )
-        if post_id is None:
-            return False
+
+    async def _send(self, channel: ChannelRef, paper: Paper, post_id: int) -> bool:
+        """True: posted; False: failed (retried later)."""
         outbox = self.outboxes[channel.platform]
         self._in_flight.add(post_id)
         try:
@@ -463,11 +559,11 @@ class Poster:
         except SendError as exc:
             self.store.release_post(post_id)
             log.warning("channel %s: could not post %s: %s", channel, paper.id, exc)
-            return None
+            return False
         except Exception:
             # The message may or may not exist: leave the claim pending for settle_pending.
             log.exception("channel %s: posting %s ended in an unknown state", channel, paper.id)
-            return None
+            return False
         finally:
             self._in_flight.discard(post_id)
         self.store.complete_post(post_id, ref.message)

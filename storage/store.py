@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlite_utils
 
@@ -32,6 +33,10 @@ Clock = Callable[[], float]
 # be replayed for 5; an hour covers both with room to spare.
 DELIVERY_MEMORY = 3600.0
 PRUNE_EVERY = 60.0  # seconds between deletions of forgotten delivery ids
+# Rows a statement claims (7 values each), and channels or papers a statement asks about
+# (``posted_among``): well inside SQLite's 32,766 variables.
+CLAIM_BATCH = 500
+POSTED_BATCH = 1000
 
 # A vote button press is kept as a reaction-like entry, so the one rule that derives a vote
 # from reactions covers buttons too (a button 👍 and a 👍 reaction are one vote; a button 👍
@@ -394,14 +399,46 @@ class Store:
 
         ``owner`` keeps the claim until ``lease_until`` (renewed while sending); without
         them any poster may settle it."""
-        with self.sql.transaction():
-            row = self.sql.execute(
+        claimed = self.claim_posts(
+            [(platform, workspace, channel, paper_id)], owner=owner, lease_until=lease_until
+        )
+        return next(iter(claimed.values()), None)
+
+    def claim_posts(
+        self,
+        claims: Iterable[tuple[str, str, str, str]],
+        *,
+        owner: str = "",
+        lease_until: float = 0.0,
+    ) -> dict[tuple[str, str, str, str], int]:
+        """``claim_post`` for many (platform, workspace, channel, paper_id) at once, a
+        statement per ``CLAIM_BATCH``: the post ids of those claimed now, by key (the
+        others were posted or claimed before)."""
+        claims = list(dict.fromkeys(claims))
+        claimed: dict[tuple[str, str, str, str], int] = {}
+        now = self.clock()
+        for start in range(0, len(claims), CLAIM_BATCH):
+            batch = claims[start : start + CLAIM_BATCH]
+            rows = self._write_returning(
                 "INSERT INTO posts (platform, workspace, channel, paper_id, state, created_at, "
-                "owner, lease_until) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?) "
-                "ON CONFLICT (platform, workspace, channel, paper_id) DO NOTHING RETURNING id",
-                [platform, workspace, channel, paper_id, self.clock(), owner, lease_until],
-            ).fetchone()
-            return row[0] if row else None
+                "owner, lease_until) VALUES "
+                + ", ".join(["(?, ?, ?, ?, 'pending', ?, ?, ?)"] * len(batch))
+                + " ON CONFLICT (platform, workspace, channel, paper_id) DO NOTHING "
+                "RETURNING id, platform, workspace, channel, paper_id",
+                [value for key in batch for value in (*key, now, owner, lease_until)],
+            )
+            claimed.update({(r[1], r[2], r[3], r[4]): r[0] for r in rows})
+        return claimed
+
+    def _write_returning(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """One statement that is a whole write transaction by itself, and its rows. On
+        PostgreSQL (autocommit) it goes alone: one round trip, not three with BEGIN and
+        COMMIT, for the poster's per-message writes. SQLite writes all go through
+        ``transaction()`` (BEGIN IMMEDIATE, the file check)."""
+        if self.sql.dialect == "postgresql":
+            return self.sql.execute(sql, params).fetchall()
+        with self.sql.transaction():
+            return self.sql.execute(sql, params).fetchall()
 
     def renew_claims(self, owner: str, post_ids: Iterable[int], lease_until: float) -> None:
         """Keep ``owner``'s pending claims its own until ``lease_until`` (sends in flight)."""
@@ -426,16 +463,17 @@ class Store:
             return cursor.rowcount == 1
 
     def complete_post(self, post_id: int, message_id: str) -> None:
-        with self.sql.transaction():
-            self.sql.execute(
-                "UPDATE posts SET message_id = ?, state = 'sent', sent_at = ? WHERE id = ?",
-                [message_id, self.clock(), post_id],
-            )
+        self._write_returning(
+            "UPDATE posts SET message_id = ?, state = 'sent', sent_at = ? WHERE id = ? "
+            "RETURNING id",
+            [message_id, self.clock(), post_id],
+        )
 
     def release_post(self, post_id: int) -> None:
         """The send failed for certain: forget the claim so a later round tries again."""
-        with self.sql.transaction():
-            self.sql.execute("DELETE FROM posts WHERE id = ? AND state = 'pending'", [post_id])
+        self._write_returning(
+            "DELETE FROM posts WHERE id = ? AND state = 'pending' RETURNING id", [post_id]
+        )
 
     def posted_ids(self, platform: str, workspace: str, channel: str) -> set[str]:
         rows = self.sql.execute(
@@ -443,6 +481,35 @@ class Store:
             [platform, workspace, channel],
         ).fetchall()
         return {r[0] for r in rows}
+
+    def posted_among(
+        self, channels: Iterable[tuple[str, str, str]], paper_ids: Iterable[str]
+    ) -> dict[tuple[str, str, str], set[str]]:
+        """Which of ``paper_ids`` each (platform, workspace, channel) has posted or claimed:
+        ``posted_ids`` for a whole posting round in a statement or a few, not one a channel."""
+        wanted = set(channels)
+        papers = sorted(set(paper_ids))
+        found: dict[tuple[str, str, str], set[str]] = {key: set() for key in wanted}
+        by_platform: dict[str, list[tuple[str, str, str]]] = {}
+        for key in sorted(wanted):
+            by_platform.setdefault(key[0], []).append(key)
+        for platform, keys in by_platform.items():
+            for k in range(0, len(keys), POSTED_BATCH):
+                some = keys[k : k + POSTED_BATCH]
+                workspaces = sorted({key[1] for key in some})
+                chans = sorted({key[2] for key in some})
+                for p in range(0, len(papers), POSTED_BATCH):
+                    ids = papers[p : p + POSTED_BATCH]
+                    rows = self.sql.execute(
+                        "SELECT workspace, channel, paper_id FROM posts WHERE platform = ? "
+                        f"AND workspace IN ({_marks(workspaces)}) "
+                        f"AND channel IN ({_marks(chans)}) AND paper_id IN ({_marks(ids)})",
+                        [platform, *workspaces, *chans, *ids],
+                    ).fetchall()
+                    for workspace, channel, paper_id in rows:
+                        if (platform, workspace, channel) in wanted:
+                            found[(platform, workspace, channel)].add(paper_id)
+        return found
 
     def pending_posts(self, platform: str | None = None) -> list[Post]:
         sql = "SELECT * FROM posts WHERE state = 'pending'"
@@ -1217,3 +1284,7 @@ def _post(row: dict) -> Post:
         shared_by=row["shared_by"],
         claimed_at=row["created_at"] or 0.0,
     )
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" * len(values))

@@ -114,6 +114,36 @@ def test_subscriptions_posts_and_the_vote_ledger(store) -> None:
     assert store.first_delivery("slack", "Ev1") and not store.first_delivery("slack", "Ev1")
 
 
+def test_a_posting_round_reads_and_claims_for_many_channels_at_once(store) -> None:
+    store.save_papers([Paper("2401.00001", "A"), Paper("2401.00002", "B")])
+    store.complete_post(store.claim_post("slack", "W1", "C1", "2401.00001"), "m1")
+    store.claim_post("slack", "W2", "C2", "2401.00002")  # pending: it has that one too
+    store.claim_post("discord", "W1", "C2", "2401.00002")  # another platform's channel
+    channels = [("slack", "W1", "C1"), ("slack", "W2", "C2"), ("slack", "W1", "C2")]
+    assert store.posted_among(channels, ["2401.00001", "2401.00002", "2401.99999"]) == {
+        ("slack", "W1", "C1"): {"2401.00001"},
+        ("slack", "W2", "C2"): {"2401.00002"},
+        ("slack", "W1", "C2"): set(),  # W1 and C2 each have posts, but not together
+    }
+    claimed = store.claim_posts(
+        [
+            ("slack", "W1", "C1", "2401.00001"),  # sent before
+            ("slack", "W1", "C1", "2401.00002"),
+            ("slack", "W2", "C2", "2401.00002"),  # claimed before
+            ("slack", "W1", "C2", "2401.00001"),
+        ],
+        owner="me",
+        lease_until=5.0,
+    )
+    assert set(claimed) == {
+        ("slack", "W1", "C1", "2401.00002"),
+        ("slack", "W1", "C2", "2401.00001"),
+    }
+    pending = {p.id: p for p in store.pending_posts()}
+    assert all((pending[i].owner, pending[i].lease_until) == ("me", 5.0) for i in claimed.values())
+    assert store.claim_posts([("slack", "W1", "C2", "2401.00001")]) == {}  # once per channel
+
+
 def test_vote_buttons_and_votable_messages_share_the_ledger(store) -> None:
     store.save_papers([Paper("2401.00001", "T")])
     message = store.add_votable_message("slack", "W1", "C1", "1.2", "2401.00001")
@@ -419,6 +449,30 @@ def test_the_poster_lock_is_one_process_and_freed_when_it_is_killed(pg_settings)
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_claim_and_its_completion_are_one_round_trip_each_on_postgresql(
+    pg_settings, monkeypatch
+) -> None:
+    """The poster writes twice a message: BEGIN and COMMIT around each single statement
+    would make that six round trips, a posting round's main cost with many channels."""
+    store = open_store(pg_settings)
+    try:
+        store.save_papers([Paper("2401.00001", "T")])
+        statements: list[str] = []
+        execute = store.sql.execute
+        monkeypatch.setattr(
+            store.sql,
+            "execute",
+            lambda sql, params=(): statements.append(sql) or execute(sql, params),
+        )
+        monkeypatch.setattr(store.sql, "transaction", lambda: pytest.fail("a transaction"))
+        post_id = store.claim_post("slack", "W1", "C1", "2401.00001", owner="me")
+        store.complete_post(post_id, "m1")
+        assert len(statements) == 2
+        assert store.post_for_message("slack", "W1", "C1", "m1").state == "sent"
+    finally:
+        store.close()
 
 
 def test_a_reaction_on_postgresql_is_one_round_trip(pg_settings, monkeypatch) -> None:
