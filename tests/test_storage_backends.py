@@ -22,7 +22,7 @@ from bot.model.search_query import parse_search
 from bot.model.subscription import Subscription
 from storage.db import MIGRATIONS, open_db
 from storage.sql import PostgresDatabase
-from storage.store import Store
+from storage.store import Store, Tally
 from tests.conftest import BACKENDS, FakeClock, database_settings, open_store
 
 
@@ -125,6 +125,44 @@ def test_vote_buttons_and_votable_messages_share_the_ledger(store) -> None:
     assert store.press_vote_button("slack", "W1", "2401.00001", "U1", 1) == (False, 1)
     assert store.press_vote_button("slack", "W1", "2401.00001", "U1", -1) == (True, 0)
     assert store.press_vote_button("slack", "W1", "2401.00001", "U1", -1) == (False, 1)
+
+
+def test_votes_of_many_papers_come_in_one_query_per_workspace(store, monkeypatch) -> None:
+    """``votes_for``/``tallies`` agree with the one-paper counts, give 0 to a paper nobody
+    voted on, and count only the asked workspace's votes on the asked platform."""
+    up, down, quiet = "2401.00001", "2401.00002", "2401.00003"
+    store.save_papers([Paper(up, "Up"), Paper(down, "Down"), Paper(quiet, "Quiet")])
+    for workspace, paper, votes in (
+        ("W1", up, {"U1": "+1", "U2": "+1"}),
+        ("W1", down, {"U3": "-1"}),
+        ("W2", up, {"U1": "-1"}),  # the same user and paper, another workspace
+    ):
+        store.complete_post(store.claim_post("slack", workspace, "C1", paper), f"m-{paper}")
+        post = store.post_for_message("slack", workspace, "C1", f"m-{paper}")
+        for user, emoji in votes.items():
+            store.set_reaction(post, user, emoji, 1 if emoji == "+1" else -1, True)
+
+    assert store.votes_for("slack", "W1", [up, down, quiet]) == {up: 2, down: -1, quiet: 0}
+    assert store.votes_for("slack", "W2", [up, down, quiet]) == {up: -1, down: 0, quiet: 0}
+    assert store.votes_for("discord", "W1", [up]) == {up: 0}
+    assert store.votes_for("slack", "W1", []) == {}
+    assert store.votes_for("slack", "W1", [up, up]) == {up: 2}
+    for workspace in ("W1", "W2"):
+        ids = [up, down, quiet]
+        tallies = store.tallies("slack", workspace, ids)
+        assert tallies == {p: store.tally("slack", workspace, p) for p in ids}
+    assert store.tallies("slack", "W1", [up])[up] == Tally(up, 2, 2, 0)
+
+    # More ids than one statement takes: the voted papers last, past the first chunk.
+    fillers = [f"2402.{i:05d}" for i in range(600)]
+    statements: list[str] = []
+    execute = store.sql.execute
+    monkeypatch.setattr(
+        store.sql, "execute", lambda sql, params=(): statements.append(sql) or execute(sql, params)
+    )
+    many = store.votes_for("slack", "W1", [*fillers, down, up])
+    assert many == {**dict.fromkeys(fillers, 0), down: -1, up: 2}
+    assert len(statements) == 2
 
 
 def test_two_processes_share_delivery_ids_and_claims(db_settings) -> None:
