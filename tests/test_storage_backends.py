@@ -16,14 +16,24 @@ import pytest
 
 import storage.search_index
 import storage.sql
+from adapters.memory import MemoryAdapter
+from bot.commands.lookups import SEARCH_LIMIT
 from bot.model.feed import Feed
 from bot.model.paper import Paper
 from bot.model.search_query import parse_search
 from bot.model.subscription import Subscription
+from bot.replies import PaperList
 from storage.db import MIGRATIONS, open_db
 from storage.sql import PostgresDatabase
 from storage.store import Store, Tally
-from tests.conftest import BACKENDS, FakeClock, database_settings, open_store
+from tests.conftest import (
+    BACKENDS,
+    FakeClock,
+    close_bot,
+    database_settings,
+    make_bot,
+    open_store,
+)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -508,3 +518,36 @@ def test_a_vote_reads_only_the_users_reactions_before_any_analyze(pg_settings) -
         assert "reactions_pkey" in plan
     finally:
         store.close()
+
+
+async def test_a_search_on_postgresql_is_three_round_trips(
+    pg_settings, paper_sources, clock, monkeypatch
+) -> None:
+    """The log check, the papers' rows and one count of all the hits' votes: the number of
+    hits does not add round trips."""
+    bot = make_bot(paper_sources.settings(pg_settings), clock)
+    chat = MemoryAdapter(bot)
+    try:
+        ids = [f"2401.{i:05d}" for i in range(1, SEARCH_LIMIT + 1)]  # a full page: no remote search
+        bot.store.save_papers([Paper(pid, f"Quantum walks {pid}") for pid in ids])
+        for pid, emoji in ((ids[0], "+1"), (ids[1], "-1")):
+            bot.store.complete_post(bot.store.claim_post("memory", chat.workspace, "C1", pid), pid)
+            post = bot.store.post_for_message("memory", chat.workspace, "C1", pid)
+            bot.store.set_reaction(post, "U1", emoji, 1 if emoji == "+1" else -1, True)
+        await chat.command("search quantum")  # the index catches up with the log first
+        statements: list[str] = []
+        execute = bot.store.sql.execute
+        monkeypatch.setattr(
+            bot.store.sql,
+            "execute",
+            lambda sql, params=(): statements.append(sql) or execute(sql, params),
+        )
+        reply = await chat.command("search quantum")
+        assert isinstance(reply, PaperList) and len(reply.papers) == SEARCH_LIMIT
+        assert len(statements) == 3
+        monkeypatch.undo()
+        for scored in reply.papers:
+            assert scored.votes == bot.store.net_votes("memory", chat.workspace, scored.paper.id)
+        assert {s.paper.id: s.votes for s in reply.papers if s.votes} == {ids[0]: 1, ids[1]: -1}
+    finally:
+        await close_bot(bot)
