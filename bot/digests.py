@@ -158,9 +158,10 @@ class Digests:
         shown_before = self.store.digested_papers(sub.id, self.clock() - DIGEST_MEMORY)
         listed = self.store.listed_papers(sub.feed, self.clock() - since)
         candidates = [p for p in listed if p.id not in shown_before and sub.matches(p)]
+        tallies = self.store.tallies(sub.platform, sub.workspace, (p.id for p in candidates))
         entries = []
         for paper in candidates:
-            tally = self.store.tally(sub.platform, sub.workspace, paper.id)
+            tally = tallies[paper.id]
             entries.append(DigestEntry(paper, tally.score, tally.ups, tally.downs))
         entries.sort(key=lambda e: _rank(e.paper, e.votes), reverse=True)
         return tuple(entries[: sub.top])

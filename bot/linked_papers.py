@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from bot.commands.lookups import find_paper
 from bot.commands.spec import CommandError
 from bot.events import MessageRef, PaperLinksPosted
-from bot.live_cards import live_card
+from bot.live_cards import live_cards
 from bot.model.paper import Paper
 from bot.replies import Error, LinkedCard, LinkedPapers, Reply
 from storage.store import Post
@@ -67,13 +67,14 @@ async def answer(bot: Bot, event: PaperLinksPosted) -> tuple[Reply, Post | None]
     shown = list(linked.items())[:MAX_CARDS]
     looked_up = await asyncio.gather(*(_look_up(bot, pid) for pid, _ in shown))
     ch = event.channel
+    found = [paper for paper, _ in looked_up if paper is not None]
+    live = live_cards(bot.store, ch.platform, ch.workspace, found)
     cards, not_found, unreachable = [], [], []
     for (paper_id, link), (paper, reachable) in zip(shown, looked_up, strict=True):
         if paper is None:
             (not_found if reachable else unreachable).append(paper_id)
             continue
-        card = live_card(bot.store, ch.platform, ch.workspace, paper)
-        cards.append(LinkedCard(link, replace(card, votable=True)))
+        cards.append(LinkedCard(link, replace(live[paper.id], votable=True)))
     if not_found or unreachable:
         log.info("linked papers in %s: not found %s, unreachable %s", ch, not_found, unreachable)
     if not cards:

@@ -21,7 +21,7 @@ from bot.events import ChannelRef, MessageRef
 from bot.model.paper import Paper
 from bot.outbox import Outbox
 from bot.replies import PaperCard
-from storage.store import Post, Store
+from storage.store import Post, Store, Tally
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,18 @@ def live_card(
     store: Store, platform: str, workspace: str, paper: Paper, shared_by: str = ""
 ) -> PaperCard:
     """The card of ``paper`` as a channel of this workspace should show it now."""
-    tally = store.tally(platform, workspace, paper.id)
+    return card_with(paper, store.tally(platform, workspace, paper.id), shared_by)
+
+
+def live_cards(
+    store: Store, platform: str, workspace: str, papers: list[Paper]
+) -> dict[str, PaperCard]:
+    """``live_card`` of each paper, their votes counted in one query."""
+    tallies = store.tallies(platform, workspace, (p.id for p in papers))
+    return {p.id: card_with(p, tallies[p.id]) for p in papers}
+
+
+def card_with(paper: Paper, tally: Tally, shared_by: str = "") -> PaperCard:
     return PaperCard(
         paper,
         tally.score,

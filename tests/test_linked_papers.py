@@ -154,3 +154,15 @@ async def test_a_stale_or_hostile_vote_button_is_refused(linked) -> None:
         answer = await chat.press_vote(value, 1)
         assert isinstance(answer, Error)
     assert bot.store.leaderboard("memory", "W1", None) == []
+
+
+async def test_each_linked_card_shows_its_own_papers_votes(linked) -> None:
+    _bot, chat = linked
+    links = [f"https://arxiv.org/abs/{pid}" for pid in IDS[:3]]
+    await chat.post_links(*links)
+    for pid, value, user in ((IDS[0], -1, "ada"), (IDS[1], 1, "ada"), (IDS[1], 1, "bo")):
+        await chat.press_vote(pid, value, user=user)
+    reply = await chat.post_links(*links)
+    assert isinstance(reply, LinkedPapers)
+    shown = {c.card.paper.id: (c.card.votes, c.card.ups, c.card.downs) for c in reply.cards}
+    assert shown == {IDS[0]: (-1, 0, 1), IDS[1]: (2, 2, 0), IDS[2]: (0, 0, 0)}

@@ -16,14 +16,24 @@ import pytest
 
 import storage.search_index
 import storage.sql
+from adapters.memory import MemoryAdapter
+from bot.commands.lookups import SEARCH_LIMIT
 from bot.model.feed import Feed
 from bot.model.paper import Paper
 from bot.model.search_query import parse_search
 from bot.model.subscription import Subscription
+from bot.replies import PaperList
 from storage.db import MIGRATIONS, open_db
 from storage.sql import PostgresDatabase
-from storage.store import Store
-from tests.conftest import BACKENDS, FakeClock, database_settings, open_store
+from storage.store import Store, Tally
+from tests.conftest import (
+    BACKENDS,
+    FakeClock,
+    close_bot,
+    database_settings,
+    make_bot,
+    open_store,
+)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -155,6 +165,44 @@ def test_vote_buttons_and_votable_messages_share_the_ledger(store) -> None:
     assert store.press_vote_button("slack", "W1", "2401.00001", "U1", 1) == (False, 1)
     assert store.press_vote_button("slack", "W1", "2401.00001", "U1", -1) == (True, 0)
     assert store.press_vote_button("slack", "W1", "2401.00001", "U1", -1) == (False, 1)
+
+
+def test_votes_of_many_papers_come_in_one_query_per_workspace(store, monkeypatch) -> None:
+    """``votes_for``/``tallies`` agree with the one-paper counts, give 0 to a paper nobody
+    voted on, and count only the asked workspace's votes on the asked platform."""
+    up, down, quiet = "2401.00001", "2401.00002", "2401.00003"
+    store.save_papers([Paper(up, "Up"), Paper(down, "Down"), Paper(quiet, "Quiet")])
+    for workspace, paper, votes in (
+        ("W1", up, {"U1": "+1", "U2": "+1"}),
+        ("W1", down, {"U3": "-1"}),
+        ("W2", up, {"U1": "-1"}),  # the same user and paper, another workspace
+    ):
+        store.complete_post(store.claim_post("slack", workspace, "C1", paper), f"m-{paper}")
+        post = store.post_for_message("slack", workspace, "C1", f"m-{paper}")
+        for user, emoji in votes.items():
+            store.set_reaction(post, user, emoji, 1 if emoji == "+1" else -1, True)
+
+    assert store.votes_for("slack", "W1", [up, down, quiet]) == {up: 2, down: -1, quiet: 0}
+    assert store.votes_for("slack", "W2", [up, down, quiet]) == {up: -1, down: 0, quiet: 0}
+    assert store.votes_for("discord", "W1", [up]) == {up: 0}
+    assert store.votes_for("slack", "W1", []) == {}
+    assert store.votes_for("slack", "W1", [up, up]) == {up: 2}
+    for workspace in ("W1", "W2"):
+        ids = [up, down, quiet]
+        tallies = store.tallies("slack", workspace, ids)
+        assert tallies == {p: store.tally("slack", workspace, p) for p in ids}
+    assert store.tallies("slack", "W1", [up])[up] == Tally(up, 2, 2, 0)
+
+    # More ids than one statement takes: the voted papers last, past the first chunk.
+    fillers = [f"2402.{i:05d}" for i in range(600)]
+    statements: list[str] = []
+    execute = store.sql.execute
+    monkeypatch.setattr(
+        store.sql, "execute", lambda sql, params=(): statements.append(sql) or execute(sql, params)
+    )
+    many = store.votes_for("slack", "W1", [*fillers, down, up])
+    assert many == {**dict.fromkeys(fillers, 0), down: -1, up: 2}
+    assert len(statements) == 2
 
 
 def test_two_processes_share_delivery_ids_and_claims(db_settings) -> None:
@@ -524,3 +572,36 @@ def test_a_vote_reads_only_the_users_reactions_before_any_analyze(pg_settings) -
         assert "reactions_pkey" in plan
     finally:
         store.close()
+
+
+async def test_a_search_on_postgresql_is_three_round_trips(
+    pg_settings, paper_sources, clock, monkeypatch
+) -> None:
+    """The log check, the papers' rows and one count of all the hits' votes: the number of
+    hits does not add round trips."""
+    bot = make_bot(paper_sources.settings(pg_settings), clock)
+    chat = MemoryAdapter(bot)
+    try:
+        ids = [f"2401.{i:05d}" for i in range(1, SEARCH_LIMIT + 1)]  # a full page: no remote search
+        bot.store.save_papers([Paper(pid, f"Quantum walks {pid}") for pid in ids])
+        for pid, emoji in ((ids[0], "+1"), (ids[1], "-1")):
+            bot.store.complete_post(bot.store.claim_post("memory", chat.workspace, "C1", pid), pid)
+            post = bot.store.post_for_message("memory", chat.workspace, "C1", pid)
+            bot.store.set_reaction(post, "U1", emoji, 1 if emoji == "+1" else -1, True)
+        await chat.command("search quantum")  # the index catches up with the log first
+        statements: list[str] = []
+        execute = bot.store.sql.execute
+        monkeypatch.setattr(
+            bot.store.sql,
+            "execute",
+            lambda sql, params=(): statements.append(sql) or execute(sql, params),
+        )
+        reply = await chat.command("search quantum")
+        assert isinstance(reply, PaperList) and len(reply.papers) == SEARCH_LIMIT
+        assert len(statements) == 3
+        monkeypatch.undo()
+        for scored in reply.papers:
+            assert scored.votes == bot.store.net_votes("memory", chat.workspace, scored.paper.id)
+        assert {s.paper.id: s.votes for s in reply.papers if s.votes} == {ids[0]: 1, ids[1]: -1}
+    finally:
+        await close_bot(bot)

@@ -36,9 +36,8 @@ PUBLIC = Param(
 
 def scored(bot: Bot, event: CommandInvoked, papers: list[Paper]) -> tuple[ScoredPaper, ...]:
     ch = event.channel
-    return tuple(
-        ScoredPaper(p, bot.store.net_votes(ch.platform, ch.workspace, p.id)) for p in papers
-    )
+    votes = bot.store.votes_for(ch.platform, ch.workspace, (p.id for p in papers))
+    return tuple(ScoredPaper(p, votes[p.id]) for p in papers)
 
 
 @REGISTRY.command(

@@ -41,10 +41,8 @@ async def recommend(bot: Bot, event: CommandInvoked, command: ParsedCommand) -> 
             "source (`/papers subscribe hf`) or import arXiv, then ask again."
         )
     ch = event.channel
-    papers = tuple(
-        ScoredPaper(p.paper, bot.store.net_votes(ch.platform, ch.workspace, p.paper.id), why(p))
-        for p in picks
-    )
+    votes = bot.store.votes_for(ch.platform, ch.workspace, (p.paper.id for p in picks))
+    papers = tuple(ScoredPaper(p.paper, votes[p.paper.id], why(p)) for p in picks)
     note = cold_note(taste) if taste.cold else ""
     title = "Most upvoted this week" if taste.cold else "Recommended for this channel"
     return PaperList(title, papers, note)
