@@ -212,53 +212,57 @@ async def test_the_oauth_state_is_checked_and_good_once(dist) -> None:
     assert dist.bot.store.slack_installation("", "TB") is None
 
 
-async def test_a_reinstall_through_another_process_is_posted_with_its_new_token(dist) -> None:
-    await dist.install("TA")
+async def posted_once_in(dist: Distributed, team: str, channel: str) -> dict:
+    """``team`` installs and subscribes ``channel``; one card is posted. Its installation row."""
+    await dist.install(team)
     dist.bot.settings = replace(dist.bot.settings, admins=frozenset({"UADMIN"}))
-    await dist.command("subscribe hf", "TA", "CA")
+    await dist.command("subscribe hf", team, channel)
     dist.bot.poster.settings = replace(dist.bot.poster.settings, max_posts_per_poll=1)
     await dist.bot.poster.run_once()
-    old, row = dist.token("TA"), dist.bot.store.slack_installation("", "TA")
-    # Another process (a cache of its own, the same database) sees an uninstall and a
-    # reinstall; the fake revokes the old token, which this adapter's cache still holds.
-    other = StoreInstallationStore(dist.bot.store)
-    await dist.slack.deliver(dist.slack.uninstall("TA"), to=dist.events)
+    row = dist.bot.store.slack_installation("", team)
+    assert row is not None
+    return row
+
+
+async def leave_and_reinstall_elsewhere(dist: Distributed, team: str, row: dict) -> None:
+    """The uninstall reaches this process; the reinstall another one (a cache of its own,
+    the same database). The fake revokes the old token."""
+    await dist.slack.deliver(dist.slack.uninstall(team), to=dist.events)
     async with aiohttp.ClientSession() as http:
         granted = await AsyncWebClient(base_url=dist.slack.api_url, session=http).oauth_v2_access(
             client_id=dist.slack.client_id,
             client_secret=dist.slack.client_secret,
-            code=dist.slack.install("TA"),
+            code=dist.slack.install(team),
         )
+    other = StoreInstallationStore(dist.bot.store)
     await other.async_save(Installation(**{**row, "bot_token": granted["access_token"]}))
+
+
+def sends_to(dist: Distributed, channel: str) -> list:
+    return [c for c in dist.slack.calls_to("chat.postMessage") if c.args["channel"] == channel]
+
+
+async def test_a_reinstall_through_another_process_is_posted_with_its_new_token(dist) -> None:
+    row = await posted_once_in(dist, "TA", "CA")
+    old = dist.token("TA")
+    await leave_and_reinstall_elsewhere(dist, "TA", row)
+    # As if this process had missed the uninstall: its cache still holds the old token.
     dist.adapter.installations._bots[("", "TA")] = (time.monotonic(), Installation(**row))
 
     await dist.bot.poster.run_once()
-    sends = [c for c in dist.slack.calls_to("chat.postMessage") if c.args["channel"] == "CA"]
+    sends = sends_to(dist, "CA")
     assert [c.answer.get("error") for c in sends] == [None, "invalid_auth", None]
     assert sends[-1].token == dist.token("TA") != old
     assert len(dist.slack.posts("CA")) == 2
 
 
 async def test_a_reinstall_through_another_process_is_seen_here_at_once(dist) -> None:
-    await dist.install("TA")
-    dist.bot.settings = replace(dist.bot.settings, admins=frozenset({"UADMIN"}))
-    await dist.command("subscribe hf", "TA", "CA")
-    dist.bot.poster.settings = replace(dist.bot.poster.settings, max_posts_per_poll=1)
-    await dist.bot.poster.run_once()
-    row = dist.bot.store.slack_installation("", "TA")
-    # This process sees the uninstall (and remembers the absence); another one the reinstall.
-    await dist.slack.deliver(dist.slack.uninstall("TA"), to=dist.events)
-    async with aiohttp.ClientSession() as http:
-        granted = await AsyncWebClient(base_url=dist.slack.api_url, session=http).oauth_v2_access(
-            client_id=dist.slack.client_id,
-            client_secret=dist.slack.client_secret,
-            code=dist.slack.install("TA"),
-        )
-    other = StoreInstallationStore(dist.bot.store)
-    await other.async_save(Installation(**{**row, "bot_token": granted["access_token"]}))
+    row = await posted_once_in(dist, "TA", "CA")
+    # This process remembers the absence; the database has the reinstall.
+    await leave_and_reinstall_elsewhere(dist, "TA", row)
 
     await dist.bot.poster.run_once()
-    sends = [c for c in dist.slack.calls_to("chat.postMessage") if c.args["channel"] == "CA"]
+    sends = sends_to(dist, "CA")
     assert [c.answer.get("error") for c in sends] == [None, None]
     assert sends[-1].token == dist.token("TA")
     assert len(dist.slack.posts("CA")) == 2
