@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import platform
@@ -22,6 +23,8 @@ import statistics
 import subprocess
 import sys
 import time
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -547,23 +550,94 @@ def bench_discord(sizes: Sizes, work: Path, quick: bool) -> list[Row]:
     ]
 
 
+class Results:
+    """The rows so far, each part's shown on stderr and saved to ``path`` as soon as it is
+    measured: a run of an hour or more is not lost to a failure near its end, and one part
+    failing is a row saying so, not the end of the run."""
+
+    def __init__(self, path: Path) -> None:
+        self.rows: list[Row] = []
+        self.path = path
+        path.write_text(table([]) + "\n")
+
+    def add(self, rows: list[Row]) -> None:
+        self.rows += rows
+        self.path.write_text(table(self.rows) + "\n")
+        for row in rows:
+            log("| " + " | ".join(row.cells()) + " |")
+
+    def part(self, name: str, measure: Callable[[], list[Row]]) -> None:
+        try:
+            rows = measure()
+        except Exception as exc:
+            log(f"{name} failed:\n{traceback.format_exc()}")
+            rows = [Row(f"{name}: failed ({exc.__class__.__name__}: {exc})", "—", "—", met=False)]
+        self.add(rows)
+
+
 def everything(sizes: Sizes, data: Path, work: Path, *, harsh: bool, quick: bool) -> list[Row]:
-    rows, ours_db, fts5_db = bench_imports(sizes, data, work)
-    sqlite_search: dict = {}
-    rows += bench_search(sizes, ours_db, fts5_db, figures=sqlite_search)
-    rows += bench_postgres_search(sizes, ours_db, fts5_db, sqlite_search)
+    results = Results(work / "results.md")
+    rows, ours_db, fts5_db = bench_imports(sizes, data, work)  # everything else needs these
+    results.add(rows)
+    by_size: dict[int, dict] = {sizes.small: {}, sizes.scale: {}}
+    results.part(
+        "search", lambda: bench_search(sizes, ours_db, fts5_db, figures=by_size[sizes.scale])
+    )
+    small = Sizes(**{**sizes.__dict__, "scale": sizes.small})
+    results.part(
+        f"search at {sizes.small:,} papers",
+        lambda: bench_search(
+            small, work / "ours-small.db", work / "naive-small.db", figures=by_size[sizes.small]
+        ),
+    )
+    results.part(
+        "search on PostgreSQL",
+        lambda: bench_postgres_search(sizes, ours_db, fts5_db, by_size[sizes.scale]),
+    )
     if harsh:
-        rows += bench_harsh(sizes, data, work)
-    rows += bench_bot_paths(sizes, ours_db, work)
-    rows += bench_postgres_paths(sizes, data, work, ours_db)
-    rows += bench_many_workspaces(sizes, work)
-    rows += bench_taste.table_rows(quick, Row, log)
-    rows += bench_discord(sizes, work, quick)
+        results.part("harsh corpus", lambda: bench_harsh(sizes, data, work))
+    results.part("bot paths", lambda: bench_bot_paths(sizes, ours_db, work))
+    results.part("PostgreSQL paths", lambda: bench_postgres_paths(sizes, data, work, ours_db))
+    results.part("many workspaces", lambda: bench_many_workspaces(sizes, work))
+    results.part("taste", lambda: bench_taste.table_rows(quick, Row, log))
+    results.part("Discord shards", lambda: bench_discord(sizes, work, quick))
     for count in sizes.larger:
-        more, ours_big, fts5_big = import_at(count, data, work, f"{count}")
-        rows += more
-        rows += bench_search(Sizes(**{**sizes.__dict__, "scale": count}), ours_big, fts5_big)
-    return rows
+        by_size[count] = {}
+        results.part(
+            f"{count:,} papers",
+            lambda count=count: bench_larger(sizes, data, work, count, by_size[count]),
+        )
+    results.part("growth", lambda: [growth_row(by_size)])
+    return results.rows
+
+
+def bench_larger(sizes: Sizes, data: Path, work: Path, count: int, figures: dict) -> list[Row]:
+    """Import and search again at ``count`` papers (bench-full: all of arXiv)."""
+    rows, ours_big, fts5_big = import_at(count, data, work, f"{count}")
+    larger = Sizes(**{**sizes.__dict__, "scale": count})
+    return rows + bench_search(larger, ours_big, fts5_big, figures=figures)
+
+
+def growth_row(by_size: dict[int, dict]) -> Row:
+    """How search through the core costs more as the corpus grows: its p99 should grow
+    less than the number of papers does, step by step."""
+    sizes = sorted(n for n, r in by_size.items() if r)
+    cells = [
+        f"{n:,}: {_ms(by_size[n]['ours_p50'])} / {_ms(by_size[n]['ours_p99'])} "
+        f"(CPU {_ms(by_size[n]['cpu_p50'])} / {_ms(by_size[n]['cpu_p99'])})"
+        for n in sizes
+    ]
+    steps = [
+        (a, b, by_size[b]["cpu_p99"] / by_size[a]["cpu_p99"]) for a, b in itertools.pairwise(sizes)
+    ]
+    return Row(
+        "How search cost grows: p50 / p99 through the core at each size (CPU time an ask)",
+        "; ".join(cells),
+        "p99 grows less than linearly",
+        "; ".join(f"{b / a:.0f}× the papers" for a, b, _ in steps),
+        "; ".join(f"CPU p99 {g:.1f}×" for _, _, g in steps),
+        bool(steps) and all(g < b / a for a, b, g in steps),
+    )
 
 
 def bench_many_workspaces(sizes: Sizes, work: Path) -> list[Row]:
