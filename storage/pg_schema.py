@@ -151,12 +151,14 @@ APPLY_REACTION = """CREATE OR REPLACE FUNCTION paperboy_apply_reaction(
           AND message_id = p_message_id AND emoji = p_emoji;
       END IF;
       GET DIAGNOSTICS v_changed = ROW_COUNT;
-      SELECT coalesce(max(CASE WHEN value > 0 THEN 1 ELSE 0 END), 0)
-           - coalesce(max(CASE WHEN value < 0 THEN 1 ELSE 0 END), 0)
-        INTO vote FROM reactions WHERE platform = p_platform
-        AND workspace = p_workspace AND paper_id = p_paper_id AND user_id = p_user_id;
-      SELECT value INTO v_current FROM votes WHERE platform = p_platform
-        AND workspace = p_workspace AND paper_id = p_paper_id AND user_id = p_user_id;
+      -- The vote re-derived from the user's reactions, and the one recorded: one statement.
+      SELECT coalesce(max(CASE WHEN r.value > 0 THEN 1 ELSE 0 END), 0)
+           - coalesce(max(CASE WHEN r.value < 0 THEN 1 ELSE 0 END), 0),
+           (SELECT v.value FROM votes v WHERE v.platform = p_platform
+             AND v.workspace = p_workspace AND v.paper_id = p_paper_id
+             AND v.user_id = p_user_id)
+        INTO vote, v_current FROM reactions r WHERE r.platform = p_platform
+        AND r.workspace = p_workspace AND r.paper_id = p_paper_id AND r.user_id = p_user_id;
       vote_changed := v_changed > 0 AND vote <> coalesce(v_current, 0);
       IF NOT vote_changed THEN
         RETURN;  -- a repeated event, or one that leaves the vote as it was

@@ -214,11 +214,12 @@ class _Rows:
 
     def __init__(self, cursor: Any) -> None:
         self.rowcount = cursor.rowcount
-        # Read once: psycopg builds the column objects anew at each read, a good part of a
-        # vote's client time.
-        columns = cursor.description
-        self.description = [(column.name,) for column in columns] if columns else None
-        self._rows = cursor.fetchall() if columns else []
+        # Names from the raw result: psycopg's ``cursor.description`` builds a column
+        # object per column at each read, a good part of a vote's client time.
+        result = cursor.pgresult
+        fields = result.nfields if result is not None else 0
+        self.description = [(result.fname(i).decode(),) for i in range(fields)] if fields else None
+        self._rows = cursor.fetchall() if fields else []
         self._next = 0
 
     def fetchone(self) -> Any:
