@@ -117,6 +117,37 @@ def _vote_lock_prefix(platform: str, workspace: str) -> str:
     return "\x1f".join(("vote", platform, workspace, ""))
 
 
+# One post's reactions, and one user's emoji on it: the vote path and reconciling agree.
+_POST_REACTIONS = (
+    "platform = ? AND workspace = ? AND paper_id = ? AND channel = ? AND message_id = ?"
+)
+_ADD_REACTION = (
+    "INSERT INTO reactions (platform, workspace, channel, message_id, user_id, emoji, "
+    "paper_id, value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+_REMOVE_REACTION = f"DELETE FROM reactions WHERE {_POST_REACTIONS} AND user_id = ? AND emoji = ?"
+
+
+def _post_key(post: Post) -> tuple[str, str, str, str, str]:
+    """The values of ``_POST_REACTIONS``."""
+    return (post.platform, post.workspace, post.paper_id, post.channel, post.message_id)
+
+
+def _reaction_row(post: Post, user_id: str, emoji: str, value: int, now: float) -> tuple:
+    """The values of ``_ADD_REACTION``."""
+    return (
+        post.platform,
+        post.workspace,
+        post.channel,
+        post.message_id,
+        user_id,
+        emoji,
+        post.paper_id,
+        value,
+        now,
+    )
+
+
 class Store:
     def __init__(
         self, db: sqlite_utils.Database | PostgresDatabase, clock: Clock = time.time
@@ -795,36 +826,9 @@ class Store:
         sql = self.sql.execute
         self.sql.serialize(_vote_lock(post, user_id))  # the user's events in other processes
         if present:
-            changed = sql(
-                "INSERT INTO reactions (platform, workspace, channel, message_id, user_id, "
-                "emoji, paper_id, value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT DO NOTHING",
-                (
-                    post.platform,
-                    post.workspace,
-                    post.channel,
-                    post.message_id,
-                    user_id,
-                    emoji,
-                    post.paper_id,
-                    value,
-                    now,
-                ),
-            ).rowcount
+            changed = sql(_ADD_REACTION, _reaction_row(post, user_id, emoji, value, now)).rowcount
         else:
-            changed = sql(
-                "DELETE FROM reactions WHERE platform = ? AND workspace = ? AND paper_id = ? "
-                "AND user_id = ? AND channel = ? AND message_id = ? AND emoji = ?",
-                (
-                    post.platform,
-                    post.workspace,
-                    post.paper_id,
-                    user_id,
-                    post.channel,
-                    post.message_id,
-                    emoji,
-                ),
-            ).rowcount
+            changed = sql(_REMOVE_REACTION, (*_post_key(post), user_id, emoji)).rowcount
         return self._rederive(post, user_id, changed=bool(changed))
 
     def reconcile_reactions(
@@ -844,12 +848,13 @@ class Store:
         for single events. Returns (added, removed).
         """
         sql = self.sql.execute
-        where = "platform = ? AND workspace = ? AND paper_id = ? AND channel = ? AND message_id = ?"
-        key = (post.platform, post.workspace, post.paper_id, post.channel, post.message_id)
+        key = _post_key(post)
         with self.sql.transaction():
             recorded = {
                 (user, emoji)
-                for user, emoji in sql(f"SELECT user_id, emoji FROM reactions WHERE {where}", key)
+                for user, emoji in sql(
+                    f"SELECT user_id, emoji FROM reactions WHERE {_POST_REACTIONS}", key
+                )
             }
             missing = [k for k in shown if k not in recorded and k not in leave]
             gone = [
@@ -863,28 +868,13 @@ class Store:
                 self.sql.serialize(_vote_lock(post, user))  # in one order: no deadlock
             now = self.clock()
             self.sql.executemany(
-                "INSERT INTO reactions (platform, workspace, channel, message_id, user_id, "
-                "emoji, paper_id, value, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT DO NOTHING",
+                _ADD_REACTION,
                 [
-                    (
-                        post.platform,
-                        post.workspace,
-                        post.channel,
-                        post.message_id,
-                        user,
-                        emoji,
-                        post.paper_id,
-                        shown[(user, emoji)],
-                        now,
-                    )
+                    _reaction_row(post, user, emoji, shown[(user, emoji)], now)
                     for user, emoji in missing
                 ],
             )
-            self.sql.executemany(
-                f"DELETE FROM reactions WHERE {where} AND user_id = ? AND emoji = ?",
-                [(*key, user, emoji) for user, emoji in gone],
-            )
+            self.sql.executemany(_REMOVE_REACTION, [(*key, user, emoji) for user, emoji in gone])
             for user in sorted({user for user, _ in missing + gone}):
                 self._rederive_vote(post, user, changed=True)
         return len(missing), len(gone)
