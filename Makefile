@@ -29,12 +29,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 # Every performance figure with its target and a baseline from the same run (100k and
-# 1M synthetic papers, and 100k of the harsh corpus; ~25 min on 2 cores, plus ~6 min once
-# to generate the corpora).
+# 1M synthetic papers, and 100k of the harsh corpus; ~20 min on 2 cores, plus ~6 min once
+# to generate the corpora). The table also goes to benchmarks/.data/work/results.md.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
-# The same, and 2.7M papers (all of arXiv): about an hour more, run once in a while.
+# The same, and 2.7M papers (all of arXiv): ~15 min more, and ~14 min once to generate them.
 bench-full: $(STAMP)
 	$(BIN)/python -m benchmarks.run --full $(BENCH_ARGS)
 
