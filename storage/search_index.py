@@ -751,7 +751,7 @@ class SearchIndex:
         over the newest papers, as many as ``WORK_BUDGET`` postings allow: its matches are
         so many that the best of the newest are about as good (``make bench``'s relevance
         row measures it), and newer papers are what a user of a paper bot is after."""
-        work = self._work(searcher, clauses)
+        work = self._work(searcher, clauses, filtered=bool(query.category or query.since))
         top = self.state.max_rowid if self.state else 0
         if work <= WORK_BUDGET or top <= 0:
             return self._top(searcher, clauses, query, wanted)
@@ -770,11 +770,16 @@ class SearchIndex:
                 return hits
             eras *= 4  # too few matches among the newest: look further back
 
-    def _work(self, searcher: tantivy.Searcher, clauses: list[_Clause | _AnyOf]) -> int:
+    def _work(
+        self, searcher: tantivy.Searcher, clauses: list[_Clause | _AnyOf], *, filtered: bool
+    ) -> int:
         """About how many postings ranking every match reads (a cost model, measured on
         2 cores). Several clauses: tantivy walks the papers of the rarest and checks every
-        clause in each field there; a phrase's position check costs about ten postings."""
-        if len(clauses) == 1 and isinstance(clauses[0], _Clause) and len(clauses[0].tokens) == 1:
+        clause in each field there; a phrase's position check costs about ten postings.
+        A ``filtered`` query (``cat:``, ``since:``) scores every match its filter lets
+        through: block-max WAND skips nothing inside an intersection."""
+        single = len(clauses) == 1 and isinstance(clauses[0], _Clause)
+        if single and len(clauses[0].tokens) == 1 and not filtered:
             return 0  # block-max WAND: ranking among fewer papers would only cost more
         if len(clauses) == 1:
             return self._checks(clauses[0]) * self._papers(searcher, clauses[0])
