@@ -366,6 +366,27 @@ def test_one_word_with_a_filter_is_held_to_the_budget_too(store, monkeypatch) ->
         assert min(rowid[p.id] for p in everything) < 601 - 4 * 64, text
 
 
+def test_a_query_just_over_the_budget_still_ranks_every_paper(store, monkeypatch) -> None:
+    """Holding a query to most of the papers would save little and cost a union of most
+    eras: under twice the budget, every paper is ranked."""
+    from storage import search_index
+
+    monkeypatch.setattr(search_index, "ERA_BITS", 6)  # eras of 64 papers
+    store.save_papers(
+        [Paper(f"2401.{i:05d}", f"Common words {i}", "model " * (1 + i % 7)) for i in range(600)]
+    )
+    index = store.search_index
+    index.catch_up()
+    query = parse_search("common model")
+    searcher = index.index.searcher()
+    work = index._work(searcher, index._matchable(searcher, index.clauses(query)), filtered=False)
+    everything = store.search(query, 20)
+    monkeypatch.setattr(search_index, "WORK_BUDGET", work * 2 // 3)
+    assert store.search(query, 20) == everything
+    monkeypatch.setattr(search_index, "WORK_BUDGET", work // 3)
+    assert store.search(query, 20) != everything
+
+
 def test_a_common_word_alone_is_answered_from_memory_until_the_papers_change(
     store, path, monkeypatch
 ) -> None:
