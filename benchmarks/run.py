@@ -19,6 +19,7 @@ import itertools
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -371,7 +372,10 @@ def bench_postgres_paths(sizes: Sizes, data: Path, work: Path, sqlite_db: Path) 
             f"fan-out with 3 processes on PostgreSQL: {sizes.fan_papers} papers to "
             f"{sizes.fan_channels} channels"
         )
-        (work / "pg-fanout").mkdir(exist_ok=True)
+        # Fresh: the bots append to their logs, and a log of an earlier run's posting
+        # round would count as a second process posting.
+        shutil.rmtree(work / "pg-fanout", ignore_errors=True)
+        (work / "pg-fanout").mkdir()
         fan = asyncio.run(
             bench_postgres.fan_out_processes(
                 server.new_database(), work / "pg-fanout", sizes.fan_papers, sizes.fan_channels
