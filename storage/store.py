@@ -133,8 +133,9 @@ def _post_key(post: Post) -> tuple[str, str, str, str, str]:
     return (post.platform, post.workspace, post.paper_id, post.channel, post.message_id)
 
 
-def _reaction_row(post: Post, user_id: str, emoji: str, value: int, now: float) -> tuple:
-    """The values of ``_ADD_REACTION``."""
+def _reaction(post: Post, user_id: str, emoji: str, value: int) -> tuple:
+    """A reaction's columns, in the order of ``_ADD_REACTION`` and of the arguments of
+    PostgreSQL's ``paperboy_set_reaction``."""
     return (
         post.platform,
         post.workspace,
@@ -144,8 +145,12 @@ def _reaction_row(post: Post, user_id: str, emoji: str, value: int, now: float) 
         emoji,
         post.paper_id,
         value,
-        now,
     )
+
+
+def _reaction_row(post: Post, user_id: str, emoji: str, value: int, now: float) -> tuple:
+    """The values of ``_ADD_REACTION``."""
+    return (*_reaction(post, user_id, emoji, value), now)
 
 
 class Store:
@@ -803,14 +808,7 @@ class Store:
             return self.sql.execute(
                 "SELECT paperboy_set_reaction(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    post.platform,
-                    post.workspace,
-                    post.channel,
-                    post.message_id,
-                    user_id,
-                    emoji,
-                    post.paper_id,
-                    value,
+                    *_reaction(post, user_id, emoji, value),
                     present,
                     self.clock(),
                     _vote_lock(post, user_id),
