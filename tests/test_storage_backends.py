@@ -53,6 +53,17 @@ def store(db_settings):
     store.close()
 
 
+def record_statements(sql, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement ``sql`` (a store's database) executes from now on, in order: what
+    the round-trip tests count."""
+    statements: list[str] = []
+    execute = sql.execute
+    monkeypatch.setattr(
+        sql, "execute", lambda text, params=(): statements.append(text) or execute(text, params)
+    )
+    return statements
+
+
 def _columns_sqlite(path: str) -> dict[str, set[str]]:
     conn = sqlite3.connect(path)
     tables = [
@@ -195,11 +206,7 @@ def test_votes_of_many_papers_come_in_one_query_per_workspace(store, monkeypatch
 
     # More ids than one statement takes: the voted papers last, past the first chunk.
     fillers = [f"2402.{i:05d}" for i in range(600)]
-    statements: list[str] = []
-    execute = store.sql.execute
-    monkeypatch.setattr(
-        store.sql, "execute", lambda sql, params=(): statements.append(sql) or execute(sql, params)
-    )
+    statements = record_statements(store.sql, monkeypatch)
     many = store.votes_for("slack", "W1", [*fillers, down, up])
     assert many == {**dict.fromkeys(fillers, 0), down: -1, up: 2}
     assert len(statements) == 2
@@ -507,13 +514,7 @@ def test_a_claim_and_its_completion_are_one_round_trip_each_on_postgresql(
     store = open_store(pg_settings)
     try:
         store.save_papers([Paper("2401.00001", "T")])
-        statements: list[str] = []
-        execute = store.sql.execute
-        monkeypatch.setattr(
-            store.sql,
-            "execute",
-            lambda sql, params=(): statements.append(sql) or execute(sql, params),
-        )
+        statements = record_statements(store.sql, monkeypatch)
         monkeypatch.setattr(store.sql, "transaction", lambda: pytest.fail("a transaction"))
         post_id = store.claim_post("slack", "W1", "C1", "2401.00001", owner="me")
         store.complete_post(post_id, "m1")
@@ -533,13 +534,7 @@ def test_a_reaction_on_postgresql_is_one_round_trip(pg_settings, monkeypatch) ->
         store.save_papers([Paper("2401.00001", "T")])
         store.complete_post(store.claim_post("slack", "W1", "C1", "2401.00001"), "m1")
         post = store.post_for_message("slack", "W1", "C1", "m1")
-        statements: list[str] = []
-        execute = store.sql.execute
-        monkeypatch.setattr(
-            store.sql,
-            "execute",
-            lambda sql, params=(): statements.append(sql) or execute(sql, params),
-        )
+        statements = record_statements(store.sql, monkeypatch)
         assert store.set_reaction(post, "U1", "+1", 1, True) == 1
         assert store.set_reaction(post, "U1", "-1", -1, True) == 0
         assert store.set_reaction(post, "U1", "+1", 1, False) == -1
@@ -589,13 +584,7 @@ async def test_a_search_on_postgresql_is_three_round_trips(
             post = bot.store.post_for_message("memory", chat.workspace, "C1", pid)
             bot.store.set_reaction(post, "U1", emoji, 1 if emoji == "+1" else -1, True)
         await chat.command("search quantum")  # the index catches up with the log first
-        statements: list[str] = []
-        execute = bot.store.sql.execute
-        monkeypatch.setattr(
-            bot.store.sql,
-            "execute",
-            lambda sql, params=(): statements.append(sql) or execute(sql, params),
-        )
+        statements = record_statements(bot.store.sql, monkeypatch)
         reply = await chat.command("search quantum")
         assert isinstance(reply, PaperList) and len(reply.papers) == SEARCH_LIMIT
         assert len(statements) == 3
