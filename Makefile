@@ -30,7 +30,7 @@ lint: $(STAMP)
 
 # Every performance figure with its target and a baseline from the same run (100k and
 # 1M synthetic papers, and 100k of the harsh corpus; ~20 min on 2 cores, plus ~6 min once
-# to generate the corpora). The table also goes to benchmarks/.data/work/results.md.
+# to generate the corpora). The table is also written to results.md in the work folder.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
