@@ -58,11 +58,13 @@ AUTHOR_FIELD = (("authors", FIELD_BOOSTS["authors"]),)
 TIE_WINDOW = 10
 BM25_K1 = 1.2  # tantivy's
 BOUND_SAFETY = 1.25  # margin on the score bound of the title-first shortcut
-# Postings a search may score before it is ranked among the newest papers only (about 3 ms
-# on this 2-core machine); queries of rarer words are always ranked over every paper.
+# Postings a search held to the newest papers scores (about 3 ms on this 2-core machine).
+# A query is held only when ranking every paper would score HOLD_AT_LEAST times as many:
+# holding it to most of the papers would save little and cost a union of most eras.
+# Queries of rarer words are always ranked over every paper.
 WORK_BUDGET = 100_000
+HOLD_AT_LEAST = 2
 PHRASE_COST = 10  # a phrase's position check, in postings (measured)
-HOLD_AT_LEAST = 2  # a query is held to the newest papers only if that cuts its work this much
 # A word alone in more papers than this is remembered: ranking it over every paper takes
 # 8-12 ms at a million papers, and such words ("model", "data") are what people type most.
 COMMON_WORD_PAPERS = 100_000
@@ -754,9 +756,8 @@ class SearchIndex:
         row measures it), and newer papers are what a user of a paper bot is after."""
         work = self._work(searcher, clauses, filtered=bool(query.category or query.since))
         top = self.state.max_rowid if self.state else 0
-        # Holding a query to most of the papers saves little and costs a union of most
-        # eras (at 2.7M papers: a rare word and a category, 4 ms ranked over all, 9 ms
-        # held to four fifths of them); only a cut of at least half is worth it.
+        # At 2.7M papers a rare word and a category took 4 ms ranked over all papers and
+        # 9 ms held to four fifths of them (see HOLD_AT_LEAST).
         if work <= WORK_BUDGET * HOLD_AT_LEAST or top <= 0:
             return self._top(searcher, clauses, query, wanted)
         last = top >> ERA_BITS
